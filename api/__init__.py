@@ -1,0 +1,161 @@
+"""The HTTP face: create_app() wires configuration, storage, the scorer and the blueprints."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+
+from api import cli, config, errors, observability
+from moderation import migrate
+from moderation.db import make_engine
+from moderation.language import detect_language
+from moderation.policy import FALLBACK_THRESHOLDS, Policy
+from moderation.review import Review
+from moderation.scoring import GuardedScorer, Scorer
+from moderation.service import ModerationService
+from moderation.store import SqlStore
+from moderation.webhooks import Deliverer, http_post
+
+_JSON_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _model_path(cfg: Mapping[str, Any]) -> Path:
+    if cfg["MODEL"]:
+        return Path(cfg["MODEL"])
+    from models import DEFAULT_MODEL_PATH  # a path constant: importing it loads no torch
+
+    return Path(DEFAULT_MODEL_PATH)
+
+
+def default_policy(model_path: Path) -> Policy:
+    """The policy new sites start with: thresholds calibrated for the model, if it ships them."""
+    thresholds = dict(FALLBACK_THRESHOLDS)
+    calibrated = model_path / "thresholds.json"
+    if calibrated.exists():
+        thresholds.update(json.loads(calibrated.read_text())["thresholds"])
+    return Policy(thresholds=thresholds)
+
+
+def _scorer_loader(cfg: Mapping[str, Any]) -> Any:
+    def load() -> Scorer:
+        from models import load_scorer
+
+        return load_scorer(
+            cfg["MODEL"] or None, fast=cfg["FAST_PATH"], threads=cfg["TORCH_THREADS"]
+        )
+
+    return load
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. test_config may also carry objects: SCORER (a Scorer) replaces the model."""
+    app = Flask(__name__, instance_path=os.environ.get("MODERATION_INSTANCE_PATH") or None)
+    app.config.update(config.load(app.instance_path, test_config))
+    app.config.update(
+        API_TITLE="Comment moderation API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    if app.config["AUTO_MIGRATE"]:
+        migrate.upgrade(engine)
+    store = SqlStore(engine, default_policy(_model_path(app.config)))
+
+    injected = app.config.get("SCORER")
+    load = (lambda: injected) if injected is not None else _scorer_loader(app.config)
+    scorer = GuardedScorer(load, timeout=app.config["SCORING_TIMEOUT"])
+    scorer.score = observability.timed_scoring(scorer.score)  # type: ignore[method-assign,assignment]
+    service = ModerationService(
+        store,
+        scorer,
+        detect_language=detect_language,
+        email_pepper=app.config["SECRET_KEY"],
+        on_decision=observability.count_decision,
+    )
+    post = app.config.get("WEBHOOK_POST") or http_post(timeout=app.config["WEBHOOK_TIMEOUT"])
+    app.extensions.update(
+        {
+            "moderation.store": store,
+            "moderation.scorer": scorer,
+            "moderation.service": service,
+            "moderation.review": Review(store),
+            "moderation.deliverer": Deliverer(store, post),
+        }
+    )
+
+    api = errors.ApiWithErrors(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+    app.extensions["moderation.api"] = api
+    from api import comments, docs, health, queue, sites
+
+    api.register_blueprint(comments.blp)
+    api.register_blueprint(queue.blp)
+    api.register_blueprint(sites.blp)
+    app.register_blueprint(health.blp)
+    app.register_blueprint(docs.blp)
+    errors.register(app)
+    observability.init_app(app, store.held_counts)
+    cli.register(app)
+
+    @app.before_request
+    def _require_json() -> ResponseReturnValue | None:
+        if (
+            request.method in _JSON_METHODS
+            and request.path.startswith("/v1")
+            and request.content_length != 0
+            and not request.is_json
+            and (request.content_length or request.headers.get("Transfer-Encoding"))
+        ):
+            return errors.error_response(
+                415, "Send the body as JSON with 'Content-Type: application/json'."
+            )
+        return None
+
+    if app.config["PRELOAD_MODEL"]:
+        scorer.load()
+    return app
+
+
+def start_background(app: Flask) -> threading.Thread | None:
+    """Re-score comments whose scoring failed and deliver due webhooks, in a background thread.
+
+    Every worker runs one; they cannot double-process a row: re-scoring updates
+    are version-checked and webhook rows are claimed in a write transaction.
+    """
+    interval = float(app.config["BACKGROUND_INTERVAL"])
+    if interval <= 0:
+        return None
+    stop = threading.Event()
+
+    def run() -> None:
+        ticks = 0
+        while not stop.wait(interval):
+            ticks += 1
+            try:
+                app.extensions["moderation.deliverer"].deliver_due()
+                if ticks % max(1, round(app.config["RESCORE_INTERVAL"] / interval)) == 0:
+                    app.extensions["moderation.service"].rescore_pending(100)
+            except Exception:
+                app.logger.exception("background run failed; will retry")
+
+    thread = threading.Thread(target=run, name="background", daemon=True)
+    thread.start()
+    app.extensions["moderation.background_stop"] = stop
+    return thread

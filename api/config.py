@@ -1,0 +1,75 @@
+"""Configuration: defaults, then MODERATION_* environment variables, then the test mapping."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MODERATION_"
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Every setting the service reads, with its embedded default."""
+    return {
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'moderation.db'}",
+        "MODEL": "",  # empty: the checkpoint shipped under models/
+        "FAST_PATH": True,  # int8 scorer, used only if it passes its parity check at load
+        "SCORING_TIMEOUT": 10.0,  # seconds before a comment is held as scoring_unavailable
+        "TORCH_THREADS": 1,
+        "PRELOAD_MODEL": False,  # load at startup instead of on the first request
+        "AUTO_MIGRATE": True,  # create/upgrade the schema when the app starts
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # bytes of request body (413 above)
+        "MAX_COMMENT_CHARS": 20_000,  # characters of comment text (422 above)
+        "BATCH_LIMIT": 100,
+        "RESCORE_INTERVAL": 60.0,  # seconds between re-scoring runs in each worker
+        "BACKGROUND_INTERVAL": 5.0,  # seconds between webhook delivery runs; 0: no background job
+        "WEBHOOK_TIMEOUT": 10.0,
+        "SECRET_KEY": "",
+        "LOG_REQUESTS": True,
+    }
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected a boolean, got {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load(instance_path: str, test_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge defaults, environment and test mapping, in that order."""
+    config = defaults(instance_path)
+    for key, default in list(config.items()):
+        raw = os.environ.get(ENV_PREFIX + key)
+        if raw is not None:
+            try:
+                config[key] = _coerce(raw, default)
+            except ValueError as exc:
+                raise SystemExit(f"{ENV_PREFIX}{key}: {exc}") from exc
+    if test_config:
+        config.update(test_config)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    return config
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in the instance folder, made on first start."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        os.replace(tmp, path) if not path.exists() else tmp.unlink()
+    return path.read_text().strip()

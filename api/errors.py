@@ -1,0 +1,110 @@
+"""One error shape for every error: {"error": {"code", "status", "message", "details"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "machine-readable error code"})
+    status = ma.fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    message = ma.fields.String(required=True)
+    details = ma.fields.Raw(metadata={"description": "field errors or other specifics"})
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_response(
+    status: int,
+    message: str,
+    details: Any = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    """Build the one error body."""
+    body = {
+        "error": {
+            "code": code or CODES.get(status, "error"),
+            "status": status,
+            "message": message,
+            "details": details if details is not None else {},
+        }
+    }
+    return jsonify(body), status, headers or {}
+
+
+def _details(data: Any) -> Any:
+    messages = data.get("messages") or data.get("errors") if isinstance(data, dict) else None
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "headers"}:
+        # webargs nests field errors under their location; one location is the norm.
+        merged: dict[str, Any] = {}
+        for location_errors in messages.values():
+            merged.update(
+                location_errors
+                if isinstance(location_errors, dict)
+                else {"_schema": location_errors}
+            )
+        return merged
+    return messages
+
+
+class ApiWithErrors(Api):
+    """flask-smorest's Api, answering every HTTP error in our shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        details = _details(data)
+        message = data.get("message") if isinstance(data, dict) else None
+        if status == 422:
+            message = message or "The request body is not valid; see details for each field."
+        elif status == 400 and details and "_schema" in (details or {}):
+            message = "The request body is not valid JSON."
+            details = {}
+        if isinstance(error, InternalServerError):
+            message = "Internal error: the request was not processed."
+        headers = dict(data.get("headers") or {}) if isinstance(data, dict) else {}
+        valid_methods = getattr(error, "valid_methods", None)
+        if status == 405 and valid_methods:
+            headers["Allow"] = ", ".join(valid_methods)
+        return error_response(
+            status, message or error.description or error.name, details, headers=headers
+        )
+
+
+def register(app: Flask) -> None:
+    """Errors raised outside flask-smorest's reach (before routing, in hooks) get the shape too."""
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        if isinstance(exc, HTTPException):
+            api: ApiWithErrors = app.extensions["moderation.api"]
+            return api.handle_http_exception(exc)
+        app.logger.exception("unhandled error")
+        return error_response(
+            500, "Internal error: the request was not processed.", code="internal"
+        )

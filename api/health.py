@@ -1,0 +1,33 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from api.errors import error_response
+
+blp = Blueprint("health", __name__)
+
+
+@blp.get("/healthz")
+def healthz() -> Any:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@blp.get("/readyz")
+def readyz() -> Any:
+    """The model is loaded and the database answers; otherwise 503."""
+    checks: dict[str, str] = {}
+    scorer = current_app.extensions["moderation.scorer"]
+    checks["model"] = "ok" if scorer.loaded else "not loaded"
+    try:
+        current_app.extensions["moderation.store"].ping()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    if all(v == "ok" for v in checks.values()):
+        return {"status": "ready", "checks": checks}
+    return error_response(503, "Not ready.", details=checks, headers={"Retry-After": "5"})

@@ -1,0 +1,135 @@
+"""Request ids, one JSON log line per request, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from moderation.comments import StoredComment
+
+REQUESTS = Counter(
+    "moderation_http_requests_total", "HTTP requests", ["endpoint", "method", "status"]
+)
+LATENCY = Histogram(
+    "moderation_http_request_seconds",
+    "HTTP request latency",
+    ["endpoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10),
+)
+DECISIONS = Counter("moderation_decisions_total", "Automatic decisions", ["status", "reason"])
+SCORING = Histogram(
+    "moderation_scoring_seconds",
+    "Model scoring latency per call",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10),
+)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+log = logging.getLogger("moderation.requests")
+
+
+def count_decision(comment: StoredComment) -> None:
+    """Count one automatic decision by outcome and by each reason."""
+    reasons = {r.code for r in comment.reasons} or {"none"}
+    for reason in reasons:
+        DECISIONS.labels(comment.status.value, reason).inc()
+
+
+def timed_scoring(score: Callable[..., object]) -> Callable[..., object]:
+    def wrapper(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return score(*args, **kwargs)
+        finally:
+            SCORING.observe(time.perf_counter() - start)
+
+    return wrapper
+
+
+class _QueueDepth(Collector):
+    def __init__(self, depth: Callable[[], dict[str, int]]) -> None:
+        self._depth = depth
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "moderation_queue_depth", "Held comments per site", labels=["site"]
+        )
+        for site, n in self._depth().items():
+            gauge.add_metric([site], n)
+        yield gauge
+
+
+def init_app(app: Flask, queue_depth: Callable[[], dict[str, int]]) -> None:
+    """Wire request ids, logging and /metrics into the app."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
+        response.headers["X-Request-Id"] = request_id
+        elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        if endpoint != "/metrics":
+            REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+            LATENCY.labels(endpoint).observe(elapsed)
+        if app.config["LOG_REQUESTS"]:
+            site = getattr(g, "site", None)
+            user = getattr(g, "user", None)
+            # Never the Authorization header, the body, or query strings (Perspective keys).
+            log.info(
+                json.dumps(
+                    {
+                        "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "request_id": request_id,
+                        "method": request.method,
+                        "path": request.path,
+                        "endpoint": endpoint,
+                        "status": response.status_code,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "site_id": site.id if site else None,
+                        "user_id": user.id if user else None,
+                    }
+                )
+            )
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus metrics (all workers, when PROMETHEUS_MULTIPROC_DIR is set)."""
+        registry = CollectorRegistry()
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            for collector in (REQUESTS, LATENCY, DECISIONS, SCORING):
+                registry.register(collector)
+        registry.register(_QueueDepth(queue_depth))
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

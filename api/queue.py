@@ -1,0 +1,165 @@
+"""The moderator queue: list, claim, decide, undo, audit (user token)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from api.auth import user_required
+from api.review_schemas import (
+    AuditListSchema,
+    BulkDecisionsSchema,
+    BulkResultsSchema,
+    ClaimInSchema,
+    ClaimOutSchema,
+    DecisionSchema,
+    IdsSchema,
+    QueueArgsSchema,
+    QueueItemSchema,
+    QueuePageSchema,
+)
+from moderation.comments import StoredComment
+from moderation.review import LEASE, DecisionIn, QueueItem, Review, ReviewError
+from moderation.sites import Role
+
+blp = Blueprint(
+    "queue",
+    __name__,
+    url_prefix="/v1",
+    description="The moderator queue (moderator, operator or admin token).",
+)
+MODERATORS = (Role.MODERATOR, Role.OPERATOR)
+
+
+def review() -> Review:
+    return current_app.extensions["moderation.review"]
+
+
+def as_item(item: QueueItem | StoredComment) -> dict[str, Any]:
+    """A queue item as the schema dumps it."""
+    if isinstance(item, QueueItem):
+        return {**dataclasses.asdict(item.comment), "author_history": item.author_history}
+    return dataclasses.asdict(item)
+
+
+def fail(exc: ReviewError) -> None:
+    abort(exc.status, message=exc.message)
+
+
+@blp.route("/queue")
+class Queue(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.arguments(QueueArgsSchema, location="query")
+    @blp.response(200, QueuePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Held comments of your sites, riskiest (or oldest) first; cursor pagination."""
+        min_age = args.pop("min_age_minutes", None)
+        max_age = args.pop("max_age_minutes", None)
+        try:
+            page = review().queue(
+                g.user,
+                min_age=timedelta(minutes=min_age) if min_age is not None else None,
+                max_age=timedelta(minutes=max_age) if max_age is not None else None,
+                **args,
+            )
+        except ReviewError as exc:
+            fail(exc)
+        return {"items": [as_item(i) for i in page.items], "next_cursor": page.next_cursor}
+
+
+@blp.route("/queue/claim")
+class Claim(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.arguments(ClaimInSchema)
+    @blp.response(200, ClaimOutSchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Lease the next N unclaimed held comments to you (riskiest first)."""
+        try:
+            items = review().claim(g.user, args["n"], args.get("site"))
+        except ReviewError as exc:
+            fail(exc)
+        return {"items": [as_item(i) for i in items], "lease_seconds": int(LEASE.total_seconds())}
+
+
+@blp.route("/queue/claim/renew")
+class RenewClaim(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.arguments(IdsSchema)
+    @blp.response(200, IdsSchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Extend your leases; returns the ids you still hold."""
+        return {"ids": review().renew(g.user, args["ids"])}
+
+
+@blp.route("/queue/claim/release")
+class ReleaseClaim(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.arguments(IdsSchema)
+    @blp.response(204)
+    def post(self, args: dict[str, Any]) -> None:
+        """Give claimed comments back to the queue."""
+        review().release(g.user, args["ids"])
+
+
+@blp.route("/queue/decisions")
+class BulkDecisions(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.arguments(BulkDecisionsSchema)
+    @blp.response(200, BulkResultsSchema)
+    def post(self, body: dict[str, list[DecisionIn]]) -> Any:
+        """Decide many comments; each result carries its own status (200, 404, 409, 422)."""
+        results = review().decide_many(g.user, body["decisions"])
+        for r in results:
+            if "comment" in r:
+                r["comment"] = as_item(r["comment"])
+        return {"results": results}
+
+
+@blp.route("/comments/<string:comment_id>/decision")
+class Decision(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, QueueItemSchema)
+    def post(self, args: dict[str, Any], comment_id: str) -> Any:
+        """Approve or reject at the version you saw; 409 if it changed meanwhile."""
+        try:
+            return as_item(review().decide(g.user, DecisionIn(comment_id=comment_id, **args)))
+        except ReviewError as exc:
+            fail(exc)
+
+
+@blp.route("/comments/<string:comment_id>/undo")
+class Undo(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.response(200, QueueItemSchema)
+    def post(self, comment_id: str) -> Any:
+        """Revert the comment's last moderator decision."""
+        try:
+            return as_item(review().undo(g.user, comment_id))
+        except ReviewError as exc:
+            fail(exc)
+
+
+@blp.route("/comments/<string:comment_id>/audit")
+class CommentAudit(MethodView):
+    decorators = [user_required(*MODERATORS)]
+
+    @blp.response(200, AuditListSchema)
+    def get(self, comment_id: str) -> Any:
+        """Every recorded event for the comment, newest first."""
+        try:
+            return {"entries": review().audit(g.user, comment_id)}
+        except ReviewError as exc:
+            fail(exc)

@@ -1,0 +1,161 @@
+"""Schemas for the moderator queue and the operator's site settings."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+import marshmallow as ma
+
+from api.schemas import CommentSchema, StrictSchema
+from moderation.policy import CATEGORIES, OtherLanguages
+from moderation.review import Action, DecisionIn, RejectReason
+
+
+class QueueItemSchema(CommentSchema):
+    site_id = ma.fields.String(dump_only=True)
+    risk = ma.fields.Float(dump_only=True)
+    claimed_by = ma.fields.String(dump_only=True, allow_none=True)
+    claim_expires_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    decision_reason = ma.fields.String(dump_only=True, allow_none=True)
+    decision_note = ma.fields.String(dump_only=True, allow_none=True)
+    decided_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    author_history = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(), dump_only=True
+    )
+
+
+class QueueArgsSchema(StrictSchema):
+    site = ma.fields.String()
+    category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
+    reason = ma.fields.String()
+    sort = ma.fields.String(load_default="risk", validate=ma.validate.OneOf(["risk", "age"]))
+    min_age_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0))
+    max_age_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0))
+    cursor = ma.fields.String()
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+
+
+class QueuePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(QueueItemSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class ClaimInSchema(StrictSchema):
+    n = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=100))
+    site = ma.fields.String()
+
+
+class ClaimOutSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(QueueItemSchema))
+    lease_seconds = ma.fields.Integer()
+
+
+class IdsSchema(StrictSchema):
+    ids = ma.fields.List(
+        ma.fields.String(), required=True, validate=ma.validate.Length(min=1, max=200)
+    )
+
+
+class DecisionSchema(StrictSchema):
+    action = ma.fields.Enum(Action, by_value=True, required=True)
+    version = ma.fields.Integer(
+        required=True,
+        metadata={"description": "the version the moderator saw; a stale one gets 409"},
+    )
+    reason = ma.fields.Enum(RejectReason, by_value=True, allow_none=True)
+    note = ma.fields.String(validate=ma.validate.Length(max=2000), allow_none=True)
+
+
+class BulkDecisionItemSchema(DecisionSchema):
+    id = ma.fields.String(required=True)
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> DecisionIn:
+        return DecisionIn(comment_id=data.pop("id"), **data)
+
+
+class BulkDecisionsSchema(StrictSchema):
+    decisions = ma.fields.List(
+        ma.fields.Nested(BulkDecisionItemSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=200),
+    )
+
+
+class BulkResultSchema(ma.Schema):
+    id = ma.fields.String()
+    status = ma.fields.Integer(metadata={"description": "200, or the error status for this one"})
+    message = ma.fields.String()
+    comment = ma.fields.Nested(QueueItemSchema)
+
+
+class BulkResultsSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(BulkResultSchema))
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    site_id = ma.fields.String(allow_none=True)
+    comment_id = ma.fields.String(allow_none=True)
+    actor = ma.fields.String()
+    action = ma.fields.String()
+    before = ma.fields.Raw(allow_none=True)
+    after = ma.fields.Raw(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class AuditListSchema(ma.Schema):
+    entries = ma.fields.List(ma.fields.Nested(AuditEntrySchema))
+
+
+def _threshold_map(value: dict[str, Any]) -> None:
+    unknown = set(value) - set(CATEGORIES)
+    if unknown:
+        raise ma.ValidationError(
+            f"Unknown categories: {sorted(unknown)}; known: {list(CATEGORIES)}."
+        )
+
+
+class PolicySchema(StrictSchema):
+    thresholds = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Float(validate=ma.validate.Range(0, 1)),
+        validate=_threshold_map,
+        metadata={"description": "hold when a category's score is at or above its threshold"},
+    )
+    blocked_words = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
+        validate=ma.validate.Length(max=5000),
+    )
+    suspect_words = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
+        validate=ma.validate.Length(max=5000),
+    )
+    max_links = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0))
+    premoderation = ma.fields.Boolean()
+    other_languages = ma.fields.Enum(OtherLanguages, by_value=True)
+
+
+class SimulateInSchema(StrictSchema):
+    policy = ma.fields.Nested(PolicySchema, required=True)
+    since = ma.fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+    until = ma.fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+    target_precision = ma.fields.Float(validate=ma.validate.Range(0, 1), allow_none=True)
+    target_recall = ma.fields.Float(validate=ma.validate.Range(0, 1), allow_none=True)
+
+
+class WindowArgsSchema(StrictSchema):
+    since = ma.fields.AwareDateTime(default_timezone=UTC)
+    until = ma.fields.AwareDateTime(default_timezone=UTC)
+
+
+class WebhookInSchema(StrictSchema):
+    url = ma.fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
+    rotate_secret = ma.fields.Boolean(load_default=False)
+
+
+class WebhookOutSchema(ma.Schema):
+    url = ma.fields.String(allow_none=True)
+    secret = ma.fields.String(metadata={"description": "verify X-Moderation-Signature with it"})
+    deliveries = ma.fields.List(ma.fields.Dict())

@@ -1,0 +1,173 @@
+"""Marshmallow schemas: the API's edge. Unknown fields are rejected; server-set fields are dump-only."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+
+from moderation.comments import Article, Author, NewComment, Status
+
+CATEGORY_DESCRIPTION = "Probability per category: toxicity, severe_toxicity, insult, profanity, threat, identity_attack."
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+def _valid_ip(value: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError as exc:
+        raise ma.ValidationError("Not a valid IPv4 or IPv6 address.") from exc
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("The comment text is empty.")
+
+
+def _within_limit(value: str) -> None:
+    limit = current_app.config["MAX_COMMENT_CHARS"]
+    if len(value) > limit:
+        raise ma.ValidationError(f"The comment is {len(value)} characters; the limit is {limit}.")
+
+
+class AuthorSchema(StrictSchema):
+    id = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
+    name = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
+    email = ma.fields.Email(
+        load_only=True, allow_none=True, metadata={"description": "stored only as a keyed hash"}
+    )
+    ip = ma.fields.String(validate=_valid_ip, allow_none=True)
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Author:
+        return Author(**data)
+
+
+class ArticleSchema(StrictSchema):
+    id = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
+    url = ma.fields.String(validate=ma.validate.Length(max=2000), allow_none=True)
+    title = ma.fields.String(validate=ma.validate.Length(max=500), allow_none=True)
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Article:
+        return Article(**data)
+
+
+class CommentInSchema(StrictSchema):
+    text = ma.fields.String(
+        required=True,
+        validate=[_not_blank, _within_limit],
+        metadata={"description": "the comment as the reader typed it"},
+    )
+    author = ma.fields.Nested(AuthorSchema, load_default=Author)
+    article = ma.fields.Nested(ArticleSchema, load_default=Article)
+    parent_id = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
+    external_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=200),
+        allow_none=True,
+        metadata={"description": "the site's own id; posting it again returns the stored result"},
+    )
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> NewComment:
+        return NewComment(**data)
+
+
+class BatchInSchema(StrictSchema):
+    comments = ma.fields.List(
+        ma.fields.Nested(CommentInSchema), required=True, validate=ma.validate.Length(min=1)
+    )
+
+    @ma.validates("comments")
+    def _limit(self, value: list[Any], **_: Any) -> None:
+        limit = current_app.config["BATCH_LIMIT"]
+        if len(value) > limit:
+            raise ma.ValidationError(f"At most {limit} comments per batch; got {len(value)}.")
+
+
+class SpanSchema(ma.Schema):
+    begin = ma.fields.Integer(metadata={"description": "offset of the first character"})
+    end = ma.fields.Integer(metadata={"description": "offset after the last character"})
+    scores = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+
+
+class ReasonSchema(ma.Schema):
+    code = ma.fields.String(
+        metadata={
+            "description": (
+                "category | blocked_word | suspect_word | too_many_links | premoderation | "
+                "language_unsupported | scoring_unavailable"
+            )
+        }
+    )
+    category = ma.fields.String()
+    score = ma.fields.Float()
+    threshold = ma.fields.Float()
+    word = ma.fields.String()
+    begin = ma.fields.Integer()
+    end = ma.fields.Integer()
+    count = ma.fields.Integer()
+    limit = ma.fields.Integer()
+    language = ma.fields.String()
+
+    @ma.post_dump
+    def _drop_empty(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if v is not None}
+
+
+class ModelInfoSchema(ma.Schema):
+    name = ma.fields.String()
+    version = ma.fields.String()
+
+
+class ArticleOutSchema(ma.Schema):
+    id = ma.fields.String(allow_none=True)
+    url = ma.fields.String(allow_none=True)
+    title = ma.fields.String(allow_none=True)
+
+
+class AuthorOutSchema(ma.Schema):
+    id = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True)
+
+
+class CommentSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    external_id = ma.fields.String(dump_only=True, allow_none=True)
+    status = ma.fields.Enum(Status, by_value=True, dump_only=True)
+    text = ma.fields.String(dump_only=True)
+    scores = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Float(),
+        dump_only=True,
+        metadata={"description": CATEGORY_DESCRIPTION},
+    )
+    reasons = ma.fields.List(ma.fields.Nested(ReasonSchema), dump_only=True)
+    spans = ma.fields.List(ma.fields.Nested(SpanSchema), dump_only=True)
+    model = ma.fields.Nested(ModelInfoSchema, dump_only=True, allow_none=True)
+    language = ma.fields.String(dump_only=True, allow_none=True)
+    author = ma.fields.Nested(AuthorOutSchema, dump_only=True)
+    article = ma.fields.Nested(ArticleOutSchema, dump_only=True)
+    parent_id = ma.fields.String(dump_only=True, allow_none=True)
+    scoring_state = ma.fields.String(dump_only=True, metadata={"description": "scored | pending"})
+    decided_by = ma.fields.String(dump_only=True)
+    version = ma.fields.Integer(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+
+
+class BatchItemSchema(ma.Schema):
+    created = ma.fields.Boolean(
+        metadata={"description": "false when external_id was already stored"}
+    )
+    comment = ma.fields.Nested(CommentSchema)
+
+
+class BatchOutSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(BatchItemSchema))

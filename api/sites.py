@@ -1,0 +1,206 @@
+"""Operators' site settings: policy, simulation, shadow policy, audit, export, webhooks."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, current_app, g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import site_for_user, user_required
+from api.review_schemas import (
+    AuditListSchema,
+    PolicySchema,
+    SimulateInSchema,
+    WebhookInSchema,
+    WebhookOutSchema,
+    WindowArgsSchema,
+)
+from moderation import tuning
+from moderation.policy import Policy
+from moderation.sites import Role, Site
+from moderation.store import SqlStore
+from moderation.webhooks import Deliverer
+
+blp = Blueprint(
+    "sites",
+    __name__,
+    url_prefix="/v1/sites",
+    description="Site settings and tuning (operator or admin token).",
+)
+OPERATORS = (Role.OPERATOR,)
+
+
+def store() -> SqlStore:
+    return current_app.extensions["moderation.store"]
+
+
+def _site(site: str) -> Site:
+    return site_for_user(g.user, site)
+
+
+def _policy_view(site: Site) -> dict[str, Any]:
+    return {
+        "policy": site.policy.as_dict(),
+        "policy_version": site.policy_version,
+        "shadow_policy": site.shadow_policy.as_dict() if site.shadow_policy else None,
+    }
+
+
+def _merged(site: Site, proposed: dict[str, Any]) -> Policy:
+    return Policy.from_dict(proposed, site.policy)
+
+
+@blp.route("/<string:site>/policy")
+class SitePolicy(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.response(200)
+    def get(self, site: str) -> Any:
+        """The live and shadow policy."""
+        return _policy_view(_site(site))
+
+    @blp.arguments(PolicySchema)
+    @blp.response(200)
+    def put(self, proposed: dict[str, Any], site: str) -> Any:
+        """Change the live policy (fields left out keep their value); audited."""
+        current = _site(site)
+        policy = _merged(current, proposed)
+        store().set_policy(current.id, actor=g.user.id, live=policy.as_dict())
+        return _policy_view(_site(site))
+
+
+@blp.route("/<string:site>/policy/simulate")
+class Simulate(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.arguments(SimulateInSchema)
+    @blp.response(200)
+    def post(self, body: dict[str, Any], site: str) -> Any:
+        """What the proposed policy would hold, measured against moderators' decisions."""
+        current = _site(site)
+        comments = store().comments_between(current.id, body.get("since"), body.get("until"))
+        proposed = _merged(current, body["policy"])
+        return {
+            "proposed": tuning.simulate(
+                proposed, comments, body.get("target_precision"), body.get("target_recall")
+            ),
+            "current": tuning.simulate(current.policy, comments)["overall"],
+        }
+
+
+@blp.route("/<string:site>/policy/shadow")
+class Shadow(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.arguments(PolicySchema)
+    @blp.response(200)
+    def put(self, proposed: dict[str, Any], site: str) -> Any:
+        """Set a shadow policy: every new comment is also decided by it, never acted on."""
+        current = _site(site)
+        store().set_policy(current.id, actor=g.user.id, shadow=_merged(current, proposed).as_dict())
+        return _policy_view(_site(site))
+
+    @blp.response(200)
+    def delete(self, site: str) -> Any:
+        """Stop shadowing."""
+        current = _site(site)
+        store().set_policy(current.id, actor=g.user.id, clear_shadow=True)
+        return _policy_view(_site(site))
+
+
+@blp.route("/<string:site>/policy/shadow-report")
+class ShadowReport(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.arguments(WindowArgsSchema, location="query")
+    @blp.response(200)
+    def get(self, args: dict[str, Any], site: str) -> Any:
+        """Live against shadow decisions on the same comments, and both against moderators."""
+        current = _site(site)
+        rows = store().shadow_rows(current.id, args.get("since"), args.get("until"))
+        return tuning.shadow_report(rows)
+
+
+@blp.route("/<string:site>/audit")
+class SiteAudit(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.response(200, AuditListSchema)
+    def get(self, site: str) -> Any:
+        """Every settings change and decision on the site, newest first."""
+        return {"entries": store().audit_entries(site_id=_site(site).id)}
+
+
+@blp.route("/<string:site>/decisions.csv")
+class DecisionsExport(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.response(200, content_type="text/csv")
+    def get(self, site: str) -> Any:
+        """Moderator-labelled comments as CSV (text,label,...): input for models.evaluate and models.train."""
+        current = _site(site)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            ["comment_id", "text", "label", "reason", "decided_at", "source", "model_toxicity"]
+        )
+        for r in store().labelled(current.id):
+            writer.writerow(
+                [
+                    r.id,
+                    r.text,
+                    1 if r.status == "rejected" else 0,
+                    r.decision_reason or "",
+                    r.decided_at.isoformat() if r.decided_at else "",
+                    "moderator",
+                    (r.scores or {}).get("toxicity", ""),
+                ]
+            )
+        for f in store().feedback_rows(current.id):
+            if f.attribute.upper() == "TOXICITY":
+                writer.writerow(
+                    [
+                        f.comment_id or "",
+                        f.text,
+                        1 if f.score >= 0.5 else 0,
+                        "",
+                        f.created_at.isoformat(),
+                        f.source,
+                        "",
+                    ]
+                )
+        return Response(
+            out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{current.name}-decisions.csv"'},
+        )
+
+
+@blp.route("/<string:site>/webhook")
+class Webhook(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.response(200, WebhookOutSchema)
+    def get(self, site: str) -> Any:
+        """The webhook URL, its signing secret, and the recent delivery log."""
+        current = _site(site)
+        deliverer: Deliverer = current_app.extensions["moderation.deliverer"]
+        return {
+            "url": current.webhook_url,
+            "secret": current.webhook_secret,
+            "deliveries": deliverer.log(current.id),
+        }
+
+    @blp.arguments(WebhookInSchema)
+    @blp.response(200, WebhookOutSchema)
+    def put(self, body: dict[str, Any], site: str) -> Any:
+        """Set (or clear, with null) the webhook URL; optionally rotate the secret."""
+        current = _site(site)
+        store().set_webhook(
+            current.id, body.get("url"), actor=g.user.id, rotate_secret=body["rotate_secret"]
+        )
+        return self.get(site)

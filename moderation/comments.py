@@ -1,0 +1,124 @@
+"""The domain's vocabulary for comments: what arrives, what we decide, what we store."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """Where a comment stands: published, waiting for a moderator, or removed."""
+
+    APPROVED = "approved"
+    HELD = "held"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str | None = None
+    url: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """A comment as a site submits it, before anything is decided."""
+
+    text: str
+    author: Author = field(default_factory=Author)
+    article: Article = field(default_factory=Article)
+    parent_id: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence of the original text (begin inclusive, end exclusive) and its scores."""
+
+    begin: int
+    end: int
+    scores: Mapping[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"begin": self.begin, "end": self.end, "scores": dict(self.scores)}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a comment was held: a rule's code and the figures that tripped it."""
+
+    code: str
+    category: str | None = None
+    score: float | None = None
+    threshold: float | None = None
+    word: str | None = None
+    begin: int | None = None
+    end: int | None = None
+    count: int | None = None
+    limit: int | None = None
+    language: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reason:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a policy says about one comment."""
+
+    status: Status
+    reasons: tuple[Reason, ...]
+    risk: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class StoredComment:
+    """A comment as the store holds it, with everything the API reports."""
+
+    id: str
+    site_id: str
+    text: str
+    status: Status
+    scores: Mapping[str, float]
+    reasons: tuple[Reason, ...]
+    spans: tuple[Span, ...]
+    model: ModelInfo | None
+    language: str | None
+    risk: float
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    external_id: str | None = None
+    parent_id: str | None = None
+    author: Author = field(default_factory=Author)
+    article: Article = field(default_factory=Article)
+    scoring_state: str = "scored"
+    decided_by: str = "auto"
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
+    decision_reason: str | None = None
+    decision_note: str | None = None
+    decided_at: datetime | None = None
+    shadow_status: str | None = None

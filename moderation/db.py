@@ -1,0 +1,189 @@
+"""Database tables and engine setup: SQLite (WAL, busy timeout, immediate writes) or PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Timestamp = sa.DateTime(timezone=True)
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("policy", sa.JSON, nullable=False),
+    sa.Column("shadow_policy", sa.JSON, nullable=True),
+    sa.Column("webhook_url", sa.String(2000), nullable=True),
+    sa.Column("webhook_secret", sa.String(200), nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), nullable=False, index=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(300), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("disabled_at", Timestamp, nullable=True),
+)
+
+user_sites = sa.Table(
+    "user_sites",
+    metadata,
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), primary_key=True),
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("author_id", sa.String(200), nullable=True),
+    sa.Column("author_name", sa.String(200), nullable=True),
+    sa.Column("author_email_hash", sa.String(64), nullable=True),
+    sa.Column("author_ip", sa.String(64), nullable=True),
+    sa.Column("article_id", sa.String(200), nullable=True),
+    sa.Column("article_url", sa.String(2000), nullable=True),
+    sa.Column("article_title", sa.String(500), nullable=True),
+    sa.Column("parent_id", sa.String(200), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("decided_by", sa.String(80), nullable=False),
+    sa.Column("scoring_state", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(8), nullable=True),
+    sa.Column("scores", sa.JSON, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("spans", sa.JSON, nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=True),
+    sa.Column("model_version", sa.String(64), nullable=True),
+    sa.Column("risk", sa.Float, nullable=False),
+    sa.Column("shadow_status", sa.String(16), nullable=True),
+    sa.Column("shadow_reasons", sa.JSON, nullable=True),
+    sa.Column("decision_reason", sa.String(40), nullable=True),
+    sa.Column("decision_note", sa.Text, nullable=True),
+    sa.Column("decided_at", Timestamp, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("claimed_by", sa.String(40), nullable=True),
+    sa.Column("claim_expires_at", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("site_id", "external_id", name="uq_comments_site_external"),
+    sa.Index("ix_comments_queue", "site_id", "status", "risk"),
+    sa.Index("ix_comments_scoring", "scoring_state"),
+    sa.Index("ix_comments_author", "site_id", "author_id"),
+    sa.Index("ix_comments_created", "site_id", "created_at"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(40), nullable=True, index=True),
+    sa.Column("comment_id", sa.String(40), nullable=True, index=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+webhook_outbox = sa.Table(
+    "webhook_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(40), nullable=False, index=True),
+    sa.Column("event", sa.String(60), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("delivered_at", Timestamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("webhook_outbox.id"), nullable=False),
+    sa.Column("site_id", sa.String(40), nullable=False, index=True),
+    sa.Column("attempted_at", Timestamp, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), nullable=False, index=True),
+    sa.Column("comment_id", sa.String(40), nullable=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("attribute", sa.String(60), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes.
+
+    Use `engine.execution_options(sqlite_write=True)` for a connection whose
+    transaction will write: SQLite then takes the write lock at BEGIN, so two
+    writers queue on the busy timeout instead of failing with "database is
+    locked" when a read transaction tries to upgrade.
+    """
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            write = conn.get_execution_options().get("sqlite_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)

@@ -1,0 +1,140 @@
+"""A site's moderation policy and the decision it makes for one scored comment."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from moderation.comments import Reason, Status, Verdict
+from moderation.text import WordMatcher, count_links
+
+CATEGORIES: tuple[str, ...] = (
+    "toxicity",
+    "severe_toxicity",
+    "insult",
+    "profanity",
+    "threat",
+    "identity_attack",
+)
+
+# Used when the model ships no calibrated thresholds of its own.
+FALLBACK_THRESHOLDS: Mapping[str, float] = {c: 0.8 for c in CATEGORIES}
+
+
+class OtherLanguages(enum.StrEnum):
+    """What to do with a comment in a language the model was not trained on."""
+
+    HOLD = "hold"
+    SCORE = "score"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Per-site rules: hold at or above a category's threshold, on listed words, on links."""
+
+    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(FALLBACK_THRESHOLDS))
+    blocked_words: tuple[str, ...] = ()
+    suspect_words: tuple[str, ...] = ()
+    max_links: int | None = None
+    premoderation: bool = False
+    other_languages: OtherLanguages = OtherLanguages.HOLD
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "thresholds": dict(self.thresholds),
+            "blocked_words": list(self.blocked_words),
+            "suspect_words": list(self.suspect_words),
+            "max_links": self.max_links,
+            "premoderation": self.premoderation,
+            "other_languages": self.other_languages.value,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], defaults: Policy | None = None) -> Policy:
+        """Build a policy from stored or submitted settings; absent keys keep the defaults."""
+        base = defaults or cls()
+        thresholds = dict(base.thresholds)
+        thresholds.update({k: float(v) for k, v in (data.get("thresholds") or {}).items()})
+        return replace(
+            base,
+            thresholds=thresholds,
+            blocked_words=tuple(data.get("blocked_words", base.blocked_words)),
+            suspect_words=tuple(data.get("suspect_words", base.suspect_words)),
+            max_links=data.get("max_links", base.max_links),
+            premoderation=bool(data.get("premoderation", base.premoderation)),
+            other_languages=OtherLanguages(data.get("other_languages", base.other_languages)),
+        )
+
+
+@lru_cache(maxsize=256)
+def _matcher(words: tuple[str, ...]) -> WordMatcher:
+    # Compiled once per distinct word list, not once per comment.
+    return WordMatcher(words)
+
+
+def word_reasons(policy: Policy, text: str) -> list[Reason]:
+    """Reasons for blocked and suspect words found in the text (whole words, normalized)."""
+    reasons = []
+    for code, words in (
+        ("blocked_word", policy.blocked_words),
+        ("suspect_word", policy.suspect_words),
+    ):
+        if words:
+            for m in _matcher(tuple(words)).find(text):
+                reasons.append(Reason(code=code, word=m.word, begin=m.begin, end=m.end))
+    return reasons
+
+
+def decide(
+    policy: Policy,
+    text: str,
+    scores: Mapping[str, float] | None,
+    language: str | None = None,
+) -> Verdict:
+    """Approve or hold one comment; every hold carries all the reasons that apply.
+
+    `scores` is None when the model could not score the comment: it is held with
+    `scoring_unavailable`, never approved silently. Risk is how far the comment
+    is over its most-exceeded threshold, scaled to [0, 1]; a blocked word counts
+    as 1.5 so it sorts first, suspect words and links as 0.5, and holds by other
+    rules as a tenth of the highest score.
+    """
+    reasons: list[Reason] = []
+    risk = 0.0
+    if scores is None:
+        reasons.append(Reason(code="scoring_unavailable"))
+    else:
+        for category, threshold in policy.thresholds.items():
+            score = scores.get(category)
+            if score is not None and score >= threshold:
+                reasons.append(
+                    Reason(
+                        code="category",
+                        category=category,
+                        score=round(score, 4),
+                        threshold=threshold,
+                    )
+                )
+                risk = max(risk, (score - threshold) / max(1e-6, 1 - threshold))
+    words = word_reasons(policy, text)
+    if any(r.code == "blocked_word" for r in words):
+        risk = max(risk, 1.5)
+    elif words:
+        risk = max(risk, 0.5)
+    reasons.extend(words)
+    if policy.max_links is not None:
+        links = count_links(text)
+        if links > policy.max_links:
+            reasons.append(Reason(code="too_many_links", count=links, limit=policy.max_links))
+            risk = max(risk, 0.5)
+    if language and language not in ("en", "und") and policy.other_languages is OtherLanguages.HOLD:
+        reasons.append(Reason(code="language_unsupported", language=language))
+    if policy.premoderation:
+        reasons.append(Reason(code="premoderation"))
+    if scores is not None and risk == 0.0:
+        risk = max(scores.values(), default=0.0) / 10  # order held-by-rule items by toxicity
+    status = Status.HELD if reasons else Status.APPROVED
+    return Verdict(status=status, reasons=tuple(reasons), risk=round(risk, 6) if reasons else 0.0)

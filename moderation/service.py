@@ -1,0 +1,287 @@
+"""The service layer: the verbs the API calls. No Flask, no torch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from moderation.comments import NewComment, Reason, Span, Status, StoredComment, Verdict
+from moderation.policy import OtherLanguages, decide
+from moderation.scoring import GuardedScorer, ScoringUnavailable
+from moderation.security import hash_email, new_id
+from moderation.sites import Site
+from moderation.spans import split_sentences
+from moderation.store import Conflict, SqlStore, utcnow
+from moderation.text import normalize
+from moderation.webhooks import event_row
+
+
+class NotFound(Exception):
+    """No such object, or it belongs to another site (both look the same from outside)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A stored comment and whether this request created it (False: an external_id replay)."""
+
+    comment: StoredComment
+    created: bool
+
+
+@dataclass(frozen=True)
+class _Scored:
+    normalized: str
+    language: str | None
+    scores: dict[str, float] | None
+
+
+def _always_english(text: str) -> tuple[str, float]:
+    return ("en", 1.0)
+
+
+class ModerationService:
+    """Submit comments, score them, decide, store; re-score the ones scoring missed."""
+
+    def __init__(
+        self,
+        store: SqlStore,
+        scorer: GuardedScorer,
+        detect_language: Callable[[str], tuple[str, float]] = _always_english,
+        email_pepper: str = "",
+        clock: Callable[[], datetime] = utcnow,
+        on_decision: Callable[[StoredComment], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.scorer = scorer
+        self.detect_language = detect_language
+        self.email_pepper = email_pepper
+        self.clock = clock
+        self.on_decision = on_decision
+
+    # -- intake ---------------------------------------------------------------
+
+    def submit(self, site: Site, comment: NewComment) -> Submission:
+        """Score, decide and store one comment; a repeated external_id returns the stored one."""
+        return self.submit_batch(site, [comment])[0]
+
+    def submit_batch(self, site: Site, comments: Sequence[NewComment]) -> list[Submission]:
+        """Submit many comments with one model call (for backfills)."""
+        results: list[Submission | None] = [None] * len(comments)
+        todo: list[int] = []
+        for i, c in enumerate(comments):
+            existing = self.store.find_external(site.id, c.external_id) if c.external_id else None
+            if existing is not None:
+                results[i] = Submission(existing, created=False)
+            else:
+                todo.append(i)
+        scored = self._score([comments[i].text for i in todo])
+        for i, s in zip(todo, scored, strict=True):
+            results[i] = self._store_new(site, comments[i], s)
+        return [r for r in results if r is not None]
+
+    def _score(self, texts: Sequence[str]) -> list[_Scored]:
+        normalized = [normalize(t) for t in texts]
+        languages = [self.detect_language(n)[0] if n.strip() else "und" for n in normalized]
+        try:
+            scores: list[dict[str, float] | None] = (
+                list(self.scorer.score(normalized)) if texts else []
+            )
+        except ScoringUnavailable:
+            scores = [None] * len(texts)
+        return [
+            _Scored(n, lang, s) for n, lang, s in zip(normalized, languages, scores, strict=True)
+        ]
+
+    def _spans(
+        self, text: str, verdict: Verdict, scores: dict[str, float] | None
+    ) -> tuple[Span, ...]:
+        """Per-sentence scores where a category tripped the hold; else one span for the whole text.
+
+        Scoring every sentence costs another model call, so it is spent only where
+        a moderator will need to see which sentence triggered the hold.
+        """
+        if scores is None:
+            return ()
+        sentences = split_sentences(text)
+        tripped = any(r.code == "category" for r in verdict.reasons)
+        if len(sentences) <= 1 or not tripped:
+            b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
+            return (Span(b, e, scores),)
+        try:
+            per_sentence = self.scorer.score([normalize(text[b:e]) for b, e in sentences])
+        except ScoringUnavailable:
+            b, e = sentences[0][0], sentences[-1][1]
+            return (Span(b, e, scores),)
+        return tuple(Span(b, e, s) for (b, e), s in zip(sentences, per_sentence, strict=True))
+
+    def _store_new(self, site: Site, comment: NewComment, scored: _Scored) -> Submission:
+        verdict = decide(site.policy, comment.text, scored.scores, scored.language)
+        shadow = (
+            decide(site.shadow_policy, comment.text, scored.scores, scored.language)
+            if site.shadow_policy
+            else None
+        )
+        spans = self._spans(comment.text, verdict, scored.scores)
+        now = self.clock()
+        model = self.scorer.model
+        comment_id = new_id("cmt")
+        author = comment.author
+        values: dict[str, Any] = {
+            "id": comment_id,
+            "site_id": site.id,
+            "external_id": comment.external_id,
+            "text": comment.text,
+            "author_id": author.id,
+            "author_name": author.name,
+            "author_email_hash": hash_email(author.email, self.email_pepper)
+            if author.email
+            else None,
+            "author_ip": author.ip,
+            "article_id": comment.article.id,
+            "article_url": comment.article.url,
+            "article_title": comment.article.title,
+            "parent_id": comment.parent_id,
+            "status": verdict.status.value,
+            "decided_by": "auto",
+            "scoring_state": "scored" if scored.scores is not None else "pending",
+            "language": scored.language,
+            "scores": scored.scores or {},
+            "reasons": [r.as_dict() for r in verdict.reasons],
+            "spans": [s.as_dict() for s in spans],
+            "model_name": model.name if model and scored.scores is not None else None,
+            "model_version": model.version if model and scored.scores is not None else None,
+            "risk": verdict.risk,
+            "shadow_status": shadow.status.value if shadow else None,
+            "shadow_reasons": [r.as_dict() for r in shadow.reasons] if shadow else None,
+            "version": 1,
+            "claimed_by": None,
+            "claim_expires_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        audit = {
+            "site_id": site.id,
+            "comment_id": comment_id,
+            "actor": "system",
+            "action": "comment.auto_decision",
+            "before": None,
+            "after": {
+                "status": verdict.status.value,
+                "reasons": [r.as_dict() for r in verdict.reasons],
+            },
+        }
+        outbox = (
+            self._event(
+                site,
+                "comment.held",
+                comment_id,
+                comment.external_id,
+                verdict.status,
+                verdict.reasons,
+            )
+            if verdict.status is Status.HELD
+            else None
+        )
+        try:
+            stored = self.store.insert_comment(values, audit, outbox)
+        except Conflict:
+            # Another request stored the same external_id between our check and our insert.
+            assert comment.external_id is not None
+            existing = self.store.find_external(site.id, comment.external_id)
+            if existing is None:
+                raise
+            return Submission(existing, created=False)
+        if self.on_decision is not None:
+            self.on_decision(stored)
+        return Submission(stored, created=True)
+
+    def _event(
+        self,
+        site: Site,
+        event: str,
+        comment_id: str,
+        external_id: str | None,
+        status: Status,
+        reasons: Sequence[Reason],
+    ) -> dict[str, Any] | None:
+        return event_row(site, event, comment_id, external_id, status, reasons, self.clock())
+
+    # -- reading --------------------------------------------------------------
+
+    def get(self, site: Site, comment_id: str) -> StoredComment:
+        """A comment of this site; another site's id is NotFound."""
+        found = self.store.get_comment(comment_id, site_id=site.id)
+        if found is None:
+            raise NotFound(comment_id)
+        return found
+
+    # -- recovery -------------------------------------------------------------
+
+    def rescore_pending(self, limit: int = 100) -> int:
+        """Score comments whose scoring failed; never override a moderator's decision.
+
+        Returns how many were re-scored. A comment a moderator already decided
+        gets its scores filled in, but keeps its status.
+        """
+        done = 0
+        for comment in self.store.pending_scoring(limit):
+            site = self.store.get_site(comment.site_id)
+            if site is None:
+                continue
+            scored = self._score([comment.text])[0]
+            if scored.scores is None:
+                break  # still down: try again on the next run
+            model = self.scorer.model
+            values: dict[str, Any] = {
+                "scores": scored.scores,
+                "scoring_state": "scored",
+                "language": scored.language,
+                "model_name": model.name if model else None,
+                "model_version": model.version if model else None,
+                "updated_at": self.clock(),
+            }
+            audit: dict[str, Any] = {
+                "site_id": site.id,
+                "comment_id": comment.id,
+                "actor": "system",
+                "action": "comment.rescored",
+            }
+            outbox = None
+            if comment.decided_by == "auto":
+                verdict = decide(site.policy, comment.text, scored.scores, scored.language)
+                spans = self._spans(comment.text, verdict, scored.scores)
+                values.update(
+                    status=verdict.status.value,
+                    risk=verdict.risk,
+                    reasons=[r.as_dict() for r in verdict.reasons],
+                    spans=[s.as_dict() for s in spans],
+                )
+                audit.update(
+                    before={
+                        "status": comment.status.value,
+                        "reasons": [r.as_dict() for r in comment.reasons],
+                    },
+                    after={
+                        "status": verdict.status.value,
+                        "reasons": [r.as_dict() for r in verdict.reasons],
+                    },
+                )
+                if verdict.status is Status.APPROVED:
+                    outbox = self._event(
+                        site,
+                        "comment.approved",
+                        comment.id,
+                        comment.external_id,
+                        verdict.status,
+                        verdict.reasons,
+                    )
+            else:
+                audit.update(after={"scores": scored.scores, "status_kept": comment.status.value})
+            if self.store.update_comment(comment.id, comment.version, values, audit, outbox):
+                done += 1
+        return done
+
+
+__all__ = ["ModerationService", "NotFound", "OtherLanguages", "Submission"]

@@ -1,0 +1,48 @@
+"""Sites, their API keys, and the people who moderate them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from moderation.policy import Policy
+
+
+class Role(enum.StrEnum):
+    MODERATOR = "moderator"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    policy: Policy
+    shadow_policy: Policy | None
+    webhook_url: str | None
+    webhook_secret: str
+    policy_version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    role: Role
+    site_ids: frozenset[str]
+
+    def can_access(self, site_id: str) -> bool:
+        """Admins see every site; moderators and operators only their own."""
+        return self.role is Role.ADMIN or site_id in self.site_ids
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    site_id: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up, migrate, make a demo site (printing its API key once), and serve on 127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+. .venv/bin/activate
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+flask --app api db upgrade
+if ! flask --app api sites list | grep -q $'\tdemo$'; then
+  flask --app api sites create demo
+fi
+echo "Serving on http://${MODERATION_BIND:-127.0.0.1:8000}  (API docs: /docs)"
+exec gunicorn -c gunicorn.conf.py 'api:create_app()'

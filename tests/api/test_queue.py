@@ -1,0 +1,179 @@
+"""Moderator queue, decisions, undo, audit and webhooks through the API (fake model, real databases)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from moderation.sites import Role
+from tests.api.test_comments import assert_error
+
+
+@pytest.fixture
+def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
+    """Tokens for a moderator and an operator of daily-bugle, and a moderator of another site."""
+    store = app.extensions["moderation.store"]
+    bugle = store.get_site("daily-bugle")
+    other, _ = store.create_site("other-paper")
+    out = {}
+    for name, role, site in [("mod", Role.MODERATOR, bugle.id), ("mod2", Role.MODERATOR, bugle.id),
+                             ("op", Role.OPERATOR, bugle.id), ("stranger", Role.MODERATOR, other.id)]:
+        _, token = store.create_user(name, role, [site])
+        out[name] = {"Authorization": f"Bearer {token}"}
+    return out
+
+
+def held(client: Any, auth: dict[str, str], text: str, **extra: Any) -> dict[str, Any]:
+    r = client.post("/v1/comments", json={"text": text, **extra}, headers=auth)
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["status"] == "held", body
+    return body
+
+
+def test_queue_sorts_by_risk_and_pages_with_a_cursor(app: Any, client: Any, auth: dict[str, str],
+                                                     people: Any) -> None:
+    store = app.extensions["moderation.store"]
+    site = store.get_site("daily-bugle")
+    store.set_policy(site.id, actor="t", live={**site.policy.as_dict(), "blocked_words": ["grr"]})
+    a = held(client, auth, "You nitwit.", author={"id": "reader-1"})
+    b = held(client, auth, "grr, a nitwit again", author={"id": "reader-2"})
+    c = held(client, auth, "What a dunderhead.")
+    r = client.get("/v1/queue?limit=2", headers=people["mod"])
+    assert r.status_code == 200
+    page = r.get_json()
+    assert page["items"][0]["id"] == b["id"]  # the blocked word outranks score-only holds
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = client.get(f"/v1/queue?limit=2&cursor={page['next_cursor']}", headers=people["mod"]).get_json()
+    ids = [i["id"] for i in page["items"] + rest["items"]]
+    assert sorted(ids) == sorted([a["id"], b["id"], c["id"]]) and len(set(ids)) == 3
+    assert rest["next_cursor"] is None
+    by_age = client.get("/v1/queue?sort=age", headers=people["mod"]).get_json()["items"]
+    assert [i["id"] for i in by_age] == [a["id"], b["id"], c["id"]]
+    item = by_age[0]
+    assert item["author_history"] == {"approved": 0, "rejected": 0, "held": 1}
+    assert item["version"] == 1 and item["reasons"] and item["spans"]
+    assert client.get("/v1/queue?reason=blocked_word", headers=people["mod"]).get_json()["items"][0]["id"] == b["id"]
+    only = client.get("/v1/queue?category=insult", headers=people["mod"]).get_json()["items"]
+    assert {i["id"] for i in only} == {a["id"], b["id"], c["id"]}
+    assert client.get("/v1/queue", headers=people["stranger"]).get_json()["items"] == []
+    assert_error(client.get("/v1/queue?cursor=garbage", headers=people["mod"]), 422, "validation_error")
+    assert_error(client.get("/v1/queue?sort=random", headers=people["mod"]), 422, "validation_error")
+
+
+def test_claims_never_overlap_and_expire(app: Any, client: Any, auth: dict[str, str],
+                                         people: Any) -> None:
+    for i in range(6):
+        held(client, auth, f"nitwit number {i}")
+    first = client.post("/v1/queue/claim", json={"n": 4}, headers=people["mod"]).get_json()
+    second = client.post("/v1/queue/claim", json={"n": 4}, headers=people["mod2"]).get_json()
+    mine = {i["id"] for i in first["items"]}
+    theirs = {i["id"] for i in second["items"]}
+    assert len(mine) == 4 and len(theirs) == 2 and not mine & theirs
+    assert first["lease_seconds"] == 300
+    # mod2 cannot decide what mod holds
+    item = first["items"][0]
+    r = client.post(f"/v1/comments/{item['id']}/decision",
+                    json={"action": "approve", "version": item["version"]}, headers=people["mod2"])
+    assert_error(r, 409, "conflict")
+    renewed = client.post("/v1/queue/claim/renew", json={"ids": list(mine)}, headers=people["mod"])
+    assert set(renewed.get_json()["ids"]) == mine
+    # once the lease lapses, the comments go back to the queue
+    review = app.extensions["moderation.review"]
+    from datetime import timedelta
+
+    real_clock = review.clock
+    review.clock = lambda: real_clock() + timedelta(minutes=11)
+    later = client.post("/v1/queue/claim", json={"n": 10}, headers=people["mod2"]).get_json()
+    assert mine <= {i["id"] for i in later["items"]}
+
+
+def test_decide_with_version_then_stale_is_409_and_undo(app: Any, client: Any,
+                                                        auth: dict[str, str], people: Any) -> None:
+    c = held(client, auth, "You nitwit.", author={"id": "reader-9"})
+    url = f"/v1/comments/{c['id']}/decision"
+    assert_error(client.post(url, json={"action": "reject", "version": 1}, headers=people["mod"]),
+                 422, "validation_error")  # a rejection needs a reason
+    r = client.post(url, json={"action": "reject", "reason": "abusive", "version": 1},
+                    headers=people["mod"])
+    assert r.status_code == 200
+    assert r.get_json()["status"] == "rejected" and r.get_json()["version"] == 2
+    stale = client.post(url, json={"action": "approve", "version": 1}, headers=people["mod2"])
+    assert_error(stale, 409, "conflict")
+    assert client.get(f"/v1/comments/{c['id']}", headers=auth).get_json()["status"] == "rejected"
+    undone = client.post(f"/v1/comments/{c['id']}/undo", headers=people["mod"])
+    assert undone.status_code == 200 and undone.get_json()["status"] == "held"
+    assert_error(client.post(f"/v1/comments/{c['id']}/undo", headers=people["mod"]), 409, "conflict")
+    audit = client.get(f"/v1/comments/{c['id']}/audit", headers=people["mod"]).get_json()["entries"]
+    assert [e["action"] for e in audit] == ["comment.undo", "comment.decision", "comment.auto_decision"]
+    decision = audit[1]
+    assert decision["before"]["status"] == "held" and decision["after"]["status"] == "rejected"
+    assert decision["after"]["decision_reason"] == "abusive"
+    assert decision["actor"].startswith("usr_")
+    # author history reflects decisions
+    client.post(url, json={"action": "approve", "version": 3}, headers=people["mod"])
+    held(client, auth, "another nitwit", author={"id": "reader-9"})
+    items = client.get("/v1/queue", headers=people["mod"]).get_json()["items"]
+    assert items[0]["author_history"]["approved"] == 1
+
+
+def test_other_reason_needs_a_note(client: Any, auth: dict[str, str], people: Any) -> None:
+    c = held(client, auth, "You nitwit.")
+    url = f"/v1/comments/{c['id']}/decision"
+    r = client.post(url, json={"action": "reject", "reason": "other", "version": 1}, headers=people["mod"])
+    assert_error(r, 422, "validation_error")
+    r = client.post(url, json={"action": "reject", "reason": "other", "note": "spam ring",
+                               "version": 1}, headers=people["mod"])
+    assert r.status_code == 200
+
+
+def test_bulk_decisions_report_each(client: Any, auth: dict[str, str], people: Any) -> None:
+    a = held(client, auth, "nitwit a")
+    b = held(client, auth, "nitwit b")
+    r = client.post("/v1/queue/decisions", headers=people["mod"], json={"decisions": [
+        {"id": a["id"], "action": "approve", "version": 1},
+        {"id": b["id"], "action": "reject", "reason": "spam", "version": 7},
+        {"id": "cmt_missing", "action": "approve", "version": 1},
+    ]})
+    assert r.status_code == 200
+    results = r.get_json()["results"]
+    assert [x["status"] for x in results] == [200, 409, 404]
+    assert results[0]["comment"]["status"] == "approved"
+
+
+def test_other_sites_comments_are_404(client: Any, auth: dict[str, str], people: Any) -> None:
+    c = held(client, auth, "nitwit")
+    for path, body in [(f"/v1/comments/{c['id']}/decision", {"action": "approve", "version": 1}),
+                       (f"/v1/comments/{c['id']}/undo", None)]:
+        assert_error(client.post(path, json=body, headers=people["stranger"]), 404, "not_found")
+    assert_error(client.get(f"/v1/comments/{c['id']}/audit", headers=people["stranger"]), 404, "not_found")
+    assert_error(client.get("/v1/queue?site=daily-bugle", headers=people["stranger"]), 404, "not_found")
+    # site keys and moderators cannot use each other's endpoints
+    assert_error(client.get("/v1/queue", headers=auth), 403, "forbidden")
+    assert_error(client.get("/v1/sites/daily-bugle/policy", headers=people["mod"]), 403, "forbidden")
+
+
+def test_concurrent_decisions_decide_each_comment_once(app: Any, client: Any, auth: dict[str, str],
+                                                       people: Any) -> None:
+    ids = [held(client, auth, f"nitwit {i}")["id"] for i in range(20)]
+    results: dict[str, list[int]] = {"mod": [], "mod2": []}
+
+    def work(who: str) -> None:
+        local = app.test_client()
+        for cid in ids:
+            r = local.post(f"/v1/comments/{cid}/decision", headers=people[who],
+                           json={"action": "reject", "reason": "abusive", "version": 1})
+            results[who].append(r.status_code)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in results]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = results["mod"] + results["mod2"]
+    assert codes.count(200) == 20 and codes.count(409) == 20
+    entries = app.extensions["moderation.store"].audit_entries(site_id=app.extensions[
+        "moderation.store"].get_site("daily-bugle").id, limit=1000)
+    assert sum(e["action"] == "comment.decision" for e in entries) == 20

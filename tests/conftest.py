@@ -1,0 +1,71 @@
+"""Shared fixtures: every API test runs against a real SQLite file and a real PostgreSQL schema."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.fakes import KeywordScorer
+
+PG_URL = os.environ.get("MODERATION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    schema = "t_" + secrets.token_hex(6)
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def scorer() -> KeywordScorer:
+    return KeywordScorer()
+
+
+@pytest.fixture
+def app(database_url: str, scorer: KeywordScorer, tmp_path: Any) -> Iterator[Any]:
+    from api import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SCORER": scorer,
+            "SECRET_KEY": "test-secret",
+            "SCORING_TIMEOUT": 2.0,
+            "LOG_REQUESTS": False,
+        }
+    )
+    yield app
+    app.extensions["moderation.store"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def site_key(app: Any) -> str:
+    """A site named 'daily-bugle' and its API key."""
+    _, key = app.extensions["moderation.store"].create_site("daily-bugle")
+    return key
+
+
+@pytest.fixture
+def auth(site_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {site_key}"}

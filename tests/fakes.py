@@ -1,0 +1,46 @@
+"""Fakes for unit and API tests: they satisfy the real protocols. End-to-end tests use the real model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+CATEGORIES = ("toxicity", "severe_toxicity", "insult", "profanity", "threat", "identity_attack")
+
+# Words the fake model treats as toxic, and the category each one raises.
+TRIGGERS = {
+    "nitwit": ("toxicity", "insult"),
+    "dunderhead": ("toxicity", "insult"),
+    "blasted": ("toxicity", "profanity"),
+    "clobber": ("toxicity", "threat"),
+}
+
+
+class KeywordScorer:
+    """Scores 0.97 in a trigger word's categories and 0.02 elsewhere; records every call."""
+
+    name = "keyword-fake"
+    version = "test"
+    categories = CATEGORIES
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.fail: Exception | None = None
+        self.hang = threading.Event()
+        self.hanging = False
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        self.calls.append(list(texts))
+        if self.hanging:
+            self.hang.wait(5)
+        if self.fail is not None:
+            raise self.fail
+        out = []
+        for text in texts:
+            scores = dict.fromkeys(CATEGORIES, 0.02)
+            for word, cats in TRIGGERS.items():
+                if word in text.lower():
+                    for c in cats:
+                        scores[c] = 0.97
+            out.append(scores)
+        return out
