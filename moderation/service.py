@@ -31,6 +31,16 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """Scores, spans and the policy's verdict for a text that is not stored."""
+
+    scores: dict[str, float] | None
+    language: str | None
+    spans: tuple[Span, ...]
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
 class _Scored:
     normalized: str
     language: str | None
@@ -104,9 +114,17 @@ class ModerationService:
         """
         if scores is None:
             return ()
-        sentences = split_sentences(text)
         tripped = any(r.code == "category" for r in verdict.reasons)
-        if len(sentences) <= 1 or not tripped:
+        if not tripped:
+            sentences = split_sentences(text)
+            b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
+            return (Span(b, e, scores),)
+        return self._sentence_spans(text, scores)
+
+    def _sentence_spans(self, text: str, scores: dict[str, float]) -> tuple[Span, ...]:
+        """Score each sentence (one batched model call); one sentence reuses the text's scores."""
+        sentences = split_sentences(text)
+        if len(sentences) <= 1:
             b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
             return (Span(b, e, scores),)
         try:
@@ -207,6 +225,16 @@ class ModerationService:
         reasons: Sequence[Reason],
     ) -> dict[str, Any] | None:
         return event_row(site, event, comment_id, external_id, status, reasons, self.clock())
+
+    def analyze(self, site: Site, text: str, sentence_spans: bool = False) -> Analysis:
+        """Score and decide a text without storing anything (Perspective's doNotStore)."""
+        scored = self._score([text])[0]
+        verdict = decide(site.policy, text, scored.scores, scored.language)
+        if sentence_spans and scored.scores is not None:
+            spans = self._sentence_spans(text, scored.scores)
+        else:
+            spans = self._spans(text, verdict, scored.scores)
+        return Analysis(scored.scores, scored.language, spans, verdict)
 
     # -- reading --------------------------------------------------------------
 
