@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import codecs
+import contextlib
 import html
 import re
 from dataclasses import dataclass
@@ -63,10 +64,8 @@ def decode_kaggle(raw: str) -> str:
             except (SyntaxError, ValueError):
                 break
         # Escaped UTF-8 bytes (\xc3\xa9) decode to latin-1 mojibake: repair it.
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             decoded = decoded.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
         text = decoded
     return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
 
@@ -148,6 +147,23 @@ def load_toxigen(path: Path) -> Source:
     return Source("toxigen", df.text.astype(str).tolist(), _frame(cols, len(df)), y.astype(int))
 
 
+def load_labelled_csv(path: Path) -> Source:
+    """A site's own decisions export (`text`, `label` 1 = toxic): feeds toxicity only."""
+    df = pd.read_csv(path)
+    y = pd.to_numeric(df["label"], errors="coerce").to_numpy().astype(float)
+    keep = ~np.isnan(y)
+    texts = df.text.astype(str)[keep].tolist()
+    y = y[keep]
+    return Source(path.stem, texts, _frame({"toxicity": y}, len(texts)), y.astype(int))
+
+
+def _is_labelled_csv(path: Path) -> bool:
+    if path.suffix != ".csv":
+        return False
+    header = pd.read_csv(path, nrows=0).columns
+    return "text" in header and "label" in header
+
+
 LOADERS = {
     "jigsaw": load_jigsaw,
     "insults-kaggle": load_kaggle,
@@ -165,13 +181,15 @@ def load_sources(paths: list[Path]) -> list[Source]:
         files.extend(sorted(p.iterdir()) if p.is_dir() else [p])
     sources = []
     for f in files:
-        for prefix, loader in LOADERS.items():
-            if f.name.startswith(prefix):
-                src = loader(f)
-                keep = [i for i, t in enumerate(src.texts) if t.strip()]
-                sources.append(
-                    Source(src.name, [src.texts[i] for i in keep], src.labels[keep], src.stratify[keep])
-                )
+        loaders = [loader for prefix, loader in LOADERS.items() if f.name.startswith(prefix)]
+        if not loaders and _is_labelled_csv(f):
+            loaders = [load_labelled_csv]
+        for loader in loaders:
+            src = loader(f)
+            keep = [i for i, t in enumerate(src.texts) if t.strip()]
+            sources.append(
+                Source(src.name, [src.texts[i] for i in keep], src.labels[keep], src.stratify[keep])
+            )
     if not sources:
         raise SystemExit(f"no known training source among {paths}")
     return sources

@@ -36,9 +36,7 @@ def split(sources: list[Source], fraction: float, seed: int) -> tuple[list[Sourc
         idx = np.arange(len(s.texts))
         tr, va = train_test_split(idx, test_size=fraction, random_state=seed, stratify=s.stratify)
         for part, out in ((tr, train), (va, val)):
-            out.append(
-                Source(s.name, [s.texts[i] for i in part], s.labels[part], s.stratify[part])
-            )
+            out.append(Source(s.name, [s.texts[i] for i in part], s.labels[part], s.stratify[part]))
     return train, val
 
 
@@ -55,8 +53,13 @@ def length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> l
     return batches
 
 
-def masked_bce(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor,
-               pos_weight: torch.Tensor, smoothing: float) -> torch.Tensor:
+def masked_bce(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    weights: torch.Tensor,
+    pos_weight: torch.Tensor,
+    smoothing: float,
+) -> torch.Tensor:
     """Binary cross-entropy over the known labels only (NaN = the source does not say)."""
     known = ~torch.isnan(labels)
     target = torch.nan_to_num(labels) * (1 - smoothing) + smoothing / 2
@@ -67,8 +70,9 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor
     return loss.sum() / known.sum().clamp(min=1)
 
 
-def evaluate(model: torch.nn.Module, tokenizer, val: list[Source], max_length: int,
-             batch_size: int = 64) -> dict[str, dict[str, float]]:
+def evaluate(
+    model: torch.nn.Module, tokenizer, val: list[Source], max_length: int, batch_size: int = 64
+) -> dict[str, dict[str, float]]:
     """ROC-AUC per source and category on the validation split."""
     from sklearn.metrics import roc_auc_score
 
@@ -80,8 +84,13 @@ def evaluate(model: torch.nn.Module, tokenizer, val: list[Source], max_length: i
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 ids = order[start : start + batch_size]
-                enc = tokenizer([s.texts[i] for i in ids], truncation=True, max_length=max_length,
-                                padding=True, return_tensors="pt")
+                enc = tokenizer(
+                    [s.texts[i] for i in ids],
+                    truncation=True,
+                    max_length=max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
                 probs[ids] = torch.sigmoid(model(**enc).logits).numpy()
         table[s.name] = {}
         for c, cat in enumerate(CATEGORIES):
@@ -110,7 +119,9 @@ def peer_table(val: list[Source]) -> dict[str, dict[str, float]]:
     return table
 
 
-def format_table(ours: dict[str, dict[str, float]], peer: dict[str, dict[str, float]] | None) -> str:
+def format_table(
+    ours: dict[str, dict[str, float]], peer: dict[str, dict[str, float]] | None
+) -> str:
     """Markdown table: one row per source and category, ours beside the peer's."""
     lines = ["| source | category | ours | alt-profanity-check |", "|---|---|---|---|"]
     for source, cats in ours.items():
@@ -137,7 +148,9 @@ def export(model: torch.nn.Module, tokenizer, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("data", nargs="+", type=Path, help="data files or folders (../shared/data)")
     ap.add_argument("--output", type=Path, required=True)
     ap.add_argument("--epochs", type=int, default=3)
@@ -148,15 +161,27 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--label-smoothing", type=float, default=0.02)
     ap.add_argument("--val-fraction", type=float, default=0.1)
-    ap.add_argument("--patience", type=int, default=1, help="epochs without improvement before stopping")
-    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (timing runs)")
-    ap.add_argument("--source-weight", action="append", default=[],
-                    help="NAME=W loss weight of a source, e.g. davidson=0.5")
+    ap.add_argument(
+        "--patience", type=int, default=1, help="epochs without improvement before stopping"
+    )
+    ap.add_argument(
+        "--max-steps", type=int, default=0, help="stop after this many steps (timing runs)"
+    )
+    ap.add_argument(
+        "--source-weight",
+        action="append",
+        default=[],
+        help="NAME=W loss weight of a source, e.g. davidson=0.5",
+    )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
 
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -180,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     sample_w = torch.tensor(
         [weights_by_source.get(s.name, 1.0) for s in train for _ in s.texts], dtype=torch.float32
     )
-    lengths = [len(x) for x in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]]
+    lengths = [
+        len(x) for x in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
+    ]
     # Rare labels (threat, severe_toxicity) get a larger positive weight, capped so
     # that a handful of examples cannot dominate the loss.
     known = ~torch.isnan(labels)
@@ -188,7 +215,9 @@ def main(argv: list[str] | None = None) -> None:
     neg = known.sum(0) - pos
     pos_weight = torch.sqrt(neg / pos.clamp(min=1)).clamp(1.0, 8.0)
     print("train rows:", len(texts), "val rows:", sum(len(s.texts) for s in val))
-    print("pos_weight:", dict(zip(CATEGORIES, [round(float(x), 2) for x in pos_weight])))
+    print(
+        "pos_weight:", dict(zip(CATEGORIES, [round(float(x), 2) for x in pos_weight], strict=True))
+    )
 
     model = AutoModelForSequenceClassification.from_pretrained(
         base,
@@ -210,7 +239,12 @@ def main(argv: list[str] | None = None) -> None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
-        start_epoch, best, history, stale = state["epoch"], state["best"], state["history"], state["stale"]
+        start_epoch, best, history, stale = (
+            state["epoch"],
+            state["best"],
+            state["history"],
+            state["stale"],
+        )
         print(f"resumed after epoch {start_epoch}, best mean ROC-AUC {best:.4f}")
 
     model.train()
@@ -221,10 +255,17 @@ def main(argv: list[str] | None = None) -> None:
         t0, seen = time.time(), 0
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10)
         for batch in bar:
-            enc = tokenizer([texts[i] for i in batch], truncation=True, max_length=args.max_length,
-                            padding=True, return_tensors="pt")
+            enc = tokenizer(
+                [texts[i] for i in batch],
+                truncation=True,
+                max_length=args.max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             logits = model(**enc).logits
-            loss = masked_bce(logits, labels[batch], sample_w[batch], pos_weight, args.label_smoothing)
+            loss = masked_bce(
+                logits, labels[batch], sample_w[batch], pos_weight, args.label_smoothing
+            )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -246,9 +287,18 @@ def main(argv: list[str] | None = None) -> None:
             export(model, tokenizer, args.output / "best")
         else:
             stale += 1
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict(), "epoch": epoch + 1, "best": best,
-                    "history": history, "stale": stale}, ckpt_path)
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "epoch": epoch + 1,
+                "best": best,
+                "history": history,
+                "stale": stale,
+            },
+            ckpt_path,
+        )
         (args.output / "history.json").write_text(json.dumps(history, indent=2))
         if stale > args.patience:
             print("validation ROC-AUC stopped improving: early stop")
@@ -257,12 +307,16 @@ def main(argv: list[str] | None = None) -> None:
     best_epoch = max(history, key=lambda h: h["mean_auc"])
     peer = peer_table(val)
     report = format_table(best_epoch["table"], peer)
-    summary = {"best_epoch": best_epoch["epoch"], "ours": best_epoch["table"], "peer": peer,
-               "settings": {k: str(v) for k, v in vars(args).items()},
-               "source_weights": weights_by_source,
-               "pos_weight": dict(zip(CATEGORIES, [float(x) for x in pos_weight])),
-               "train_rows": {s.name: len(s.texts) for s in train},
-               "val_rows": {s.name: len(s.texts) for s in val}}
+    summary = {
+        "best_epoch": best_epoch["epoch"],
+        "ours": best_epoch["table"],
+        "peer": peer,
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "source_weights": weights_by_source,
+        "pos_weight": dict(zip(CATEGORIES, [float(x) for x in pos_weight], strict=True)),
+        "train_rows": {s.name: len(s.texts) for s in train},
+        "val_rows": {s.name: len(s.texts) for s in val},
+    }
     (args.output / "validation.json").write_text(json.dumps(summary, indent=2))
     print(f"best epoch {best_epoch['epoch']}, validation ROC-AUC:")
     print(report)
