@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 CODES = {
@@ -98,6 +99,17 @@ class ApiWithErrors(Api):
 
 def register(app: Flask) -> None:
     """Errors raised outside flask-smorest's reach (before routing, in hooks) get the shape too."""
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def _database_unavailable(exc: Exception) -> ResponseReturnValue:
+        # The database is down, locked past its timeout, or out of connections: nothing
+        # was committed (every write is one transaction), so the client may retry.
+        app.logger.warning("database unavailable: %s", type(exc).__name__)
+        return error_response(
+            503, "The database is unavailable; retry shortly.", headers={"Retry-After": "5"}
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

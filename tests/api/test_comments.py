@@ -277,3 +277,27 @@ def test_openapi_and_docs(client: Any) -> None:
     page = client.get("/docs")
     assert page.status_code == 200
     assert "/v1/comments/batch" in page.get_data(as_text=True)
+
+
+def test_database_outage_is_503_with_retry_after_and_recovers(
+    app: Any, client: Any, auth: dict[str, str]
+) -> None:
+    store = app.extensions["moderation.store"]
+    healthy = store.engine
+    broken = sa.create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
+        if healthy.dialect.name == "postgresql"
+        else "sqlite:////nonexistent-dir/x.db"
+    )
+    # Authentication reads the key first, so the outage shows on the very first query.
+    store.engine, store._writer = broken, broken.execution_options(sqlite_write=True)
+    try:
+        r = post(client, auth, {"text": BENIGN})
+        error = assert_error(r, 503, "unavailable")
+        assert r.headers["Retry-After"] == "5"
+        assert "retry" in error["message"].lower()
+        assert client.get("/readyz").status_code == 503
+    finally:
+        store.engine, store._writer = healthy, healthy.execution_options(sqlite_write=True)
+    assert post(client, auth, {"text": BENIGN}).status_code == 201
+    assert count_rows(app, db.comments) == 1

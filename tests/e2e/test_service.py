@@ -1,0 +1,61 @@
+"""End to end: gunicorn with the real model, a site made with the CLI, real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.serving import real_model_path, running_service
+
+pytestmark = pytest.mark.skipif(
+    not (real_model_path() / "config.json").exists(),
+    reason="no model checkpoint at MODERATION_MODEL or models/minilm-toxicity",
+)
+
+
+def test_benign_approved_toxic_held_through_gunicorn(tmp_path: Path) -> None:
+    with running_service(tmp_path) as service:
+        site = service.create_site("harbour-news")
+        auth = {"Authorization": f"Bearer {site['api_key']}"}
+        benign = requests.post(
+            f"{service.url}/v1/comments",
+            headers=auth,
+            timeout=30,
+            json={
+                "text": "Thanks for covering the harbour festival, the photos of the boats are great.",
+                "author": {"id": "r1", "name": "June"},
+                "external_id": "c-1",
+            },
+        ).json()
+        toxic = requests.post(
+            f"{service.url}/v1/comments",
+            headers=auth,
+            timeout=30,
+            json={
+                "text": "The regatta was fun. You are a pathetic moron and everyone here hates you.",
+                "author": {"id": "r2"},
+                "external_id": "c-2",
+            },
+        ).json()
+        assert benign["status"] == "approved", benign
+        assert toxic["status"] == "held", toxic
+        assert toxic["scores"]["toxicity"] > 0.8 > benign["scores"]["toxicity"]
+        assert any(r.get("category") == "insult" for r in toxic["reasons"])
+        worst = max(toxic["spans"], key=lambda s: s["scores"]["toxicity"])
+        assert "moron" in toxic["text"][worst["begin"] : worst["end"]]
+        assert toxic["model"]["name"] and len(toxic["model"]["version"]) == 12
+        again = requests.post(
+            f"{service.url}/v1/comments",
+            headers=auth,
+            timeout=30,
+            json={"text": "edited", "external_id": "c-2"},
+        )
+        assert again.status_code == 200 and again.json()["id"] == toxic["id"]
+        got = requests.get(f"{service.url}/v1/comments/{toxic['id']}", headers=auth, timeout=10)
+        assert got.json()["status"] == "held"
+        assert requests.get(f"{service.url}/readyz", timeout=5).json()["status"] == "ready"
+        metrics = requests.get(f"{service.url}/metrics", timeout=5).text
+        assert 'moderation_queue_depth{site="harbour-news"} 1.0' in metrics
+        assert "moderation_decisions_total" in metrics
