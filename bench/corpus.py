@@ -20,16 +20,9 @@ _OPENERS = [
     "Finally someone said it.",
     "Not sure about this one.",
 ]
-_WORDS = (
-    "council budget harbour ferry schedule library tram bridge housing rent school teacher "
-    "market bakery festival river weather forecast storm garden allotment bus route cyclist "
-    "parking fee museum exhibit concert ticket mayor vote election turnout survey report data "
-    "chart figure percent increase decrease policy proposal committee meeting minutes evening "
-    "morning weekend summer winter tourist resident family children parent neighbour street "
-    "corner shop owner price inflation wage job factory harbourside pier lighthouse coastline"
-).split()
+_WORDS = ["council", "budget", "harbour", "ferry", "schedule", "library", "tram", "bridge", "housing", "rent", "school", "teacher", "market", "bakery", "festival", "river", "weather", "forecast", "storm", "garden", "allotment", "bus", "route", "cyclist", "parking", "fee", "museum", "exhibit", "concert", "ticket", "mayor", "vote", "election", "turnout", "survey", "report", "data", "chart", "figure", "percent", "increase", "decrease", "policy", "proposal", "committee", "meeting", "minutes", "evening", "morning", "weekend", "summer", "winter", "tourist", "resident", "family", "children", "parent", "neighbour", "street", "corner", "shop", "owner", "price", "inflation", "wage", "job", "factory", "harbourside", "pier", "lighthouse", "coastline"]
 _GLUE = (
-    "the a of to and in that it is was for on with as but not really quite very just also".split()
+    ["the", "a", "of", "to", "and", "in", "that", "it", "is", "was", "for", "on", "with", "as", "but", "not", "really", "quite", "very", "just", "also"]
 )
 _INSULTS = [
     "You are a pathetic moron.",

@@ -12,8 +12,6 @@ HTTP, same number of processes) to show what the web layer costs.
 from __future__ import annotations
 
 # locust monkey-patches sockets with gevent: it must be imported first.
-import locust  # isort: skip  # noqa: I001
-
 import argparse
 import itertools
 import json
@@ -88,14 +86,10 @@ def start(
             f"127.0.0.1:{port}",
             "bench.naive_app:create_app()",
         ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / f"{kind}.log", "wb"),
-        start_new_session=True,
-    )
+    with open(tmp / f"{kind}.log", "wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     hits = 0
