@@ -11,7 +11,12 @@ HTTP, same number of processes) to show what the web layer costs.
 
 from __future__ import annotations
 
-# locust monkey-patches sockets with gevent: it must be imported first.
+# isort: off
+# locust monkey-patches sockets with gevent: it must be imported before anything else.
+from locust import HttpUser, constant, constant_throughput, task
+from locust.env import Environment
+
+# isort: on
 import argparse
 import itertools
 import json
@@ -27,8 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from locust import HttpUser, constant, constant_throughput, task
-from locust.env import Environment
 
 from bench.corpus import corpus
 
