@@ -1,0 +1,91 @@
+"""Choose default hold thresholds from validation data, so that few benign comments are held.
+
+    python -m models.calibrate ../shared/data --model models/minilm-toxicity [--false-hold 0.02]
+
+Rebuilds the validation split exactly as `models.train` made it (same seed and
+fraction), scores it, and for each category picks the lowest threshold at which
+at most `--false-hold` of the comments labelled negative for that category
+would be held. Writes `thresholds.json` into the checkpoint folder, where the
+service reads its default policy, with the resulting rates recorded beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from models.data import load_sources
+from models.labels import CATEGORIES
+from models.train import split
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("data", nargs="+", type=Path)
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    ap.add_argument(
+        "--false-hold",
+        type=float,
+        default=0.02,
+        help="share of a category's negatives allowed at or above its threshold",
+    )
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    from models import load_scorer
+
+    _, val = split(load_sources(args.data), args.val_fraction, args.seed)
+    scorer = load_scorer(args.model, fast=False, threads=args.threads)
+    texts = [t for s in val for t in s.texts]
+    labels = np.concatenate([s.labels for s in val])
+    scores = np.array([[r[c] for c in CATEGORIES] for r in scorer.score(texts)])
+
+    thresholds: dict[str, float] = {}
+    report: dict[str, dict[str, float]] = {}
+    for i, cat in enumerate(CATEGORIES):
+        known = ~np.isnan(labels[:, i])
+        neg = scores[known & (labels[:, i] == 0), i]
+        pos = scores[known & (labels[:, i] == 1), i]
+        t = float(np.quantile(neg, 1 - args.false_hold)) if len(neg) else 0.8
+        t = round(min(0.95, max(0.05, t)) + 0.005, 2)  # round up to a readable value
+        thresholds[cat] = t
+        report[cat] = {
+            "negatives": len(neg),
+            "positives": len(pos),
+            "false_hold_rate": round(float((neg >= t).mean()), 4) if len(neg) else 0.0,
+            "recall": round(float((pos >= t).mean()), 4) if len(pos) else 0.0,
+        }
+    # The policy holds when ANY category trips: measure that on comments labelled benign.
+    benign = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 0)
+    toxic = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 1)
+    any_held = (scores >= np.array([thresholds[c] for c in CATEGORIES])).any(axis=1)
+    summary = {
+        "benign_hold_rate": round(float(any_held[benign].mean()), 4),
+        "toxic_hold_rate": round(float(any_held[toxic].mean()), 4),
+        "benign": int(benign.sum()),
+        "toxic": int(toxic.sum()),
+    }
+    out = {
+        "thresholds": thresholds,
+        "method": (
+            f"per category, the lowest threshold at which at most {args.false_hold:.0%} of "
+            "validation comments labelled negative for it score at or above it, rounded up "
+            "to 0.01; validation split of models.train (seed "
+            f"{args.seed}, {args.val_fraction:.0%} of each source)"
+        ),
+        "per_category": report,
+        "policy_on_validation": summary,
+    }
+    (args.model / "thresholds.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
