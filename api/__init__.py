@@ -24,6 +24,8 @@ from moderation.store import SqlStore
 from moderation.webhooks import Deliverer, http_post
 
 _JSON_METHODS = {"POST", "PUT", "PATCH"}
+# Endpoints whose body may be left out (all fields have defaults, or there is none).
+_OPTIONAL_BODY = {"queue.Claim", "queue.Undo", "coral.CoralPhaseView"}  # Coral: signature first
 
 
 def _model_path(cfg: Mapping[str, Any]) -> Path:
@@ -103,28 +105,60 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         },
     )
     app.extensions["moderation.api"] = api
-    from api import comments, docs, health, queue, sites
+    from api import comments, docs, health, queue, sites, web
 
     api.register_blueprint(comments.blp)
     api.register_blueprint(queue.blp)
     api.register_blueprint(sites.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
+    web.register(app)
     errors.register(app)
     observability.init_app(app, store.held_counts)
     cli.register(app)
+    from api import coral, limits, perspective
+
+    app.register_blueprint(perspective.blp)
+    api.register_blueprint(coral.blp)
+    limits.init_app(app)
+
+    @app.before_request
+    def _no_automatic_options() -> ResponseReturnValue | None:
+        # The API serves backends and same-origin pages: no CORS preflight to answer, so
+        # OPTIONS is not an operation, and the Allow header lists only documented methods.
+        if request.method == "OPTIONS" and request.url_rule is not None:
+            allowed = sorted((request.url_rule.methods or set()) - {"OPTIONS"})
+            return errors.error_response(
+                405,
+                "The method is not allowed for the requested URL.",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return None
 
     @app.before_request
     def _require_json() -> ResponseReturnValue | None:
+        if request.url_rule is None:
+            return None  # unrouted: the 404 or 405 says more than a body complaint would
         if (
             request.method in _JSON_METHODS
-            and request.path.startswith("/v1")
+            and request.path.startswith("/v1/")  # not /v1alpha1: Perspective answers as Google
             and request.content_length != 0
             and not request.is_json
             and (request.content_length or request.headers.get("Transfer-Encoding"))
         ):
             return errors.error_response(
                 415, "Send the body as JSON with 'Content-Type: application/json'."
+            )
+        if (
+            request.method in _JSON_METHODS
+            and request.path.startswith("/v1/")
+            and request.endpoint not in _OPTIONAL_BODY
+            and not request.content_length
+            and not request.headers.get("Transfer-Encoding")
+        ):
+            # Without this an empty PUT would validate as "change nothing" and succeed.
+            return errors.error_response(
+                422, "This request needs a JSON body.", details={"_schema": ["Missing body."]}
             )
         return None
 

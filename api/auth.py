@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import hmac
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_smorest import abort
 
 from moderation.security import SITE_KEY_PREFIX, USER_TOKEN_PREFIX
@@ -61,12 +63,16 @@ def user_required(*roles: Role) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = bearer_token()
-            if token is None:
+            # A signed-in browser may call the API too; unsafe methods need the page's CSRF token.
+            user = session_user() if token is None else None
+            if user is not None and request.method not in SAFE_METHODS and not csrf_ok():
+                abort(403, message="Send the page's CSRF token as 'X-CSRF-Token'.")
+            if token is None and user is None:
                 _unauthenticated("Send your API token as 'Authorization: Bearer TOKEN'.")
-            assert token is not None
-            if token.startswith(SITE_KEY_PREFIX):
+            if token is not None and token.startswith(SITE_KEY_PREFIX):
                 abort(403, message="This endpoint takes a user token, not a site API key.")
-            user = _store().user_for_token(token)
+            if token is not None:
+                user = _store().user_for_token(token)
             if user is None:
                 _unauthenticated("The token is not valid.")
             assert user is not None
@@ -87,3 +93,54 @@ def site_for_user(user: User, site_ref: str) -> Site:
         abort(404, message="No such site.")
     assert site is not None
     return site
+
+
+# -- browser sessions (the web pages; the API accepts them too) ----------------
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def session_user() -> User | None:
+    """The person signed in with this browser session, if any (checked once per request)."""
+    if "session_user" not in g:
+        user_id, stamp = session.get("user_id"), session.get("stamp")
+        found = None
+        if isinstance(user_id, str) and isinstance(stamp, str):
+            found = _store().user_for_session(user_id, stamp)
+        g.session_user = found
+    return cast(User | None, g.session_user)
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use; forms and page scripts send it back."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_ok(sent: str | None = None) -> bool:
+    """Whether the request carries this session's CSRF token (a form field or the header)."""
+    expected = session.get("csrf")
+    sent = sent if sent is not None else request.headers.get(CSRF_HEADER)
+    if not isinstance(expected, str) or not sent:
+        return False
+    return hmac.compare_digest(expected.encode(), sent.encode())
+
+
+def sign_in(user: User, stamp: str) -> None:
+    """Start a fresh session for the person (a new CSRF token: no session fixation)."""
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    session["stamp"] = stamp
+    session["csrf"] = secrets.token_urlsafe(32)
+    g.session_user = user
+
+
+def sign_out() -> None:
+    """End the session."""
+    session.clear()
+    g.session_user = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -10,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from moderation import migrate
+from moderation.integrations import CORAL_SECRET, ApprovedAnswer
 from moderation.sites import Role
 from moderation.store import Conflict, SqlStore
 
@@ -103,6 +106,27 @@ def create_user(name: str, role: str, sites: tuple[str, ...], as_json: bool) -> 
         click.echo(json.dumps({"user_id": user.id, "token": token}))
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+@users_cli.command("set-password")
+@click.argument("name")
+@click.option(
+    "--password-stdin", is_flag=True, help="read the password from the first line of stdin"
+)
+def set_password(name: str, password_stdin: bool) -> None:
+    """Set NAME's password for signing in to the web pages (ends their open sessions)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"use at least {MIN_PASSWORD_LENGTH} characters")
+    if _store().set_password(name, password) is None:
+        raise click.ClickException(f"no user named {name!r}")
+    click.echo(f"password set for {name}")
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest migration."""
@@ -125,6 +149,77 @@ def deliver_webhooks() -> None:
     click.echo(f"delivered {n} event(s)")
 
 
+coral_cli = AppGroup("coral", help="Coral Talk's External Moderation Phase: secret and answers.")
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: str) -> timedelta:
+    """Parse 0, 90s, 10m, 1h or 1d."""
+    value = value.strip().lower()
+    unit = _DURATION_UNITS.get(value[-1:]) if value else None
+    number = value[:-1] if unit else value
+    if not number.isdigit():
+        raise click.BadParameter(f"{value!r}: use 0, 90s, 10m, 1h or 1d")
+    return timedelta(seconds=int(number) * (unit or 1))
+
+
+@coral_cli.command("secret")
+@click.argument("site")
+@click.option("--secret-stdin", is_flag=True, help="read the secret from the first line of stdin")
+@click.option(
+    "--keep-previous",
+    default="1h",
+    show_default=True,
+    help="how long the secret it replaces is still accepted (0, 90s, 10m, 1h, 1d)",
+)
+def coral_secret(site: str, secret_stdin: bool, keep_previous: str) -> None:
+    """Set or rotate the signing secret (empsec_...) Coral shows for SITE's phase."""
+    current = _site_or_fail(site)
+    keep = _duration(keep_previous)
+    if secret_stdin:
+        secret = sys.stdin.readline().strip()
+    else:
+        secret = click.prompt("Signing secret from Coral", hide_input=True).strip()
+    if not CORAL_SECRET.fullmatch(secret):
+        raise click.ClickException("that is not a Coral signing secret (empsec_ followed by hex)")
+    phase = _store().set_coral_secret(current.id, secret, previous_valid_for=keep)
+    click.echo(
+        f"Coral secret set for {current.name}; phase URL path: /v1/integrations/coral/{current.id}"
+    )
+    if phase.previous_expires_at is not None:
+        click.echo(f"the previous secret is accepted until {phase.previous_expires_at.isoformat()}")
+
+
+@coral_cli.command("approved-answer")
+@click.argument("site")
+@click.argument("answer", type=click.Choice(["204", "APPROVED"]))
+def coral_approved_answer(site: str, answer: str) -> None:
+    """Answer approvals with 204 (Coral's other phases run) or {"status": "APPROVED"}."""
+    current = _site_or_fail(site)
+    choice = ApprovedAnswer.NO_CONTENT if answer == "204" else ApprovedAnswer.STATUS
+    if _store().set_coral_approved_answer(current.id, choice) is None:
+        raise click.ClickException(f"set a Coral secret for {current.name} first")
+    click.echo(f"approvals for {current.name} are answered with {answer}")
+
+
+@coral_cli.command("show")
+@click.argument("site")
+def coral_show(site: str) -> None:
+    """Show SITE's Coral settings (never the secrets)."""
+    current = _site_or_fail(site)
+    phase = _store().coral_phase(current.id)
+    if phase is None:
+        click.echo(f"{current.name}: no Coral secret set")
+        return
+    answer = "204" if phase.approved_answer is ApprovedAnswer.NO_CONTENT else "APPROVED"
+    click.echo(f"phase URL path: /v1/integrations/coral/{current.id}")
+    click.echo(f"secret set {phase.updated_at.isoformat()}; approvals answered with {answer}")
+    if phase.previous_secret and phase.previous_expires_at:
+        click.echo(f"previous secret accepted until {phase.previous_expires_at.isoformat()}")
+
+
 def register(app: Flask) -> None:
     for command in (sites_cli, keys_cli, users_cli, db_cli, rescore, deliver_webhooks):
         app.cli.add_command(command)
+    app.cli.add_command(coral_cli)

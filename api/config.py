@@ -29,6 +29,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WEBHOOK_TIMEOUT": 10.0,
         "SECRET_KEY": "",
         "LOG_REQUESTS": True,
+        "RATE_LIMIT": "600/minute",  # per site API key, /v1/comments* and Perspective together
+        "RATE_LIMIT_ENABLED": True,
+        "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0: every worker shares one count
+        "SESSION_COOKIE_SECURE": False,  # true behind HTTPS: the sign-in cookie only travels over it
+        "SESSION_HOURS": 12.0,  # a web sign-in lasts this long
+        "QUEUE_CLAIM": 20,  # comments the queue page claims for a moderator when it opens
+        "DEMO": True,  # serve /demo, an article page whose comments go through a "demo" site
     }
 
 

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
+import marshmallow as ma
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
@@ -18,6 +19,7 @@ from api.review_schemas import (
     ClaimInSchema,
     ClaimOutSchema,
     DecisionSchema,
+    HeldIdsSchema,
     IdsSchema,
     QueueArgsSchema,
     QueueItemSchema,
@@ -55,7 +57,7 @@ def fail(exc: ReviewError) -> None:
 class Queue(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(QueueArgsSchema, location="query")
+    @blp.arguments(QueueArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200, QueuePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Held comments of your sites, riskiest (or oldest) first; cursor pagination."""
@@ -77,7 +79,7 @@ class Queue(MethodView):
 class Claim(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(ClaimInSchema)
+    @blp.arguments(ClaimInSchema, required=False)
     @blp.response(200, ClaimOutSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Lease the next N unclaimed held comments to you (riskiest first)."""
@@ -93,7 +95,7 @@ class RenewClaim(MethodView):
     decorators = [user_required(*MODERATORS)]
 
     @blp.arguments(IdsSchema)
-    @blp.response(200, IdsSchema)
+    @blp.response(200, HeldIdsSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Extend your leases; returns the ids you still hold."""
         return {"ids": review().renew(g.user, args["ids"])}

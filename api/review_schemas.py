@@ -7,9 +7,11 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas import CommentSchema, StrictSchema
+from api.schemas import CommentSchema, StrictBoolean, StrictSchema
 from moderation.policy import CATEGORIES, OtherLanguages
 from moderation.review import Action, DecisionIn, RejectReason
+
+MAX_AGE_MINUTES = 10 * 366 * 24 * 60  # ten years
 
 
 class QueueItemSchema(CommentSchema):
@@ -30,8 +32,8 @@ class QueueArgsSchema(StrictSchema):
     category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
     reason = ma.fields.String()
     sort = ma.fields.String(load_default="risk", validate=ma.validate.OneOf(["risk", "age"]))
-    min_age_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0))
-    max_age_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0))
+    min_age_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=MAX_AGE_MINUTES))
+    max_age_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=MAX_AGE_MINUTES))
     cursor = ma.fields.String()
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
 
@@ -42,7 +44,7 @@ class QueuePageSchema(ma.Schema):
 
 
 class ClaimInSchema(StrictSchema):
-    n = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=100))
+    n = ma.fields.Integer(strict=True, load_default=10, validate=ma.validate.Range(min=1, max=100))
     site = ma.fields.String()
 
 
@@ -57,9 +59,14 @@ class IdsSchema(StrictSchema):
     )
 
 
+class HeldIdsSchema(ma.Schema):
+    ids = ma.fields.List(ma.fields.String(), metadata={"description": "ids you still hold"})
+
+
 class DecisionSchema(StrictSchema):
     action = ma.fields.Enum(Action, by_value=True, required=True)
     version = ma.fields.Integer(
+        strict=True,
         required=True,
         metadata={"description": "the version the moderator saw; a stale one gets 409"},
     )
@@ -132,8 +139,8 @@ class PolicySchema(StrictSchema):
         ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
         validate=ma.validate.Length(max=5000),
     )
-    max_links = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0))
-    premoderation = ma.fields.Boolean()
+    max_links = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0))
+    premoderation = StrictBoolean()
     other_languages = ma.fields.Enum(OtherLanguages, by_value=True)
 
 
@@ -152,7 +159,7 @@ class WindowArgsSchema(StrictSchema):
 
 class WebhookInSchema(StrictSchema):
     url = ma.fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
-    rotate_secret = ma.fields.Boolean(load_default=False)
+    rotate_secret = StrictBoolean(load_default=False)
 
 
 class WebhookOutSchema(ma.Schema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -13,20 +13,27 @@ from moderation.comments import Article, Author, NewComment, Status
 CATEGORY_DESCRIPTION = "Probability per category: toxicity, severe_toxicity, insult, profanity, threat, identity_attack."
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true or false only: marshmallow's Boolean also takes 0, 1, "yes", "on"..."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
 
-def _valid_ip(value: str) -> None:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError as exc:
-        raise ma.ValidationError("Not a valid IPv4 or IPv6 address.") from exc
+# Whitespace as JSON Schema's `\S` (ECMAScript) sees it, so the documented pattern and
+# this check agree on what "blank" means.
+_BLANK = re.compile(r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
 
 
 def _not_blank(value: str) -> None:
-    if not value.strip():
+    if _BLANK.fullmatch(value):
         raise ma.ValidationError("The comment text is empty.")
 
 
@@ -42,7 +49,12 @@ class AuthorSchema(StrictSchema):
     email = ma.fields.Email(
         load_only=True, allow_none=True, metadata={"description": "stored only as a keyed hash"}
     )
-    ip = ma.fields.String(validate=_valid_ip, allow_none=True)
+    # Kept as the site reports it: a malformed address must not cost the reader their comment.
+    ip = ma.fields.String(
+        validate=ma.validate.Length(max=64),
+        allow_none=True,
+        metadata={"description": "the reader's IP address as the site saw it"},
+    )
 
     @ma.post_load
     def make(self, data: dict[str, Any], **_: Any) -> Author:
@@ -62,8 +74,13 @@ class ArticleSchema(StrictSchema):
 class CommentInSchema(StrictSchema):
     text = ma.fields.String(
         required=True,
-        validate=[_not_blank, _within_limit],
-        metadata={"description": "the comment as the reader typed it"},
+        validate=[ma.validate.Length(min=1), _not_blank, _within_limit],
+        # The limit is MAX_COMMENT_CHARS (documented at its default); blank text is refused.
+        metadata={
+            "description": "the comment as the reader typed it",
+            "pattern": r"\S",
+            "maxLength": 20_000,
+        },
     )
     author = ma.fields.Nested(AuthorSchema, load_default=Author)
     article = ma.fields.Nested(ArticleSchema, load_default=Article)

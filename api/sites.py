@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -116,7 +117,7 @@ class Shadow(MethodView):
 class ShadowReport(MethodView):
     decorators = [user_required(*OPERATORS)]
 
-    @blp.arguments(WindowArgsSchema, location="query")
+    @blp.arguments(WindowArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200)
     def get(self, args: dict[str, Any], site: str) -> Any:
         """Live against shadow decisions on the same comments, and both against moderators."""

@@ -42,10 +42,15 @@ _BENIGN = {"nontoxic", "neutral", "normal", "notoxic", "label_0", "not", "clean"
 
 
 def _key(label: str) -> str:
-    return re.sub(r"[^a-z0-9_]", "", label.lower()).replace("_", "") if label.lower() not in (
-        "label_0",
-        "label_1",
-    ) else label.lower()
+    return (
+        re.sub(r"[^a-z0-9_]", "", label.lower()).replace("_", "")
+        if label.lower()
+        not in (
+            "label_0",
+            "label_1",
+        )
+        else label.lower()
+    )
 
 
 def map_label(label: str) -> str | None:

@@ -157,6 +157,21 @@ feedback = sa.Table(
 )
 
 
+# Coral Talk's External Moderation Phase, per site: the signing secret Coral
+# shows its admin (kept in clear: verifying an HMAC needs the key itself), the
+# one it replaces while a rotation is under way, and how approvals are answered.
+coral_phases = sa.Table(
+    "coral_phases",
+    metadata,
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("previous_secret", sa.String(200), nullable=True),
+    sa.Column("previous_expires_at", Timestamp, nullable=True),
+    sa.Column("approved_answer", sa.String(16), nullable=False, server_default="no_content"),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes.
 

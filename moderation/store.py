@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +25,7 @@ from moderation.comments import (
     Status,
     StoredComment,
 )
+from moderation.integrations import ApprovedAnswer, CoralPhase
 from moderation.policy import Policy
 from moderation.security import hash_secret, new_id, new_secret, same_hash
 from moderation.sites import ApiKey, Role, Site, User
@@ -703,3 +709,220 @@ class SqlStore:
             return list(
                 conn.execute(db.feedback.select().where(f.site_id == site_id).order_by(f.id)).all()
             )
+
+    # -- passwords and sign-in sessions ---------------------------------------
+
+    def set_password(self, name: str, password: str, actor: str = "cli") -> User | None:
+        """Store a scrypt hash of a person's password; None if nobody has that name."""
+        digest = hash_password(password)
+        with self.write() as conn:
+            row = conn.execute(db.users.select().where(db.users.c.name == name)).first()
+            if row is None:
+                return None
+            conn.execute(
+                db.users.update().where(db.users.c.id == row.id).values(password_hash=digest)
+            )
+            self.audit(
+                conn,
+                site_id=None,
+                actor=actor,
+                action="user.password_set",
+                after={"user_id": row.id, "name": name},
+            )
+            return self._user(conn, row)
+
+    def check_password(self, name: str, password: str) -> tuple[User, str] | None:
+        """The person and their session stamp when the password is right; else None."""
+        with self.read() as conn:
+            row = conn.execute(
+                db.users.select().where(db.users.c.name == name, db.users.c.disabled_at.is_(None))
+            ).first()
+            stored = row.password_hash if row is not None else None
+            # Unknown names cost the same hash as known ones, so timing tells nothing.
+            if not verify_password(stored or _dummy_hash(), password) or row is None or not stored:
+                return None
+            return self._user(conn, row), session_stamp(stored)
+
+    def user_for_session(self, user_id: str, stamp: str) -> User | None:
+        """The signed-in person, while they are enabled and their password is unchanged."""
+        with self.read() as conn:
+            row = conn.execute(
+                db.users.select().where(db.users.c.id == user_id, db.users.c.disabled_at.is_(None))
+            ).first()
+            if row is None or not row.password_hash:
+                return None
+            if not hmac.compare_digest(session_stamp(row.password_hash), stamp):
+                return None
+            return self._user(conn, row)
+
+    def user_names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """Names of people by id (ids that are not people, like 'cli', are left out)."""
+        if not user_ids:
+            return {}
+        with self.read() as conn:
+            rows = conn.execute(
+                sa.select(db.users.c.id, db.users.c.name).where(db.users.c.id.in_(list(user_ids)))
+            ).all()
+        return {r.id: r.name for r in rows}
+
+    def settings_audit(self, site_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """A site's audit rows other than comment decisions (policy, keys, webhook), newest first."""
+        a = db.audit_log.c
+        query = (
+            db.audit_log.select()
+            .where(a.site_id == site_id, sa.not_(a.action.like("comment.%")))
+            .order_by(a.id.desc())
+            .limit(limit)
+        )
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+        return [{**r._asdict(), "created_at": _aware(r.created_at)} for r in rows]
+
+    def published_comments(
+        self, site_id: str, article_id: str, limit: int = 50
+    ) -> list[StoredComment]:
+        """Approved comments under one article, newest first (what the site shows readers)."""
+        c = db.comments.c
+        query = (
+            db.comments.select()
+            .where(c.site_id == site_id, c.article_id == article_id, c.status == "approved")
+            .order_by(c.created_at.desc(), c.id)
+            .limit(limit)
+        )
+        with self.read() as conn:
+            return [self._comment(r) for r in conn.execute(query).all()]
+
+    # -- integrations ---------------------------------------------------------
+
+    def _coral_phase(self, row: Any) -> CoralPhase:
+        return CoralPhase(
+            site_id=row.site_id,
+            secret=row.secret,
+            previous_secret=row.previous_secret,
+            previous_expires_at=_aware(row.previous_expires_at),
+            approved_answer=ApprovedAnswer(row.approved_answer),
+            updated_at=_aware(row.updated_at) or utcnow(),
+        )
+
+    def coral_phase(self, site_id: str) -> CoralPhase | None:
+        """A site's Coral External Moderation Phase settings, if it has any."""
+        with self.read() as conn:
+            row = conn.execute(
+                db.coral_phases.select().where(db.coral_phases.c.site_id == site_id)
+            ).first()
+        return self._coral_phase(row) if row else None
+
+    def set_coral_secret(
+        self,
+        site_id: str,
+        secret: str,
+        *,
+        previous_valid_for: timedelta = timedelta(0),
+        actor: str = "cli",
+    ) -> CoralPhase:
+        """Set the secret Coral signs with; the one it replaces stays valid for `previous_valid_for`."""
+        now = utcnow()
+        t = db.coral_phases
+        with self.write() as conn:
+            row = conn.execute(t.select().where(t.c.site_id == site_id)).first()
+            rotated = row is not None and row.secret != secret and previous_valid_for > timedelta(0)
+            values: dict[str, Any] = {
+                "secret": secret,
+                "previous_secret": row.secret if rotated and row else None,
+                "previous_expires_at": now + previous_valid_for if rotated else None,
+                "updated_at": now,
+            }
+            if row is None:
+                conn.execute(t.insert().values(site_id=site_id, **values))
+            else:
+                conn.execute(t.update().where(t.c.site_id == site_id).values(**values))
+            # Never the secrets themselves: the audit trail is readable by operators.
+            self.audit(
+                conn,
+                site_id=site_id,
+                actor=actor,
+                action="coral.secret",
+                before={"configured": row is not None},
+                after={
+                    "previous_valid_until": values["previous_expires_at"].isoformat()
+                    if rotated
+                    else None
+                },
+            )
+        phase = self.coral_phase(site_id)
+        assert phase is not None
+        return phase
+
+    def set_coral_approved_answer(
+        self, site_id: str, answer: ApprovedAnswer, *, actor: str = "cli"
+    ) -> CoralPhase | None:
+        """Choose how approvals are answered (None: the site has no Coral secret yet)."""
+        t = db.coral_phases
+        with self.write() as conn:
+            row = conn.execute(t.select().where(t.c.site_id == site_id)).first()
+            if row is None:
+                return None
+            conn.execute(
+                t.update()
+                .where(t.c.site_id == site_id)
+                .values(approved_answer=answer.value, updated_at=utcnow())
+            )
+            self.audit(
+                conn,
+                site_id=site_id,
+                actor=actor,
+                action="coral.approved_answer",
+                before={"approved_answer": row.approved_answer},
+                after={"approved_answer": answer.value},
+            )
+        return self.coral_phase(site_id)
+
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash: `scrypt$n$r$p$salt$hash`, base64 parts."""
+    salt = secrets.token_bytes(16)
+    key = hashlib.scrypt(
+        password.encode(),
+        salt=salt,
+        n=_SCRYPT_N,
+        r=_SCRYPT_R,
+        p=_SCRYPT_P,
+        maxmem=_SCRYPT_MAXMEM,
+    )
+    parts = [base64.b64encode(salt).decode(), base64.b64encode(key).decode()]
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${parts[0]}${parts[1]}"
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether the password matches a hash made by hash_password (constant-time compare)."""
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(key)
+        got = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_SCRYPT_MAXMEM,
+            dklen=len(expected),
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+def session_stamp(password_hash: str) -> str:
+    """A short digest of the password hash: sessions carry it, so a new password ends them."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:20]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))

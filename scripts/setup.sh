@@ -15,3 +15,9 @@ if [ ! -e "$stamp" ]; then
   python -m pip install -q -r "$want"
   touch "$stamp"
 fi
+# The Perspective compatibility tests also drive the npm client with Node.
+if [ "${1:-}" = dev ] && command -v npm >/dev/null; then
+  node_dir=tests/compat/node
+  [ "$node_dir/node_modules/.package-lock.json" -nt "$node_dir/package-lock.json" ] ||
+    npm ci --prefix "$node_dir" --no-audit --no-fund --silent
+fi

@@ -117,8 +117,8 @@ def running_service(
                     ready += 1
                     if ready >= 3 * workers:
                         break
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or the worker is still loading the model
             if time.monotonic() > deadline:
                 raise RuntimeError(f"service not ready:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)  # polling a starting server, not waiting on a result

@@ -190,7 +190,7 @@ def test_field_errors_are_422_with_details(app: Any, client: Any, auth: dict[str
         ({"text": 42}, "text"),
         ({"text": "   "}, "text"),
         ({"text": "ok", "colour": "red"}, "colour"),
-        ({"text": "ok", "author": {"ip": "not-an-ip"}}, "author"),
+        ({"text": "ok", "author": {"ip": "1" * 65}}, "author"),
         ({"text": "ok", "author": "bob"}, "author"),
         ({"text": "ok", "author": {"email": "nope"}}, "author"),
         ({"text": "x" * 20_001}, "text"),

@@ -18,8 +18,12 @@ def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
     bugle = store.get_site("daily-bugle")
     other, _ = store.create_site("other-paper")
     out = {}
-    for name, role, site in [("mod", Role.MODERATOR, bugle.id), ("mod2", Role.MODERATOR, bugle.id),
-                             ("op", Role.OPERATOR, bugle.id), ("stranger", Role.MODERATOR, other.id)]:
+    for name, role, site in [
+        ("mod", Role.MODERATOR, bugle.id),
+        ("mod2", Role.MODERATOR, bugle.id),
+        ("op", Role.OPERATOR, bugle.id),
+        ("stranger", Role.MODERATOR, other.id),
+    ]:
         _, token = store.create_user(name, role, [site])
         out[name] = {"Authorization": f"Bearer {token}"}
     return out
@@ -33,8 +37,9 @@ def held(client: Any, auth: dict[str, str], text: str, **extra: Any) -> dict[str
     return body
 
 
-def test_queue_sorts_by_risk_and_pages_with_a_cursor(app: Any, client: Any, auth: dict[str, str],
-                                                     people: Any) -> None:
+def test_queue_sorts_by_risk_and_pages_with_a_cursor(
+    app: Any, client: Any, auth: dict[str, str], people: Any
+) -> None:
     store = app.extensions["moderation.store"]
     site = store.get_site("daily-bugle")
     store.set_policy(site.id, actor="t", live={**site.policy.as_dict(), "blocked_words": ["grr"]})
@@ -46,7 +51,9 @@ def test_queue_sorts_by_risk_and_pages_with_a_cursor(app: Any, client: Any, auth
     page = r.get_json()
     assert page["items"][0]["id"] == b["id"]  # the blocked word outranks score-only holds
     assert len(page["items"]) == 2 and page["next_cursor"]
-    rest = client.get(f"/v1/queue?limit=2&cursor={page['next_cursor']}", headers=people["mod"]).get_json()
+    rest = client.get(
+        f"/v1/queue?limit=2&cursor={page['next_cursor']}", headers=people["mod"]
+    ).get_json()
     ids = [i["id"] for i in page["items"] + rest["items"]]
     assert sorted(ids) == sorted([a["id"], b["id"], c["id"]]) and len(set(ids)) == 3
     assert rest["next_cursor"] is None
@@ -55,16 +62,26 @@ def test_queue_sorts_by_risk_and_pages_with_a_cursor(app: Any, client: Any, auth
     item = by_age[0]
     assert item["author_history"] == {"approved": 0, "rejected": 0, "held": 1}
     assert item["version"] == 1 and item["reasons"] and item["spans"]
-    assert client.get("/v1/queue?reason=blocked_word", headers=people["mod"]).get_json()["items"][0]["id"] == b["id"]
+    assert (
+        client.get("/v1/queue?reason=blocked_word", headers=people["mod"]).get_json()["items"][0][
+            "id"
+        ]
+        == b["id"]
+    )
     only = client.get("/v1/queue?category=insult", headers=people["mod"]).get_json()["items"]
     assert {i["id"] for i in only} == {a["id"], b["id"], c["id"]}
     assert client.get("/v1/queue", headers=people["stranger"]).get_json()["items"] == []
-    assert_error(client.get("/v1/queue?cursor=garbage", headers=people["mod"]), 422, "validation_error")
-    assert_error(client.get("/v1/queue?sort=random", headers=people["mod"]), 422, "validation_error")
+    assert_error(
+        client.get("/v1/queue?cursor=garbage", headers=people["mod"]), 422, "validation_error"
+    )
+    assert_error(
+        client.get("/v1/queue?sort=random", headers=people["mod"]), 422, "validation_error"
+    )
 
 
-def test_claims_never_overlap_and_expire(app: Any, client: Any, auth: dict[str, str],
-                                         people: Any) -> None:
+def test_claims_never_overlap_and_expire(
+    app: Any, client: Any, auth: dict[str, str], people: Any
+) -> None:
     for i in range(6):
         held(client, auth, f"nitwit number {i}")
     first = client.post("/v1/queue/claim", json={"n": 4}, headers=people["mod"]).get_json()
@@ -75,8 +92,11 @@ def test_claims_never_overlap_and_expire(app: Any, client: Any, auth: dict[str, 
     assert first["lease_seconds"] == 300
     # mod2 cannot decide what mod holds
     item = first["items"][0]
-    r = client.post(f"/v1/comments/{item['id']}/decision",
-                    json={"action": "approve", "version": item["version"]}, headers=people["mod2"])
+    r = client.post(
+        f"/v1/comments/{item['id']}/decision",
+        json={"action": "approve", "version": item["version"]},
+        headers=people["mod2"],
+    )
     assert_error(r, 409, "conflict")
     renewed = client.post("/v1/queue/claim/renew", json={"ids": list(mine)}, headers=people["mod"])
     assert set(renewed.get_json()["ids"]) == mine
@@ -90,14 +110,19 @@ def test_claims_never_overlap_and_expire(app: Any, client: Any, auth: dict[str, 
     assert mine <= {i["id"] for i in later["items"]}
 
 
-def test_decide_with_version_then_stale_is_409_and_undo(app: Any, client: Any,
-                                                        auth: dict[str, str], people: Any) -> None:
+def test_decide_with_version_then_stale_is_409_and_undo(
+    app: Any, client: Any, auth: dict[str, str], people: Any
+) -> None:
     c = held(client, auth, "You nitwit.", author={"id": "reader-9"})
     url = f"/v1/comments/{c['id']}/decision"
-    assert_error(client.post(url, json={"action": "reject", "version": 1}, headers=people["mod"]),
-                 422, "validation_error")  # a rejection needs a reason
-    r = client.post(url, json={"action": "reject", "reason": "abusive", "version": 1},
-                    headers=people["mod"])
+    assert_error(
+        client.post(url, json={"action": "reject", "version": 1}, headers=people["mod"]),
+        422,
+        "validation_error",
+    )  # a rejection needs a reason
+    r = client.post(
+        url, json={"action": "reject", "reason": "abusive", "version": 1}, headers=people["mod"]
+    )
     assert r.status_code == 200
     assert r.get_json()["status"] == "rejected" and r.get_json()["version"] == 2
     stale = client.post(url, json={"action": "approve", "version": 1}, headers=people["mod2"])
@@ -105,9 +130,15 @@ def test_decide_with_version_then_stale_is_409_and_undo(app: Any, client: Any,
     assert client.get(f"/v1/comments/{c['id']}", headers=auth).get_json()["status"] == "rejected"
     undone = client.post(f"/v1/comments/{c['id']}/undo", headers=people["mod"])
     assert undone.status_code == 200 and undone.get_json()["status"] == "held"
-    assert_error(client.post(f"/v1/comments/{c['id']}/undo", headers=people["mod"]), 409, "conflict")
+    assert_error(
+        client.post(f"/v1/comments/{c['id']}/undo", headers=people["mod"]), 409, "conflict"
+    )
     audit = client.get(f"/v1/comments/{c['id']}/audit", headers=people["mod"]).get_json()["entries"]
-    assert [e["action"] for e in audit] == ["comment.undo", "comment.decision", "comment.auto_decision"]
+    assert [e["action"] for e in audit] == [
+        "comment.undo",
+        "comment.decision",
+        "comment.auto_decision",
+    ]
     decision = audit[1]
     assert decision["before"]["status"] == "held" and decision["after"]["status"] == "rejected"
     assert decision["after"]["decision_reason"] == "abusive"
@@ -122,21 +153,32 @@ def test_decide_with_version_then_stale_is_409_and_undo(app: Any, client: Any,
 def test_other_reason_needs_a_note(client: Any, auth: dict[str, str], people: Any) -> None:
     c = held(client, auth, "You nitwit.")
     url = f"/v1/comments/{c['id']}/decision"
-    r = client.post(url, json={"action": "reject", "reason": "other", "version": 1}, headers=people["mod"])
+    r = client.post(
+        url, json={"action": "reject", "reason": "other", "version": 1}, headers=people["mod"]
+    )
     assert_error(r, 422, "validation_error")
-    r = client.post(url, json={"action": "reject", "reason": "other", "note": "spam ring",
-                               "version": 1}, headers=people["mod"])
+    r = client.post(
+        url,
+        json={"action": "reject", "reason": "other", "note": "spam ring", "version": 1},
+        headers=people["mod"],
+    )
     assert r.status_code == 200
 
 
 def test_bulk_decisions_report_each(client: Any, auth: dict[str, str], people: Any) -> None:
     a = held(client, auth, "nitwit a")
     b = held(client, auth, "nitwit b")
-    r = client.post("/v1/queue/decisions", headers=people["mod"], json={"decisions": [
-        {"id": a["id"], "action": "approve", "version": 1},
-        {"id": b["id"], "action": "reject", "reason": "spam", "version": 7},
-        {"id": "cmt_missing", "action": "approve", "version": 1},
-    ]})
+    r = client.post(
+        "/v1/queue/decisions",
+        headers=people["mod"],
+        json={
+            "decisions": [
+                {"id": a["id"], "action": "approve", "version": 1},
+                {"id": b["id"], "action": "reject", "reason": "spam", "version": 7},
+                {"id": "cmt_missing", "action": "approve", "version": 1},
+            ]
+        },
+    )
     assert r.status_code == 200
     results = r.get_json()["results"]
     assert [x["status"] for x in results] == [200, 409, 404]
@@ -145,26 +187,38 @@ def test_bulk_decisions_report_each(client: Any, auth: dict[str, str], people: A
 
 def test_other_sites_comments_are_404(client: Any, auth: dict[str, str], people: Any) -> None:
     c = held(client, auth, "nitwit")
-    for path, body in [(f"/v1/comments/{c['id']}/decision", {"action": "approve", "version": 1}),
-                       (f"/v1/comments/{c['id']}/undo", None)]:
+    for path, body in [
+        (f"/v1/comments/{c['id']}/decision", {"action": "approve", "version": 1}),
+        (f"/v1/comments/{c['id']}/undo", None),
+    ]:
         assert_error(client.post(path, json=body, headers=people["stranger"]), 404, "not_found")
-    assert_error(client.get(f"/v1/comments/{c['id']}/audit", headers=people["stranger"]), 404, "not_found")
-    assert_error(client.get("/v1/queue?site=daily-bugle", headers=people["stranger"]), 404, "not_found")
+    assert_error(
+        client.get(f"/v1/comments/{c['id']}/audit", headers=people["stranger"]), 404, "not_found"
+    )
+    assert_error(
+        client.get("/v1/queue?site=daily-bugle", headers=people["stranger"]), 404, "not_found"
+    )
     # site keys and moderators cannot use each other's endpoints
     assert_error(client.get("/v1/queue", headers=auth), 403, "forbidden")
-    assert_error(client.get("/v1/sites/daily-bugle/policy", headers=people["mod"]), 403, "forbidden")
+    assert_error(
+        client.get("/v1/sites/daily-bugle/policy", headers=people["mod"]), 403, "forbidden"
+    )
 
 
-def test_concurrent_decisions_decide_each_comment_once(app: Any, client: Any, auth: dict[str, str],
-                                                       people: Any) -> None:
+def test_concurrent_decisions_decide_each_comment_once(
+    app: Any, client: Any, auth: dict[str, str], people: Any
+) -> None:
     ids = [held(client, auth, f"nitwit {i}")["id"] for i in range(20)]
     results: dict[str, list[int]] = {"mod": [], "mod2": []}
 
     def work(who: str) -> None:
         local = app.test_client()
         for cid in ids:
-            r = local.post(f"/v1/comments/{cid}/decision", headers=people[who],
-                           json={"action": "reject", "reason": "abusive", "version": 1})
+            r = local.post(
+                f"/v1/comments/{cid}/decision",
+                headers=people[who],
+                json={"action": "reject", "reason": "abusive", "version": 1},
+            )
             results[who].append(r.status_code)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in results]
@@ -174,6 +228,7 @@ def test_concurrent_decisions_decide_each_comment_once(app: Any, client: Any, au
         t.join()
     codes = results["mod"] + results["mod2"]
     assert codes.count(200) == 20 and codes.count(409) == 20
-    entries = app.extensions["moderation.store"].audit_entries(site_id=app.extensions[
-        "moderation.store"].get_site("daily-bugle").id, limit=1000)
+    entries = app.extensions["moderation.store"].audit_entries(
+        site_id=app.extensions["moderation.store"].get_site("daily-bugle").id, limit=1000
+    )
     assert sum(e["action"] == "comment.decision" for e in entries) == 20

@@ -36,17 +36,28 @@ def test_policy_get_put_is_validated_and_audited(client: Any, op: dict[str, str]
     assert r.status_code == 200
     before = r.get_json()
     assert before["policy"]["thresholds"]["toxicity"] == 0.8
-    r = client.put("/v1/sites/daily-bugle/policy", headers=op,
-                   json={"thresholds": {"threat": 0.3}, "blocked_words": ["grr"]})
+    r = client.put(
+        "/v1/sites/daily-bugle/policy",
+        headers=op,
+        json={"thresholds": {"threat": 0.3}, "blocked_words": ["grr"]},
+    )
     assert r.status_code == 200
     after = r.get_json()
     assert after["policy"]["thresholds"]["threat"] == 0.3
     assert after["policy"]["thresholds"]["toxicity"] == 0.8
     assert after["policy_version"] == before["policy_version"] + 1
-    for bad in ({"thresholds": {"threat": 1.5}}, {"thresholds": {"spite": 0.5}},
-                {"max_links": -1}, {"colour": "blue"}, {"premoderation": "maybe"}):
-        assert_error(client.put("/v1/sites/daily-bugle/policy", headers=op, json=bad),
-                     422, "validation_error")
+    for bad in (
+        {"thresholds": {"threat": 1.5}},
+        {"thresholds": {"spite": 0.5}},
+        {"max_links": -1},
+        {"colour": "blue"},
+        {"premoderation": "maybe"},
+    ):
+        assert_error(
+            client.put("/v1/sites/daily-bugle/policy", headers=op, json=bad),
+            422,
+            "validation_error",
+        )
     entries = client.get("/v1/sites/daily-bugle/audit", headers=op).get_json()["entries"]
     update = next(e for e in entries if e["action"] == "policy.update")
     assert update["before"]["thresholds"]["threat"] == 0.8
@@ -61,30 +72,50 @@ def test_new_policy_applies_to_new_comments(client: Any, auth: dict[str, str], o
     assert r.get_json()["reasons"] == [{"code": "premoderation"}]
 
 
-def test_simulate_matches_a_hand_computed_example(app: Any, client: Any, auth: dict[str, str],
-                                                  op: Any, mod: Any) -> None:
+def test_simulate_matches_a_hand_computed_example(
+    app: Any, client: Any, auth: dict[str, str], op: Any, mod: Any
+) -> None:
     # Four comments with known insult scores (the fake model: 0.97 for nitwit, else 0.02),
     # labelled by a moderator: two toxic, one fine, one never reviewed.
     toxic1 = held(client, auth, "nitwit one")
     toxic2 = held(client, auth, "nitwit two")
     fine = held(client, auth, "nitwit, said affectionately")
     client.post("/v1/comments", json={"text": "A calm remark."}, headers=auth)
-    unseen_benign = client.post("/v1/comments", json={"text": "Another calm remark."},
-                                headers=auth).get_json()
+    unseen_benign = client.post(
+        "/v1/comments", json={"text": "Another calm remark."}, headers=auth
+    ).get_json()
     for c, action in ((toxic1, "reject"), (toxic2, "reject"), (fine, "approve")):
-        body = {"action": action, "version": 1, **({"reason": "abusive"} if action == "reject" else {})}
-        assert client.post(f"/v1/comments/{c['id']}/decision", json=body, headers=mod).status_code == 200
+        body = {
+            "action": action,
+            "version": 1,
+            **({"reason": "abusive"} if action == "reject" else {}),
+        }
+        assert (
+            client.post(f"/v1/comments/{c['id']}/decision", json=body, headers=mod).status_code
+            == 200
+        )
     # A moderator rejects a comment the model let through: a miss at any threshold above 0.02.
-    missed = client.post(f"/v1/comments/{unseen_benign['id']}/decision", headers=mod,
-                         json={"action": "reject", "reason": "spam", "version": 1})
+    missed = client.post(
+        f"/v1/comments/{unseen_benign['id']}/decision",
+        headers=mod,
+        json={"action": "reject", "reason": "spam", "version": 1},
+    )
     assert missed.status_code == 200
-    r = client.post("/v1/sites/daily-bugle/policy/simulate", headers=op,
-                    json={"policy": {"thresholds": {"insult": 0.5}}, "target_precision": 0.6})
+    r = client.post(
+        "/v1/sites/daily-bugle/policy/simulate",
+        headers=op,
+        json={"policy": {"thresholds": {"insult": 0.5}}, "target_precision": 0.6},
+    )
     assert r.status_code == 200
     sim = r.get_json()
     insult = sim["proposed"]["categories"]["insult"]
     # held at 0.5: the three 'nitwit' comments -> tp=2, fp=1; missed: 1; tn: 0
-    assert (insult["held"], insult["true_holds"], insult["false_holds"], insult["missed"]) == (3, 2, 1, 1)
+    assert (insult["held"], insult["true_holds"], insult["false_holds"], insult["missed"]) == (
+        3,
+        2,
+        1,
+        1,
+    )
     assert insult["precision"] == round(2 / 3, 4)
     assert insult["recall"] == round(2 / 3, 4)
     assert insult["false_hold_rate"] == 1.0
@@ -93,8 +124,15 @@ def test_simulate_matches_a_hand_computed_example(app: Any, client: Any, auth: d
     assert insult["suggested_threshold"] == 0.05  # precision 2/3 >= 0.6 from the lowest point
     assert sim["proposed"]["overall"]["comments"] == 5
     assert sim["current"]["held"] == 3
-    assert_error(client.post("/v1/sites/daily-bugle/policy/simulate", headers=op,
-                             json={"policy": {"thresholds": {"insult": 2}}}), 422, "validation_error")
+    assert_error(
+        client.post(
+            "/v1/sites/daily-bugle/policy/simulate",
+            headers=op,
+            json={"policy": {"thresholds": {"insult": 2}}},
+        ),
+        422,
+        "validation_error",
+    )
 
 
 def test_shadow_policy_decides_but_never_acts(client: Any, auth: dict[str, str], op: Any) -> None:
@@ -110,17 +148,26 @@ def test_shadow_policy_decides_but_never_acts(client: Any, auth: dict[str, str],
     assert report["agreement"] == 0.5
     client.delete("/v1/sites/daily-bugle/policy/shadow", headers=op)
     client.post("/v1/comments", json={"text": "Nice two."}, headers=auth)
-    assert client.get("/v1/sites/daily-bugle/policy/shadow-report", headers=op).get_json()["comments"] == 2
+    assert (
+        client.get("/v1/sites/daily-bugle/policy/shadow-report", headers=op).get_json()["comments"]
+        == 2
+    )
 
 
-def test_decisions_csv_exports_moderator_labels(client: Any, auth: dict[str, str], op: Any,
-                                                mod: Any) -> None:
+def test_decisions_csv_exports_moderator_labels(
+    client: Any, auth: dict[str, str], op: Any, mod: Any
+) -> None:
     a = held(client, auth, 'nitwit, "quoted", with a comma')
     b = held(client, auth, "nitwit but fine")
     held(client, auth, "nitwit never reviewed")
-    client.post(f"/v1/comments/{a['id']}/decision", headers=mod,
-                json={"action": "reject", "reason": "abusive", "version": 1})
-    client.post(f"/v1/comments/{b['id']}/decision", headers=mod, json={"action": "approve", "version": 1})
+    client.post(
+        f"/v1/comments/{a['id']}/decision",
+        headers=mod,
+        json={"action": "reject", "reason": "abusive", "version": 1},
+    )
+    client.post(
+        f"/v1/comments/{b['id']}/decision", headers=mod, json={"action": "approve", "version": 1}
+    )
     r = client.get("/v1/sites/daily-bugle/decisions.csv", headers=op)
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
@@ -147,8 +194,9 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_webhooks_survive_a_receiver_outage(app: Any, client: Any, auth: dict[str, str], op: Any,
-                                            mod: Any) -> None:
+def test_webhooks_survive_a_receiver_outage(
+    app: Any, client: Any, auth: dict[str, str], op: Any, mod: Any
+) -> None:
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     _Receiver.up, _Receiver.received = False, []
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -160,8 +208,11 @@ def test_webhooks_survive_a_receiver_outage(app: Any, client: Any, auth: dict[st
         deliverer = app.extensions["moderation.deliverer"]
         deliverer.post = http_post(timeout=5)
         c = held(client, auth, "nitwit")
-        client.post(f"/v1/comments/{c['id']}/decision", headers=mod,
-                    json={"action": "reject", "reason": "abusive", "version": 1})
+        client.post(
+            f"/v1/comments/{c['id']}/decision",
+            headers=mod,
+            json={"action": "reject", "reason": "abusive", "version": 1},
+        )
         assert deliverer.deliver_due() == 0  # receiver down: both attempts fail
         log = client.get("/v1/sites/daily-bugle/webhook", headers=op).get_json()["deliveries"]
         assert {e["event"] for e in log} == {"comment.held", "comment.rejected"}
@@ -178,10 +229,10 @@ def test_webhooks_survive_a_receiver_outage(app: Any, client: Any, auth: dict[st
         assert [b["event"] for b in bodies] == ["comment.held", "comment.rejected"]
         assert bodies[1]["comment_id"] == c["id"] and bodies[1]["status"] == "rejected"
         for headers, body in _Receiver.received:
-            assert verify(secret, headers[SIGNATURE_HEADER], body,
-                          now=real().timestamp() + 3600)
-            assert not verify("wrong-secret", headers[SIGNATURE_HEADER], body,
-                              now=real().timestamp() + 3600)
+            assert verify(secret, headers[SIGNATURE_HEADER], body, now=real().timestamp() + 3600)
+            assert not verify(
+                "wrong-secret", headers[SIGNATURE_HEADER], body, now=real().timestamp() + 3600
+            )
         # A replay ten minutes later fails: the signed timestamp is too old.
         headers, body = _Receiver.received[0]
         assert not verify(secret, headers[SIGNATURE_HEADER], body, now=real().timestamp() + 4200)

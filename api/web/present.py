@@ -1,0 +1,404 @@
+"""View models for the web pages: highlighted text, score bars, reasons, audit lines, charts.
+
+Pure functions of domain objects, so templates stay simple and the rules are unit-testable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from moderation.comments import Reason, Span, StoredComment
+from moderation.policy import CATEGORIES
+from moderation.review import QueueItem
+from moderation.sites import Site
+
+CATEGORY_LABELS = {
+    "toxicity": "Toxicity",
+    "severe_toxicity": "Severe toxicity",
+    "insult": "Insult",
+    "profanity": "Profanity",
+    "threat": "Threat",
+    "identity_attack": "Identity attack",
+}
+REASON_CODES = {
+    "category": "Score over threshold",
+    "blocked_word": "Blocked word",
+    "suspect_word": "Suspect word",
+    "too_many_links": "Too many links",
+    "premoderation": "Pre-moderation",
+    "language_unsupported": "Unsupported language",
+    "scoring_unavailable": "Not scored yet",
+}
+REJECT_LABELS = {
+    "abusive": "Abusive",
+    "harassment": "Harassment",
+    "hate_speech": "Hate speech",
+    "threat": "Threat",
+    "spam": "Spam",
+    "off_topic": "Off topic",
+    "other": "Other (say why)",
+}
+
+
+def label(category: str) -> str:
+    """A category's human name."""
+    return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
+
+
+# -- highlighted text ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text; `word` is "blocked" or "suspect" when it is a listed word."""
+
+    text: str
+    word: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A sentence (or the text between sentences); `trigger` marks the ones that caused a hold."""
+
+    pieces: tuple[Piece, ...]
+    trigger: bool = False
+    note: str = ""
+
+
+def _triggers(spans: Sequence[Span], reasons: Sequence[Reason]) -> dict[int, str]:
+    """Index of each triggering span and a note naming its worst tripped category."""
+    tripped = [
+        (r.category, r.threshold)
+        for r in reasons
+        if r.code == "category" and r.category and r.threshold is not None
+    ]
+    if not tripped or not spans:
+        return {}
+    out: dict[int, str] = {}
+    for i, span in enumerate(spans):
+        over = [
+            (span.scores.get(cat, 0.0), cat)
+            for cat, thr in tripped
+            if span.scores.get(cat, 0.0) >= thr
+        ]
+        if over:
+            score, cat = max(over)
+            out[i] = f"{label(cat)} {score:.2f}"
+    if not out:
+        # No single sentence crosses a threshold on its own: mark the one that scores highest.
+        best = max(
+            range(len(spans)),
+            key=lambda i: max(spans[i].scores.get(cat, 0.0) for cat, _ in tripped),
+        )
+        score, cat = max((spans[best].scores.get(c, 0.0), c) for c, _ in tripped)
+        out[best] = f"{label(cat)} {score:.2f}"
+    return out
+
+
+def _pieces(text: str, begin: int, end: int, words: Sequence[tuple[int, int, str]]) -> list[Piece]:
+    out: list[Piece] = []
+    at = begin
+    for b, e, kind in words:
+        b, e = max(b, at), min(e, end)
+        if b >= e:
+            continue
+        if b > at:
+            out.append(Piece(text[at:b]))
+        out.append(Piece(text[b:e], kind))
+        at = e
+    if at < end:
+        out.append(Piece(text[at:end]))
+    return out
+
+
+def highlight(text: str, spans: Sequence[Span], reasons: Sequence[Reason]) -> list[Segment]:
+    """Split the text into sentences, marking triggering sentences and listed words."""
+    words = sorted(
+        (r.begin, r.end, "blocked" if r.code == "blocked_word" else "suspect")
+        for r in reasons
+        if r.code in ("blocked_word", "suspect_word") and r.begin is not None and r.end is not None
+    )
+    ordered = sorted((s for s in spans if 0 <= s.begin < s.end <= len(text)), key=lambda s: s.begin)
+    triggers = _triggers(ordered, reasons)
+    segments: list[Segment] = []
+    at = 0
+    for i, span in enumerate(ordered):
+        if span.begin < at:
+            continue  # overlapping spans: keep the first
+        if span.begin > at:
+            segments.append(Segment(tuple(_pieces(text, at, span.begin, words))))
+        segments.append(
+            Segment(
+                tuple(_pieces(text, span.begin, span.end, words)),
+                trigger=i in triggers,
+                note=triggers.get(i, ""),
+            )
+        )
+        at = span.end
+    if at < len(text) or not segments:
+        segments.append(Segment(tuple(_pieces(text, at, len(text), words))))
+    return segments
+
+
+# -- scores and reasons -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One category's score against the site's threshold (both 0..1)."""
+
+    category: str
+    label: str
+    score: float
+    threshold: float
+
+    @property
+    def over(self) -> bool:
+        return self.score >= self.threshold
+
+    @property
+    def width(self) -> str:
+        return f"{max(0.0, min(1.0, self.score)) * 100:.1f}"
+
+    @property
+    def mark(self) -> str:
+        return f"{max(0.0, min(1.0, self.threshold)) * 100 - 0.6:.1f}"
+
+
+def bars(
+    scores: Mapping[str, float], thresholds: Mapping[str, float], brief: bool = False
+) -> list[Bar]:
+    """Score bars in the usual category order; `brief` keeps the notable ones (at least three)."""
+    order = [c for c in CATEGORIES if c in scores] + [c for c in scores if c not in CATEGORIES]
+    out = [Bar(c, label(c), float(scores[c]), float(thresholds.get(c, 1.0))) for c in order]
+    if brief:
+        ranked = sorted(out, key=lambda b: (b.over, b.score), reverse=True)
+        keep = {b.category for b in ranked[:3]} | {
+            b.category for b in out if b.over or b.score >= 0.2
+        }
+        out = [b for b in out if b.category in keep]
+    return out
+
+
+def reason_text(r: Reason) -> str:
+    """A reason in words, with the figures that tripped it."""
+    if r.code == "category" and r.category:
+        return f"{label(r.category)} {r.score or 0:.2f} ≥ {r.threshold or 0:.2f}"
+    if r.code in ("blocked_word", "suspect_word"):
+        return f"{REASON_CODES[r.code]} “{r.word}”"
+    if r.code == "too_many_links":
+        return f"{r.count} links (limit {r.limit})"
+    if r.code == "language_unsupported":
+        return f"Language “{r.language}” is not scored"
+    return REASON_CODES.get(r.code, r.code.replace("_", " "))
+
+
+def history_text(history: Mapping[str, int]) -> str:
+    """An author's record on the site, in words."""
+    parts = [f"{history.get(k, 0)} {k}" for k in ("approved", "rejected", "held")]
+    return " · ".join(parts)
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links become hrefs: a stored `javascript:` URL must never be clickable."""
+    if url and url.lower().startswith(("http://", "https://", "/")) and not url.startswith("//"):
+        return url
+    return None
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """A short relative time: "just now", "5 min ago", "3 h ago", "2 d ago"."""
+    if when is None:
+        return ""
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+@dataclass(frozen=True)
+class Card:
+    """Everything the queue shows for one held comment."""
+
+    comment: StoredComment
+    segments: list[Segment]
+    bars: list[Bar]
+    reasons: list[str]
+    history: str
+    article_url: str | None
+    site_name: str
+    claimed_by: str | None
+    mine: bool
+
+
+def holder(comment: StoredComment, now: datetime) -> str | None:
+    """Who holds a live claim on the comment, if anyone."""
+    expires = comment.claim_expires_at
+    return comment.claimed_by if comment.claimed_by and expires and expires > now else None
+
+
+def cards(
+    items: Sequence[QueueItem],
+    sites: Mapping[str, Site],
+    names: Mapping[str, str],
+    me: str,
+    now: datetime,
+) -> list[Card]:
+    """One card per held comment, scored against its own site's thresholds."""
+    out = []
+    for item in items:
+        c = item.comment
+        site = sites[c.site_id]
+        held_by = holder(c, now)
+        out.append(
+            Card(
+                c,
+                highlight(c.text, c.spans, c.reasons),
+                bars(c.scores, site.policy.thresholds, brief=True),
+                [reason_text(r) for r in c.reasons],
+                history_text(item.author_history),
+                safe_url(c.article.url),
+                site.name,
+                names.get(held_by, "another moderator") if held_by else None,
+                held_by == me,
+            )
+        )
+    return out
+
+
+# -- audit --------------------------------------------------------------------
+
+ACTIONS = {
+    "comment.auto_decision": "Decided automatically",
+    "comment.decision": "Moderator decision",
+    "comment.undo": "Decision undone",
+    "comment.rescored": "Scored again",
+    "policy.update": "Policy saved",
+    "policy.shadow_set": "Shadow policy set",
+    "policy.shadow_clear": "Shadow policy stopped",
+    "key.create": "API key created",
+    "key.revoke": "API key revoked",
+    "webhook.update": "Webhook changed",
+    "site.create": "Site created",
+}
+
+
+def _words(before: Sequence[str], after: Sequence[str], name: str) -> list[str]:
+    added = [w for w in after if w not in before]
+    removed = [w for w in before if w not in after]
+    out = []
+    if added:
+        out.append(f"{name}: added " + ", ".join(f"“{w}”" for w in added))
+    if removed:
+        out.append(f"{name}: removed " + ", ".join(f"“{w}”" for w in removed))
+    return out
+
+
+def policy_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[str]:
+    """What changed between two stored policies, one line per change."""
+    before, after = before or {}, after or {}
+    out = []
+    old_t, new_t = before.get("thresholds") or {}, after.get("thresholds") or {}
+    for cat in [*CATEGORIES, *(c for c in new_t if c not in CATEGORIES)]:
+        if cat in new_t and old_t.get(cat) != new_t.get(cat):
+            old = f"{old_t[cat]:.2f}" if cat in old_t else "—"
+            out.append(f"{label(cat)} threshold {old} → {new_t[cat]:.2f}")
+    out += _words(before.get("blocked_words") or [], after.get("blocked_words") or [], "Blocked")
+    out += _words(before.get("suspect_words") or [], after.get("suspect_words") or [], "Suspect")
+    if before.get("max_links") != after.get("max_links") and "max_links" in after:
+
+        def limit(v: Any) -> str:
+            return "none" if v is None else str(v)
+
+        out.append(f"Link limit {limit(before.get('max_links'))} → {limit(after.get('max_links'))}")
+    if bool(before.get("premoderation")) != bool(after.get("premoderation")):
+        out.append(f"Pre-moderation {'on' if after.get('premoderation') else 'off'}")
+    if before.get("other_languages") != after.get("other_languages") and after.get(
+        "other_languages"
+    ):
+        out.append(f"Other languages: {after['other_languages']}")
+    return out
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    when: datetime
+    who: str
+    what: str
+    details: list[str]
+
+
+def _status_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    out = []
+    if before.get("status") != after.get("status"):
+        out.append(f"{before.get('status') or '—'} → {after.get('status')}")
+    if after.get("decision_reason"):
+        out.append(f"reason: {after['decision_reason'].replace('_', ' ')}")
+    if after.get("decision_note"):
+        out.append(f"note: {after['decision_note']}")
+    return out
+
+
+def audit_line(entry: Mapping[str, Any], names: Mapping[str, str]) -> AuditLine:
+    """One audit row in words: when, who, what, and the change."""
+    action = entry["action"]
+    before, after = entry.get("before") or {}, entry.get("after") or {}
+    details: list[str]
+    if action.startswith("policy."):
+        details = policy_changes(before, after) if after else []
+    elif action == "comment.auto_decision":
+        reasons = [reason_text(Reason.from_dict(r)) for r in after.get("reasons", [])]
+        details = [str(after.get("status", "")), *reasons]
+    elif action in ("comment.decision", "comment.undo"):
+        details = _status_change(before, after)
+    elif action.startswith("key."):
+        details = [str(after.get("key_id", ""))]
+    elif action == "webhook.update":
+        details = [f"URL {after.get('url') or 'none'}"] + (
+            ["secret rotated"] if after.get("secret_rotated") else []
+        )
+    else:
+        details = []
+    actor = entry["actor"]
+    return AuditLine(
+        entry["created_at"], names.get(actor, actor), ACTIONS.get(action, action), details
+    )
+
+
+# -- the precision / recall chart -----------------------------------------------
+
+# The plot area inside the chart's 320 x 200 viewBox; page scripts read the same numbers
+# from the svg's data attributes.
+PLOT = {"x0": 40.0, "y0": 12.0, "w": 266.0, "h": 150.0}
+
+
+def x_at(threshold: float) -> float:
+    """The x coordinate of a threshold."""
+    return round(PLOT["x0"] + threshold * PLOT["w"], 1)
+
+
+def path(curve: Sequence[Mapping[str, Any]], key: str) -> str:
+    """An SVG path through the curve's points; a gap where the value is unknown."""
+    d = []
+    pen_up = True
+    for point in curve:
+        value = point.get(key)
+        if value is None:
+            pen_up = True
+            continue
+        y = round(PLOT["y0"] + (1 - value) * PLOT["h"], 1)
+        d.append(f"{'M' if pen_up else 'L'}{x_at(point['threshold'])} {y}")
+        pen_up = False
+    return " ".join(d)
+
+
+def percent(value: float | None) -> str:
+    """A ratio as a percentage; a dash when there is nothing to measure."""
+    return "—" if value is None else f"{value * 100:.1f}%"

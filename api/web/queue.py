@@ -1,0 +1,136 @@
+"""The moderator's pages: the queue (claims a batch on opening) and one comment in full."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest
+
+from api.review_schemas import DecisionSchema, QueueArgsSchema
+from api.web import present
+from api.web.common import MODERATORS, blueprint, local_path, review, signed_in, store, user
+from moderation.comments import Status
+from moderation.policy import CATEGORIES
+from moderation.review import LEASE, Action, DecisionIn, ReviewError
+from moderation.store import utcnow
+
+bp = blueprint("web_queue")
+
+FILTERS = ("site", "category", "reason", "sort")
+
+
+@bp.get("/queue")
+@signed_in(*MODERATORS)
+def queue() -> ResponseReturnValue:
+    """Held comments, riskiest first; opening the page claims the next batch for you."""
+    person = user()
+    try:
+        args: dict[str, Any] = QueueArgsSchema().load(
+            {k: v for k in FILTERS if (v := request.args.get(k, "").strip())}
+        )
+    except ma.ValidationError as exc:
+        raise BadRequest(f"Those filters are not valid: {exc.messages}") from exc
+    try:
+        review().claim(person, current_app.config["QUEUE_CLAIM"], args.get("site"))
+        page = review().queue(person, **args)
+    except ReviewError as exc:
+        abort(exc.status, exc.message)
+    sites = {s.id: s for s in store().list_sites() if person.can_access(s.id)}
+    now = utcnow()
+    holders = {h for i in page.items if (h := present.holder(i.comment, now))}
+    cards = present.cards(page.items, sites, store().user_names(sorted(holders)), person.id, now)
+    return render_template(
+        "web/queue.html",
+        cards=cards,
+        more=page.next_cursor is not None,
+        mine=sum(c.mine for c in cards),
+        filters=args,
+        sites=list(sites.values()),
+        categories=[(c, present.label(c)) for c in CATEGORIES],
+        reason_codes=present.REASON_CODES,
+        reject_labels=present.REJECT_LABELS,
+        lease_minutes=int(LEASE.total_seconds() // 60),
+    )
+
+
+@bp.get("/comments/<string:comment_id>")
+@signed_in(*MODERATORS)
+def comment(comment_id: str) -> ResponseReturnValue:
+    """One comment: full text, highlights, scores, sentence spans, and every audit entry."""
+    person = user()
+    try:
+        c = review().comment(person, comment_id)
+        entries = review().audit(person, comment_id)
+    except ReviewError as exc:
+        abort(exc.status, exc.message)
+    site = store().get_site(c.site_id)
+    assert site is not None
+    people = {e["actor"] for e in entries} | {c.decided_by, c.claimed_by or ""}
+    names = store().user_names(sorted(p for p in people if p))
+    history = (
+        store().author_history(site.id, [c.author.id]).get(c.author.id) if c.author.id else None
+    )
+    sentences = [
+        {
+            "text": c.text[s.begin : s.end],
+            "top": max(((v, k) for k, v in s.scores.items()), default=(0.0, "")),
+            "bars": present.bars(s.scores, site.policy.thresholds),
+            "over": any(b.over for b in present.bars(s.scores, site.policy.thresholds)),
+        }
+        for s in sorted(c.spans, key=lambda s: s.begin)
+    ]
+    return render_template(
+        "web/comment.html",
+        c=c,
+        site=site,
+        segments=present.highlight(c.text, c.spans, c.reasons),
+        bars=present.bars(c.scores, site.policy.thresholds),
+        reasons=[present.reason_text(r) for r in c.reasons],
+        sentences=sentences,
+        audit=[present.audit_line(e, names) for e in entries],
+        names=names,
+        history=present.history_text(history) if history else None,
+        article_url=present.safe_url(c.article.url),
+        reject_labels=present.REJECT_LABELS,
+        held=c.status is Status.HELD,
+    )
+
+
+@bp.post("/comments/<string:comment_id>/decide")
+@signed_in(*MODERATORS)
+def decide(comment_id: str) -> ResponseReturnValue:
+    """Approve or reject from a form (the pages' scripts use the JSON API instead)."""
+    back = local_path(request.form.get("next"), url_for("web_queue.queue"))
+    fields: dict[str, Any] = {
+        k: v for k in ("action", "version", "reason", "note") if (v := request.form.get(k))
+    }
+    if str(fields.get("version", "")).isdigit():
+        fields["version"] = int(fields["version"])  # forms send text; the schema wants a number
+    try:
+        args = DecisionSchema().load(fields)
+        review().decide(user(), DecisionIn(comment_id=comment_id, **args))
+    except ma.ValidationError:
+        flash("Choose approve or reject (a rejection needs a reason).", "error")
+        return redirect(back)
+    except ReviewError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    done = "Approved" if args["action"] is Action.APPROVE else "Rejected"
+    flash(f"{done} the comment.", f"undo:{comment_id}")
+    return redirect(back)
+
+
+@bp.post("/comments/<string:comment_id>/undo")
+@signed_in(*MODERATORS)
+def undo(comment_id: str) -> ResponseReturnValue:
+    """Revert the comment's last decision."""
+    back = local_path(request.form.get("next"), url_for("web_queue.queue"))
+    try:
+        c = review().undo(user(), comment_id)
+        flash(f"Undone: the comment is {c.status.value} again.", "ok")
+    except ReviewError as exc:
+        flash(exc.message, "error")
+    return redirect(back)

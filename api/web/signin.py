@@ -1,0 +1,54 @@
+"""Sign in and out of the web pages (a session cookie; passwords set with the CLI)."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from api.auth import session_user, sign_in, sign_out
+from api.web.common import blueprint, is_operator, local_path, store
+
+bp = blueprint("web_signin")
+
+
+def _home() -> str:
+    return url_for("web_queue.queue")
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """Send people to their queue, or to sign in."""
+    return redirect(_home() if session_user() else url_for("web_signin.signin"))
+
+
+@bp.get("/signin")
+def signin() -> ResponseReturnValue:
+    """The sign-in form."""
+    if session_user() is not None:
+        return redirect(local_path(request.args.get("next"), _home()))
+    return render_template("web/signin.html", next=request.args.get("next", ""), error=None)
+
+
+@bp.post("/signin")
+def signin_post() -> ResponseReturnValue:
+    """Check the name and password; start a session."""
+    name = request.form.get("name", "").strip()
+    found = store().check_password(name, request.form.get("password", "")) if name else None
+    if found is None:
+        return render_template(
+            "web/signin.html",
+            next=request.form.get("next", ""),
+            name=name,
+            error="That name and password do not match. Check both and try again.",
+        ), 401
+    person, stamp = found
+    sign_in(person, stamp)
+    default = url_for("web_sites.index") if is_operator(person) else _home()
+    return redirect(local_path(request.form.get("next"), default))
+
+
+@bp.post("/signout")
+def signout() -> ResponseReturnValue:
+    """End the session."""
+    sign_out()
+    return redirect(url_for("web_signin.signin", out=1))

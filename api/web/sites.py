@@ -1,0 +1,176 @@
+"""The operator's pages: a site's thresholds and word lists with their measured effect, keys, history."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from api.review_schemas import PolicySchema
+from api.web import present
+from api.web.common import OPERATORS, blueprint, signed_in, store, user
+from moderation import tuning
+from moderation.policy import CATEGORIES, OtherLanguages, Policy
+from moderation.sites import Site
+
+bp = blueprint("web_sites")
+
+METRICS = (
+    ("hold_rate", "Hold rate", "share of all comments held"),
+    ("precision", "Precision", "held comments moderators rejected"),
+    ("recall", "Recall", "rejected comments that were held"),
+    ("false_hold_rate", "False-hold rate", "approved comments that were held"),
+)
+
+
+def _site(ref: str) -> Site:
+    site = store().get_site(ref)
+    if site is None or not user().can_access(site.id):
+        abort(404, "No such site, or it is not one of yours.")
+    assert site is not None
+    return site
+
+
+def _words(raw: str) -> list[str]:
+    """One word or phrase per line (commas also separate); blanks and repeats dropped."""
+    return list(dict.fromkeys(w.strip() for w in re.split(r"[\n,]", raw) if w.strip()))
+
+
+def _number(text: str, kind: type[int] | type[float]) -> Any:
+    """Form text as a number; text that is not one is left for the schema to reject."""
+    try:
+        return kind(text)
+    except ValueError:
+        return text
+
+
+def policy_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The policy fields of the settings form, as PolicySchema loads them."""
+    links = form.get("max_links", "").strip()
+    data: dict[str, Any] = {
+        "thresholds": {
+            c: _number(form[f"threshold-{c}"], float)
+            for c in CATEGORIES
+            if form.get(f"threshold-{c}")
+        },
+        "blocked_words": _words(form.get("blocked_words", "")),
+        "suspect_words": _words(form.get("suspect_words", "")),
+        "max_links": _number(links, int) if links else None,
+        "premoderation": form.get("premoderation") == "on",
+    }
+    if form.get("other_languages"):
+        data["other_languages"] = form["other_languages"]
+    return data
+
+
+@bp.get("/sites")
+@signed_in(*OPERATORS)
+def index() -> ResponseReturnValue:
+    """The operator's sites (straight to the settings when there is only one)."""
+    mine = [s for s in store().list_sites() if user().can_access(s.id)]
+    if len(mine) == 1:
+        return redirect(url_for("web_sites.settings", site=mine[0].name))
+    held = store().held_counts()
+    return render_template("web/sites.html", sites=mine, held=held)
+
+
+def _render(
+    site: Site, *, new_key: str | None = None, errors: Any = None, status: int = 200
+) -> Any:
+    comments = store().comments_between(site.id, None, None)
+    simulated = tuning.simulate(site.policy, comments)
+    shadow_rows = store().shadow_rows(site.id, None, None)
+    entries = store().settings_audit(site.id)
+    names = store().user_names(sorted({e["actor"] for e in entries}))
+    chart = request.args.get("chart", "toxicity")
+    if chart not in simulated["categories"]:
+        chart = next(iter(simulated["categories"]), "toxicity")
+    curves = {c: v["curve"] for c, v in simulated["categories"].items()}
+    return render_template(
+        "web/site.html",
+        site=site,
+        policy=site.policy,
+        shadow=site.shadow_policy,
+        shadow_changes=present.policy_changes(site.policy.as_dict(), site.shadow_policy.as_dict())
+        if site.shadow_policy
+        else [],
+        shadow_report=tuning.shadow_report(shadow_rows) if shadow_rows else None,
+        overall=simulated["overall"],
+        per_category=simulated["categories"],
+        metrics=METRICS,
+        categories=[(c, present.label(c)) for c in site.policy.thresholds],
+        curves=curves,
+        chart=chart,
+        chart_paths={
+            "precision": present.path(curves.get(chart, []), "precision"),
+            "recall": present.path(curves.get(chart, []), "recall"),
+        },
+        plot=present.PLOT,
+        x_at=present.x_at,
+        audit=[present.audit_line(e, names) for e in entries],
+        keys=store().list_api_keys(site.id),
+        new_key=new_key,
+        errors=errors,
+        other_languages=[o.value for o in OtherLanguages],
+    ), status
+
+
+@bp.get("/sites/<string:site>")
+@signed_in(*OPERATORS)
+def settings(site: str) -> ResponseReturnValue:
+    """Thresholds, word lists and rules, their effect on past comments, shadow, keys, history."""
+    return _render(_site(site))
+
+
+@bp.post("/sites/<string:site>/policy")
+@signed_in(*OPERATORS)
+def save_policy(site: str) -> ResponseReturnValue:
+    """Save the form as the live policy, or set it as the shadow policy; both are audited."""
+    current = _site(site)
+    try:
+        loaded = PolicySchema().load(policy_from_form(request.form))
+    except ma.ValidationError as exc:
+        return _render(current, errors=exc.messages, status=422)
+    policy = Policy.from_dict(loaded, current.policy).as_dict()
+    if request.form.get("target") == "shadow":
+        store().set_policy(current.id, actor=user().id, shadow=policy)
+        flash("Shadow policy set: new comments are also decided by it, without effect.", "ok")
+    else:
+        store().set_policy(current.id, actor=user().id, live=policy)
+        flash(f"Saved. New comments on {current.name} are decided by this policy.", "ok")
+    return redirect(url_for("web_sites.settings", site=current.name))
+
+
+@bp.post("/sites/<string:site>/shadow/clear")
+@signed_in(*OPERATORS)
+def clear_shadow(site: str) -> ResponseReturnValue:
+    """Stop the shadow policy."""
+    current = _site(site)
+    store().set_policy(current.id, actor=user().id, clear_shadow=True)
+    flash("Shadow policy stopped.", "ok")
+    return redirect(url_for("web_sites.settings", site=current.name) + "#shadow")
+
+
+@bp.post("/sites/<string:site>/keys")
+@signed_in(*OPERATORS)
+def create_key(site: str) -> ResponseReturnValue:
+    """Create an API key and show it once, in this response only."""
+    current = _site(site)
+    _, key = store().create_api_key(current.id, actor=user().id)
+    return _render(current, new_key=key, status=201)
+
+
+@bp.post("/sites/<string:site>/keys/<string:key_id>/revoke")
+@signed_in(*OPERATORS)
+def revoke_key(site: str, key_id: str) -> ResponseReturnValue:
+    """Revoke one of the site's keys; requests with it fail at once."""
+    current = _site(site)
+    if key_id not in {k.id for k in store().list_api_keys(current.id)}:
+        abort(404, "No such key on this site.")
+    store().revoke_api_key(key_id, actor=user().id)
+    flash(f"Key {key_id} revoked.", "ok")
+    return redirect(url_for("web_sites.settings", site=current.name) + "#keys")

@@ -1,0 +1,330 @@
+"""Web sign-in, sessions and CSRF, and the server-rendered pages (test client, fake model)."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.web import present
+from moderation.comments import Reason, Span
+from moderation.sites import Role
+
+PASSWORDS = {"mod": "moderator-password", "op": "operator-password"}
+
+
+@pytest.fixture
+def people(app: Any, site_key: str) -> dict[str, Any]:
+    """A moderator and an operator of daily-bugle, with passwords set."""
+    store = app.extensions["moderation.store"]
+    bugle = store.get_site("daily-bugle")
+    out = {}
+    for name, role in [("mod", Role.MODERATOR), ("op", Role.OPERATOR)]:
+        user, _ = store.create_user(name, role, [bugle.id])
+        store.set_password(name, PASSWORDS[name])
+        out[name] = user
+    return out
+
+
+def page_token(client: Any, path: str = "/signin") -> str:
+    """The CSRF token a page carries in its <meta name="csrf-token">."""
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def sign_in(client: Any, name: str, password: str | None = None, **extra: str) -> Any:
+    token = page_token(client)
+    return client.post(
+        "/signin",
+        data={"csrf_token": token, "name": name, "password": password or PASSWORDS[name], **extra},
+    )
+
+
+def held(client: Any, auth: dict[str, str], text: str) -> dict[str, Any]:
+    r = client.post("/v1/comments", json={"text": text, "author": {"id": "r-1"}}, headers=auth)
+    assert r.status_code == 201 and r.get_json()["status"] == "held", r.get_json()
+    return r.get_json()
+
+
+def test_set_password_cli(app: Any, people: dict[str, Any]) -> None:
+    runner = app.test_cli_runner()
+    ok = runner.invoke(
+        args=["users", "set-password", "mod", "--password-stdin"], input="a brand new secret\n"
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "password set for mod" in ok.output
+    store = app.extensions["moderation.store"]
+    assert store.check_password("mod", "a brand new secret") is not None
+    assert store.check_password("mod", PASSWORDS["mod"]) is None
+    prompted = runner.invoke(
+        args=["users", "set-password", "op"], input="prompted secret\nprompted secret\n"
+    )
+    assert prompted.exit_code == 0, prompted.output
+    short = runner.invoke(
+        args=["users", "set-password", "mod", "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    nobody = runner.invoke(
+        args=["users", "set-password", "ghost", "--password-stdin"], input="long enough secret\n"
+    )
+    assert nobody.exit_code != 0 and "no user named 'ghost'" in nobody.output
+    # only a hash is stored
+    with store.read() as conn:
+        stored = conn.exec_driver_sql("SELECT password_hash FROM users WHERE name = 'mod'").scalar()
+    assert stored.startswith("scrypt$") and "a brand new secret" not in stored
+
+
+def test_sign_in_and_out(client: Any, people: dict[str, Any]) -> None:
+    wrong = sign_in(client, "mod", "not the password")
+    assert wrong.status_code == 401
+    assert "do not match" in wrong.get_data(as_text=True)
+    assert sign_in(client, "ghost", "whatever it is").status_code == 401
+    assert client.get("/queue").status_code == 302  # still signed out
+    r = sign_in(client, "mod")
+    assert r.status_code == 302 and r.location.endswith("/queue")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/queue").status_code == 200
+    token = page_token(client, "/queue")
+    out = client.post("/signout", data={"csrf_token": token})
+    assert out.status_code == 302
+    assert client.get("/queue").status_code == 302
+    assert client.get("/v1/queue").status_code == 401
+
+
+def test_operators_land_on_settings_and_next_stays_local(
+    client: Any, people: dict[str, Any]
+) -> None:
+    r = sign_in(client, "op")
+    assert r.location.endswith("/sites")
+    assert client.get("/sites").location.endswith("/sites/daily-bugle")
+    client.post("/signout", data={"csrf_token": page_token(client, "/queue")})
+    assert sign_in(client, "mod", next="//evil.example/x").location.endswith("/queue")
+    client.post("/signout", data={"csrf_token": page_token(client, "/queue")})
+    assert sign_in(client, "mod", next="/comments/abc").location.endswith("/comments/abc")
+
+
+def test_forms_need_the_csrf_token(client: Any, people: dict[str, Any]) -> None:
+    page_token(client)
+    r = client.post("/signin", data={"name": "mod", "password": PASSWORDS["mod"]})
+    assert r.status_code == 400 and "form expired" in r.get_data(as_text=True)
+    r = client.post(
+        "/signin", data={"csrf_token": "forged", "name": "mod", "password": PASSWORDS["mod"]}
+    )
+    assert r.status_code == 400
+    assert client.get("/queue").status_code == 302
+
+
+def test_a_session_calls_the_api_with_the_csrf_header(
+    client: Any, auth: dict[str, str], people: dict[str, Any]
+) -> None:
+    comment = held(client, auth, "Only a nitwit says that.")
+    sign_in(client, "mod")
+    assert client.get("/v1/queue").status_code == 200
+    body = {"action": "approve", "version": comment["version"]}
+    url = f"/v1/comments/{comment['id']}/decision"
+    no_header = client.post(url, json=body)
+    assert no_header.status_code == 403
+    assert no_header.get_json()["error"]["code"] == "forbidden"
+    assert client.post(url, json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    token = page_token(client, "/queue")
+    ok = client.post(url, json=body, headers={"X-CSRF-Token": token})
+    assert ok.status_code == 200 and ok.get_json()["status"] == "approved"
+    # the session carries the moderator's role: operator endpoints stay closed
+    assert client.get("/v1/sites/daily-bugle/policy").status_code == 403
+
+
+def test_bearer_tokens_work_as_before(app: Any, client: Any, people: dict[str, Any]) -> None:
+    store = app.extensions["moderation.store"]
+    _, token = store.create_user("api-mod", Role.MODERATOR, sorted(people["mod"].site_ids))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/queue", headers=headers).status_code == 200
+    # no CSRF header needed without a session
+    assert client.post("/v1/queue/claim", json={"n": 1}, headers=headers).status_code == 200
+    assert client.get("/v1/queue").status_code == 401
+
+
+def test_a_new_password_ends_open_sessions(app: Any, client: Any, people: dict[str, Any]) -> None:
+    sign_in(client, "mod")
+    assert client.get("/queue").status_code == 200
+    app.extensions["moderation.store"].set_password("mod", "another long password")
+    assert client.get("/queue").status_code == 302
+    assert client.get("/v1/queue").status_code == 401
+
+
+def test_pages_send_security_headers(client: Any) -> None:
+    r = client.get("/signin")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    assert r.headers["Cache-Control"] == "no-store"
+    css = client.get("/static/web/app.css")
+    assert css.status_code == 200 and css.headers["X-Content-Type-Options"] == "nosniff"
+    for script in ("web.js", "queue.js", "settings.js"):
+        assert client.get(f"/static/web/{script}").status_code == 200
+    html = r.get_data(as_text=True)
+    assert "<script>" not in html and " style=" not in html and "http://" not in html
+
+
+def test_role_checks_on_pages(client: Any, people: dict[str, Any]) -> None:
+    assert client.get("/sites/daily-bugle").status_code == 302
+    sign_in(client, "mod")
+    r = client.get("/sites/daily-bugle")
+    assert r.status_code == 403 and "for operators" in r.get_data(as_text=True)
+    assert client.get("/comments/cmt_nope").status_code == 404
+
+
+def test_highlight_marks_trigger_sentences_and_listed_words() -> None:
+    text = "Nice photos. You are a nitwit and a cheat."
+    spans = [
+        Span(0, 12, {"insult": 0.05}),
+        Span(13, len(text), {"insult": 0.93}),
+    ]
+    reasons = [
+        Reason(code="category", category="insult", score=0.93, threshold=0.8),
+        Reason(code="suspect_word", word="cheat", begin=text.index("cheat"), end=len(text) - 1),
+    ]
+    segments = present.highlight(text, spans, reasons)
+    assert "".join(p.text for s in segments for p in s.pieces) == text
+    triggers = [s for s in segments if s.trigger]
+    assert len(triggers) == 1
+    assert "".join(p.text for p in triggers[0].pieces) == "You are a nitwit and a cheat."
+    assert triggers[0].note == "Insult 0.93"
+    assert [p.text for p in triggers[0].pieces if p.word == "suspect"] == ["cheat"]
+    # no sentence crosses the threshold alone: the highest-scoring one is marked
+    quiet = [Span(0, 12, {"insult": 0.5}), Span(13, len(text), {"insult": 0.7})]
+    marked = [s for s in present.highlight(text, quiet, reasons[:1]) if s.trigger]
+    assert "".join(p.text for p in marked[0].pieces).startswith("You are")
+    assert present.safe_url("javascript:alert(1)") is None
+    assert present.safe_url("https://news.example/a") == "https://news.example/a"
+
+
+def test_queue_page_claims_a_batch_and_highlights(
+    app: Any, client: Any, auth: dict[str, str], people: dict[str, Any]
+) -> None:
+    comment = held(client, auth, "Thanks for the report. Only a nitwit parks there.")
+    sign_in(client, "mod")
+    html = client.get("/queue").get_data(as_text=True)
+    assert '<mark class="trigger"' in html
+    assert re.search(r'<mark class="trigger"[^>]*>Only a nitwit parks there\.</mark>', html)
+    assert "Insult 0.97 ≥ " in html and "by you" in html
+    stored = app.extensions["moderation.store"].get_comment(comment["id"])
+    assert stored.claimed_by == people["mod"].id
+    page = client.get(f"/comments/{comment['id']}").get_data(as_text=True)
+    assert "Decided automatically" in page and "Only a nitwit parks there." in page
+    bad = client.get("/queue?category=nonsense")
+    assert bad.status_code == 400
+
+
+def test_decide_and_undo_with_forms(
+    app: Any, client: Any, auth: dict[str, str], people: dict[str, Any]
+) -> None:
+    comment = held(client, auth, "What a dunderhead.")
+    sign_in(client, "mod")
+    token = page_token(client, "/queue")
+    url = f"/comments/{comment['id']}/decide"
+    r = client.post(url, data={"csrf_token": token, "action": "reject", "version": "1"})
+    assert r.status_code == 302  # no reason: not decided
+    store = app.extensions["moderation.store"]
+    assert store.get_comment(comment["id"]).status.value == "held"
+    client.post(
+        url, data={"csrf_token": token, "action": "reject", "version": "1", "reason": "abusive"}
+    )
+    assert store.get_comment(comment["id"]).status.value == "rejected"
+    page = client.get("/queue").get_data(as_text=True)
+    assert "Rejected the comment." in page and f"/comments/{comment['id']}/undo" in page
+    client.post(f"/comments/{comment['id']}/undo", data={"csrf_token": token})
+    assert store.get_comment(comment["id"]).status.value == "held"
+
+
+def test_operator_saves_a_policy_and_sees_the_audit(
+    app: Any, client: Any, auth: dict[str, str], people: dict[str, Any]
+) -> None:
+    held(client, auth, "Only a nitwit parks there.")
+    sign_in(client, "op")
+    page = client.get("/sites/daily-bugle").get_data(as_text=True)
+    assert 'id="threshold-insult"' in page and '<svg id="chart"' in page
+    token = page_token(client, "/sites/daily-bugle")
+    form = {f"threshold-{c}": "0.8" for c in present.CATEGORY_LABELS}
+    form.update(
+        {
+            "csrf_token": token,
+            "threshold-insult": "0.65",
+            "blocked_words": "grr\nbah, grr",
+            "max_links": "2",
+            "premoderation": "on",
+            "other_languages": "hold",
+            "target": "live",
+        }
+    )
+    r = client.post("/sites/daily-bugle/policy", data=form)
+    assert r.status_code == 302
+    site = app.extensions["moderation.store"].get_site("daily-bugle")
+    assert site.policy.thresholds["insult"] == 0.65
+    assert site.policy.blocked_words == ("grr", "bah") and site.policy.max_links == 2
+    assert site.policy.premoderation is True
+    page = client.get("/sites/daily-bugle").get_data(as_text=True)
+    assert "Policy saved" in page and "Insult threshold 0.80 → 0.65" in page
+    assert "Pre-moderation on" in page
+    r = client.post("/sites/daily-bugle/policy", data={**form, "target": "shadow"})
+    assert app.extensions["moderation.store"].get_site("daily-bugle").shadow_policy is not None
+    bad = client.post("/sites/daily-bugle/policy", data={**form, "threshold-insult": "7"})
+    assert bad.status_code == 422 and "not saved" in bad.get_data(as_text=True)
+
+
+def test_operator_creates_and_revokes_keys(app: Any, client: Any, people: dict[str, Any]) -> None:
+    sign_in(client, "op")
+    token = page_token(client, "/sites/daily-bugle")
+    r = client.post("/sites/daily-bugle/keys", data={"csrf_token": token})
+    key = re.search(r'id="new-key">(msk_[^<]+)<', r.get_data(as_text=True)).group(1)
+    store = app.extensions["moderation.store"]
+    assert store.site_for_key(key).name == "daily-bugle"
+    assert key not in client.get("/sites/daily-bugle").get_data(as_text=True)  # shown once
+    key_id = next(
+        k.id
+        for k in store.list_api_keys(store.get_site("daily-bugle").id)
+        if key.startswith(k.prefix) and not k.revoked_at
+    )
+    client.post(f"/sites/daily-bugle/keys/{key_id}/revoke", data={"csrf_token": token})
+    assert store.site_for_key(key) is None
+    other, _ = store.create_site("other-paper")
+    other_key = store.list_api_keys(other.id)[0].id
+    r = client.post(f"/sites/daily-bugle/keys/{other_key}/revoke", data={"csrf_token": token})
+    assert r.status_code == 404
+
+
+def test_demo_posts_through_a_demo_site(app: Any, client: Any, tmp_path: Path) -> None:
+    app.extensions["web.demo_key_path"] = tmp_path / "demo_site_key"
+    page = client.get("/demo")
+    assert page.status_code == 200 and "Leave a comment" in page.get_data(as_text=True)
+    key_file = tmp_path / "demo_site_key"
+    assert key_file.exists() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    store = app.extensions["moderation.store"]
+    assert store.site_for_key(key_file.read_text()).name == "demo"
+    token = page_token(client, "/demo")
+    client.post(
+        "/demo/comments",
+        data={"csrf_token": token, "name": "Ann", "text": "Lovely to see the volunteers."},
+    )
+    client.post(
+        "/demo/comments", data={"csrf_token": token, "text": "You nitwit, the market was fine."}
+    )
+    html = client.get("/demo").get_data(as_text=True)
+    assert "Lovely to see the volunteers." in html
+    assert "Your comment is awaiting review." in html
+    assert "The service held your comment" in html
+    empty = client.post("/demo/comments", data={"csrf_token": token, "text": "   "})
+    assert empty.status_code == 422 and "Write something first." in empty.get_data(as_text=True)
+    # a lost key file is replaced by a new key for the same site
+    key_file.unlink()
+    app.extensions.pop("web.demo", None)
+    assert client.get("/demo").status_code == 200
+    assert store.site_for_key(key_file.read_text()).name == "demo"

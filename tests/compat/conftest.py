@@ -1,0 +1,59 @@
+"""The real service on a free 127.0.0.1 port, for unmodified Perspective clients to talk to.
+
+The model is the keyword fake: these tests prove the protocol, not the model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.fakes import KeywordScorer
+
+TOXIC = "Only a nitwit would write this. Otherwise the photos are nice."
+BENIGN = "Thanks for the write-up, the section on tide pools was lovely."
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    key: str
+    site_id: str
+    app: Any
+
+    def feedback(self) -> list[Any]:
+        return self.app.extensions["moderation.store"].feedback_rows(self.site_id)
+
+    def stored_texts(self) -> list[str]:
+        store = self.app.extensions["moderation.store"]
+        return [c.text for c in store.comments_between(self.site_id, None, None)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    from api import create_app
+
+    folder = tmp_path_factory.mktemp("compat")
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'compat.db'}",
+            "SCORER": KeywordScorer(),
+            "SECRET_KEY": "compat-secret",
+            "LOG_REQUESTS": False,
+        }
+    )
+    site, key = app.extensions["moderation.store"].create_site("compat-news")
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="compat-server", daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{httpd.server_port}", key, site.id, app)
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        app.extensions["moderation.store"].engine.dispose()

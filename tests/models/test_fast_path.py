@@ -1,0 +1,50 @@
+"""The int8 fast path: quantized Linear layers, results within 0.02 of fp32."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+
+from models import load_scorer
+from models.scorer import check_parity
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SENTENCES = [
+    "The festival parade starts at noon on Saturday.",
+    "I think the new schedule is confusing for older riders.",
+    "Great interview, thanks for asking the hard questions.",
+    "This is the worst take I have read all year.",
+    "Could someone explain why the school budget went down?",
+    "",
+    "Not sure I agree, but it is an interesting argument. " * 30,
+]
+
+
+def test_fast_path_quantizes_linear_layers_to_int8(tiny_path):
+    fast = load_scorer(tiny_path, fast=True)
+    assert fast.precision == "int8"
+    kinds = {type(m).__module__ for m in fast.model.modules()}
+    assert "torch.ao.nn.quantized.dynamic.modules.linear" in kinds
+    assert not any(type(m) is torch.nn.Linear for m in fast.model.modules())
+
+
+def test_fast_path_agrees_with_fp32(tiny_path, tiny_scorer):
+    fast = load_scorer(tiny_path, fast=True)
+    assert fast.version == tiny_scorer.version
+    assert check_parity(tiny_scorer, tiny_scorer, SENTENCES) == 0.0
+    assert check_parity(tiny_scorer, fast, SENTENCES) <= 0.02
+
+
+def test_bench_comments_are_deterministic_and_sized(tiny_scorer):
+    spec = importlib.util.spec_from_file_location("bench_scorer", ROOT / "bench" / "scorer.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.make_comments(3, 20) == bench.make_comments(3, 20)
+    for tokens in (64, 256):
+        texts = bench.fit_tokens(tiny_scorer.tokenizer, 8, tokens)
+        lengths = [len(ids) for ids in tiny_scorer.tokenizer(texts)["input_ids"]]
+        assert abs(sum(lengths) / len(lengths) - tokens) <= 0.1 * tokens

@@ -1,0 +1,126 @@
+"""The shipped checkpoint: it loads offline and tells toxic comments from benign ones.
+
+Runs against `models/minilm-toxicity/` (or the folder in MODERATION_TEST_MODEL);
+skipped only while that checkpoint has not shipped yet.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from models import DEFAULT_MODEL_PATH, load_scorer
+from models.scorer import check_parity
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = Path(os.environ.get("MODERATION_TEST_MODEL") or DEFAULT_MODEL_PATH)
+
+pytestmark = pytest.mark.skipif(
+    not (MODEL / "model.safetensors").is_file(),
+    reason=f"the shipped checkpoint is not there yet ({MODEL / 'model.safetensors'})",
+)
+
+BENIGN = [
+    "Thanks for the detailed article, I learned a lot about the new library.",
+    "I respectfully disagree with the council's decision on parking downtown.",
+    "The photos from the harvest festival are lovely, well done.",
+    "Does anyone know whether the bus timetable changes in March?",
+    "My grandmother used to live on that street, nice to see it restored.",
+]
+TOXIC = {
+    "insult": "You are a pathetic, brainless idiot and everyone laughs at you.",
+    "threat": "I will kill you if you ever post here again.",
+    "profanity": "This is fucking bullshit, what a shitty damn article.",
+}
+POLITE = (
+    "Thank you for the careful reporting on the library renovation, and for including "
+    "the opening hours and the details about the new reading room for children. "
+)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """Return the fp32 scorer of the shipped checkpoint."""
+    return load_scorer(MODEL, fast=False)
+
+
+@pytest.fixture(scope="module")
+def benign_scores(reference):
+    """Return the benign comments' scores."""
+    return reference.score(BENIGN)
+
+
+def test_loads_offline_without_a_hub_cache(tmp_path):
+    code = (
+        "import sys; from models import load_scorer; "
+        "s = load_scorer(sys.argv[1]); print(s.name, s.version, s.score(['hello'])[0]['toxicity'])"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "HF_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(MODEL)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    name, version, toxicity = out.stdout.split()
+    assert name == MODEL.resolve().name
+    assert len(version) == 12 and 0.0 <= float(toxicity) <= 1.0
+
+
+def test_shipped_model_has_all_six_categories(reference):
+    assert reference.categories == (
+        "toxicity",
+        "severe_toxicity",
+        "insult",
+        "profanity",
+        "threat",
+        "identity_attack",
+    )
+    assert reference.max_length == 256
+
+
+def test_benign_comments_score_low(benign_scores):
+    for text, scores in zip(BENIGN, benign_scores, strict=True):
+        assert scores["toxicity"] < 0.3, (text, scores)
+
+
+@pytest.mark.parametrize("category", sorted(TOXIC))
+def test_toxic_comment_scores_far_above_benign_on_its_category(reference, benign_scores, category):
+    (scores,) = reference.score([TOXIC[category]])
+    worst_benign = max(s[category] for s in benign_scores)
+    assert scores[category] > 0.5, scores
+    assert scores[category] - worst_benign > 0.4, (scores, worst_benign)
+    assert scores["toxicity"] > max(s["toxicity"] for s in benign_scores), scores
+
+
+def test_toxic_sentence_after_600_tokens_of_polite_filler(reference):
+    filler = POLITE * 24
+    n_tokens = len(
+        reference.tokenizer(filler, add_special_tokens=False, verbose=False)["input_ids"]
+    )
+    assert n_tokens > 600
+    clean, dirty = reference.score([filler, filler + TOXIC["insult"]])
+    assert clean["toxicity"] < 0.3
+    assert dirty["toxicity"] > 0.5
+    assert dirty["insult"] > 0.5
+
+
+def test_the_toxic_sentence_has_the_highest_span(reference):
+    text = f"{BENIGN[0]} {BENIGN[1]}\n{TOXIC['insult']} {BENIGN[3]}"
+    spans = reference.spans(text)
+    assert len(spans) == 4
+    worst = max(spans, key=lambda s: s["scores"]["toxicity"])
+    assert text[worst["begin"] : worst["end"]] == TOXIC["insult"]
+    assert worst["scores"]["toxicity"] > 0.5
+
+
+def test_fast_path_agrees_with_the_reference(reference):
+    fast = load_scorer(MODEL, fast=True)
+    texts = [*BENIGN, *TOXIC.values(), POLITE * 3 + TOXIC["threat"]]
+    assert check_parity(reference, fast, texts) <= 0.02
