@@ -63,6 +63,9 @@ def post_worker_init(worker: Any) -> None:
     scorer = app.extensions["moderation.scorer"]
     scorer.load()
     scorer.score(["Warming up the model with a short comment.", "A second, longer one " * 20])
+    from moderation.language import detect_language
+
+    detect_language("Warming up language identification too.")  # loads its model (~1 s)
     start_background(app)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker.log.info(

@@ -29,5 +29,17 @@ def readyz() -> Any:
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     if all(v == "ok" for v in checks.values()):
-        return {"status": "ready", "checks": checks}
+        model = scorer.model
+        loaded = scorer.load()
+        return {
+            "status": "ready",
+            "checks": checks,
+            "model": {
+                "name": model.name if model else None,
+                "version": model.version if model else None,
+                # int8 only when it passed its parity check against fp32 at load
+                "precision": getattr(loaded, "precision", None),
+                "parity_mae": getattr(loaded, "parity_mae", None),
+            },
+        }
     return error_response(503, "Not ready.", details=checks, headers={"Retry-After": "5"})

@@ -34,9 +34,17 @@ def fast_path_from_env() -> bool:
 
 
 def load_scorer(
-    path: str | Path | None = None, *, fast: bool | None = None, threads: int | None = None
+    path: str | Path | None = None,
+    *,
+    fast: bool | None = None,
+    threads: int | None = None,
+    verify: bool = True,
 ) -> TransformersScorer:
-    """Load a scorer from a checkpoint folder (default: the shipped one); `fast` means int8."""
+    """Load a scorer from a checkpoint folder (default: the shipped one).
+
+    `fast` selects the int8 model; with `verify` (the default) it serves only if
+    it agrees with fp32 on PARITY_TEXTS, else the fp32 model is returned.
+    """
     import torch
 
     from models.scorer import TransformersScorer
@@ -45,4 +53,45 @@ def load_scorer(
         torch.set_num_threads(threads)  # process-wide: one inference thread per worker
     if fast is None:
         fast = fast_path_from_env()
-    return TransformersScorer.from_pretrained(path or DEFAULT_MODEL_PATH, fast=fast)
+    path = path or DEFAULT_MODEL_PATH
+    if not fast:
+        return TransformersScorer.from_pretrained(path)
+    if not verify:
+        return TransformersScorer.from_pretrained(path, fast=True)
+    return _verified_fast(path)
+
+
+# Comments of our own, benign and toxic, short and long: the int8 model must agree with
+# the fp32 one on them before it is allowed to serve.
+PARITY_TEXTS = (
+    "Thanks for the update on the bridge repairs.",
+    "I disagree with the council's decision, but the article explains it well.",
+    "You are a pathetic idiot and nobody wants you here.",
+    "Shut up, you worthless piece of garbage.",
+    "I will find where you live and make you pay for this.",
+    "People like you from that country are all criminals.",
+    "What the hell is wrong with this damn schedule?",
+    "Lovely photos of the harbour at dawn.",
+    "This is the dumbest thing I have read all year, and the writer should be ashamed.",
+    "Could someone explain how the new parking fees are calculated? " * 6,
+)
+PARITY_LIMIT = 0.02  # mean absolute difference of probabilities
+
+
+def _verified_fast(path: str | Path) -> TransformersScorer:
+    """The int8 scorer if it matches fp32 within PARITY_LIMIT on PARITY_TEXTS, else fp32."""
+    import logging
+
+    from models.scorer import TransformersScorer, check_parity
+
+    reference = TransformersScorer.from_pretrained(path)
+    fast = TransformersScorer.from_pretrained(path, fast=True)
+    mae = check_parity(reference, fast, PARITY_TEXTS)
+    if mae > PARITY_LIMIT:
+        logging.getLogger(__name__).warning(
+            "int8 scorer differs from fp32 by %.4f (limit %.2f): serving fp32", mae, PARITY_LIMIT
+        )
+        reference.parity_mae = mae
+        return reference
+    fast.parity_mae = mae
+    return fast

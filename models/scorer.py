@@ -115,6 +115,7 @@ class TransformersScorer:
         self.name = name
         self.version = version
         self.precision = precision
+        self.parity_mae: float | None = None  # set when the int8 model was checked at load
         self.batch_size = batch_size
         self.max_length = self._max_length(max_length)
         self.activation, self._columns = _head(model.config)

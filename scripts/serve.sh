@@ -9,5 +9,9 @@ flask --app api db upgrade
 if ! flask --app api sites list | grep -q $'\tdemo$'; then
   flask --app api sites create demo
 fi
-echo "Serving on http://${MODERATION_BIND:-127.0.0.1:8000}  (API docs: /docs)"
+url="http://${MODERATION_BIND:-127.0.0.1:8000}"
+echo "Serving on $url"
+echo "  demo article with a comment form: $url/demo"
+echo "  API reference:                    $url/docs"
+echo "  moderators and operators sign in: $url/signin  (flask --app api users create/set-password)"
 exec gunicorn -c gunicorn.conf.py 'api:create_app()'
