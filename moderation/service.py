@@ -14,7 +14,7 @@ from moderation.security import hash_email, new_id
 from moderation.sites import Site
 from moderation.spans import split_sentences
 from moderation.store import Conflict, SqlStore, utcnow
-from moderation.text import normalize
+from moderation.text import normalize, scoring_forms
 from moderation.webhooks import event_row
 
 
@@ -91,13 +91,27 @@ class ModerationService:
             results[i] = self._store_new(site, comments[i], s)
         return [r for r in results if r is not None]
 
+    def _model_scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """One model call for all texts and their scoring forms; each text takes the worst reading.
+
+        Raises ScoringUnavailable.
+        """
+        forms = [scoring_forms(t) for t in texts]
+        flat = [form for f in forms for form in f]
+        flat_scores = list(self.scorer.score(flat)) if flat else []
+        out, i = [], 0
+        for f in forms:
+            per_form = flat_scores[i : i + len(f)]
+            i += len(f)
+            # A disguised insult scores as the insult it spells.
+            out.append({c: max(s[c] for s in per_form) for c in per_form[0]})
+        return out
+
     def _score(self, texts: Sequence[str]) -> list[_Scored]:
         normalized = [normalize(t) for t in texts]
         languages = [self.detect_language(n)[0] if n.strip() else "und" for n in normalized]
         try:
-            scores: list[dict[str, float] | None] = (
-                list(self.scorer.score(normalized)) if texts else []
-            )
+            scores: list[dict[str, float] | None] = list(self._model_scores(texts))
         except ScoringUnavailable:
             scores = [None] * len(texts)
         return [
@@ -128,7 +142,7 @@ class ModerationService:
             b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
             return (Span(b, e, scores),)
         try:
-            per_sentence = self.scorer.score([normalize(text[b:e]) for b, e in sentences])
+            per_sentence = self._model_scores([text[b:e] for b, e in sentences])
         except ScoringUnavailable:
             b, e = sentences[0][0], sentences[-1][1]
             return (Span(b, e, scores),)

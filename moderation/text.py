@@ -620,3 +620,23 @@ class WordMatcher:
             if pattern.fullmatch(found):
                 return word
         raise AssertionError("unreachable: the combined pattern is the union of the entries")
+
+
+def _casefold_plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def scoring_forms(text: str) -> tuple[str, ...]:
+    """The texts the model scores for one comment; the comment takes each category's maximum.
+
+    Always the normalized text. Also its matching form (leetspeak undone, spaced-out
+    letters joined) when that differs by more than case and accents, which the
+    model's uncased tokenizer ignores anyway: `y0u 1d10t` is then scored as written
+    and as `you idiot`, so a disguise cannot lower the score.
+    """
+    normalized = normalize(text)
+    deobfuscated = matching_form(text)
+    if deobfuscated == _casefold_plain(normalized):
+        return (normalized,)
+    return (normalized, deobfuscated)
