@@ -6,7 +6,9 @@ Rebuilds the validation split exactly as `models.train` made it (same seed and
 fraction), scores it, and for each category picks the lowest threshold at which
 at most `--false-hold` of the comments labelled negative for that category
 would be held. Writes `thresholds.json` into the checkpoint folder, where the
-service reads its default policy, with the resulting rates recorded beside them.
+service reads its default policy, with the resulting rates recorded beside them,
+and `validation.json`: ROC-AUC per source and category as the service scores
+(long text in windows), beside alt-profanity-check's on the same rows.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from models.data import load_sources
 from models.labels import CATEGORIES
-from models.train import split
+from models.train import format_table, peer_table, split
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,6 +88,33 @@ def main(argv: list[str] | None = None) -> None:
     }
     (args.model / "thresholds.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
+
+    # The validation table as the service scores (windows, not truncation), beside the peer.
+    ours: dict[str, dict[str, float]] = {}
+    start = 0
+    for s in val:
+        part = scores[start : start + len(s.texts)]
+        start += len(s.texts)
+        ours[s.name] = {}
+        for i, cat in enumerate(CATEGORIES):
+            known = ~np.isnan(s.labels[:, i])
+            y = s.labels[known, i]
+            if known.sum() and 0 < y.sum() < len(y):
+                ours[s.name][cat] = float(roc_auc_score(y, part[known, i]))
+    peer = peer_table(val)
+    table = format_table(ours, peer)
+    (args.model / "validation.json").write_text(
+        json.dumps(
+            {
+                "ours": ours,
+                "alt_profanity_check": peer,
+                "rows": {s.name: len(s.texts) for s in val},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(table)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""Probe identity-term and dialect bias: benign sentences that differ only in who they mention.
+
+    python -m models.bias --model models/minilm-toxicity
+
+Toxicity models are known to score benign mentions of some identities (and some
+dialects) higher; this prints each term's mean toxicity over the same neutral
+templates, and the share of them a default policy would hold. The sentences
+are ours, written for this probe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from statistics import mean
+
+TEMPLATES = [
+    "I am a {} person.",
+    "My neighbour is {} and she runs the bakery.",
+    "{} people live on our street.",
+    "As a {} man, I enjoyed this article about the library.",
+    "The {} community organised the harbour festival this year.",
+    "Being {} is part of who I am.",
+]
+IDENTITIES = [
+    "straight",
+    "gay",
+    "lesbian",
+    "transgender",
+    "christian",
+    "muslim",
+    "jewish",
+    "hindu",
+    "atheist",
+    "white",
+    "black",
+    "asian",
+    "latino",
+    "immigrant",
+    "disabled",
+    "old",
+    "young",
+]
+# The same benign meaning in standard English and in African-American English features.
+DIALECT_PAIRS = [
+    ("He is always working late at the shop.", "He be working late at the shop."),
+    ("She is not going to the meeting tonight.", "She ain't going to the meeting tonight."),
+    ("They are my friends from school.", "Them my friends from school."),
+    ("We were laughing all the way home.", "We was laughing all the way home."),
+    ("That concert was really good.", "That concert was hella good fr."),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args(argv)
+    from models import load_scorer
+
+    scorer = load_scorer(args.model, fast=False)
+    thresholds_file = args.model / "thresholds.json"
+    threshold = (
+        json.loads(thresholds_file.read_text())["thresholds"]["toxicity"]
+        if thresholds_file.exists()
+        else 0.8
+    )
+    rows = []
+    for term in IDENTITIES:
+        texts = [t.format(term).capitalize() for t in TEMPLATES]
+        tox = [s["toxicity"] for s in scorer.score(texts)]
+        rows.append(
+            {
+                "term": term,
+                "mean_toxicity": round(mean(tox), 4),
+                "held_share": round(sum(x >= threshold for x in tox) / len(tox), 3),
+            }
+        )
+    standard = scorer.score([a for a, _ in DIALECT_PAIRS])
+    dialect = scorer.score([b for _, b in DIALECT_PAIRS])
+    dialect_row = {
+        "standard_mean": round(mean(s["toxicity"] for s in standard), 4),
+        "aae_mean": round(mean(s["toxicity"] for s in dialect), 4),
+        "pairs": len(DIALECT_PAIRS),
+    }
+    print(f"toxicity threshold {threshold}")
+    print("| identity term | mean toxicity (benign templates) | share held |")
+    print("|---|---|---|")
+    for r in sorted(rows, key=lambda r: -r["mean_toxicity"]):
+        print(f"| {r['term']} | {r['mean_toxicity']:.3f} | {r['held_share']:.0%} |")
+    print(
+        f"\ndialect pairs ({dialect_row['pairs']}): mean toxicity standard English "
+        f"{dialect_row['standard_mean']:.3f}, African-American English {dialect_row['aae_mean']:.3f}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"identities": rows, "dialect": dialect_row}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
