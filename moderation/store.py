@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -198,17 +199,19 @@ class SqlStore:
         ]
 
     def site_for_key(self, key: str) -> Site | None:
-        """The site an unrevoked API key belongs to, or None."""
+        """The site an unrevoked API key belongs to, or None (one query: it runs per request)."""
         digest = hash_secret(key)
+        k = db.api_keys.c
+        query = (
+            sa.select(k.key_hash, db.sites)
+            .join(db.sites, db.sites.c.id == k.site_id)
+            .where(k.key_hash == digest, k.revoked_at.is_(None))
+        )
         with self.read() as conn:
-            row = conn.execute(
-                sa.select(db.api_keys.c.key_hash, db.api_keys.c.site_id).where(
-                    db.api_keys.c.key_hash == digest, db.api_keys.c.revoked_at.is_(None)
-                )
-            ).first()
+            row = conn.execute(query).first()
         if row is None or not same_hash(row.key_hash, digest):
             return None
-        return self.get_site(row.site_id)
+        return self._site(row)
 
     # -- people ---------------------------------------------------------------
 
@@ -334,9 +337,10 @@ class SqlStore:
                     conn.execute(db.webhook_outbox.insert().values(**outbox))
         except sa.exc.IntegrityError as exc:
             raise Conflict("external_id already stored") from exc
-        stored = self.get_comment(values["id"])
-        assert stored is not None
-        return stored
+        # What was written, without reading it back: every column, NULL where not given.
+        row = SimpleNamespace(**{c.name: None for c in db.comments.columns})
+        row.__dict__.update(values)
+        return self._comment(row)
 
     def pending_scoring(self, limit: int) -> list[StoredComment]:
         """Comments whose scoring failed, oldest first."""
