@@ -39,12 +39,13 @@ class Service:
     process: subprocess.Popen[bytes]
     log: Path
 
-    def flask(self, *args: str) -> str:
+    def flask(self, *args: str, input: str | None = None) -> str:
         """Run a `flask --app api ...` command against this service's database."""
         out = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "api", *args],
             env=self.env,
             cwd=ROOT,
+            input=input,
             capture_output=True,
             text=True,
             timeout=120,

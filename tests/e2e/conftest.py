@@ -8,11 +8,7 @@ for working on the pages without a checkpoint; CI always runs the real thing.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from tests.serving import ROOT, free_port, real_model_path
+from tests.serving import ROOT, real_model_path, running_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -109,68 +104,12 @@ def _fake_service(tmp: Path) -> Iterator[WebService]:
 
 @contextmanager
 def _real_service(tmp: Path) -> Iterator[WebService]:
-    """gunicorn with the real model on a free port, ready once /readyz answers 200."""
+    """gunicorn with the real model on a free port (tests/serving.py), one worker."""
     model = real_model_path()
     if not (model / "config.json").exists():
         _missing(f"no model checkpoint at {model} (set MODERATION_MODEL)")
-    port = free_port()
-    env = {
-        **os.environ,
-        "MODERATION_BIND": f"127.0.0.1:{port}",
-        "MODERATION_WORKERS": "1",
-        "MODERATION_INSTANCE_PATH": str(tmp / "instance"),
-        "MODERATION_DATABASE_URL": f"sqlite:///{tmp / 'web.db'}",
-        "MODERATION_MODEL": str(model),
-        "MODERATION_LOG_REQUESTS": "0",
-        "HF_HUB_OFFLINE": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = tmp / "gunicorn.log"
-    with open(log, "wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "api:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def cli(*args: str, input: str | None = None) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "api", *args],
-            env=env,
-            cwd=ROOT,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout
-
-    try:
-        deadline = time.monotonic() + 300
-        while not _ready(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the service did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)  # polling a starting server, not waiting on a result
-        yield WebService(url, cli)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _ready(url: str) -> bool:
-    # The worker loads the model before it accepts connections: until then reads time out.
-    try:
-        return requests.get(f"{url}/readyz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
+    with running_service(tmp, workers=1) as service:
+        yield WebService(service.url, service.flask)
 
 
 @pytest.fixture(scope="module")
