@@ -17,6 +17,9 @@ from moderation.store import Conflict, SqlStore, utcnow
 from moderation.text import normalize, scoring_forms
 from moderation.webhooks import event_row
 
+# Beyond about one model window (256 tokens) a comment is also scored sentence by sentence.
+LONG_TEXT_CHARS = 1000
+
 
 class NotFound(Exception):
     """No such object, or it belongs to another site (both look the same from outside)."""
@@ -92,19 +95,28 @@ class ModerationService:
         return [r for r in results if r is not None]
 
     def _model_scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """One model call for all texts and their scoring forms; each text takes the worst reading.
+        """One model call for all texts and their readings; each category takes the worst reading.
 
-        Raises ScoringUnavailable.
+        Readings: the text's scoring forms (a disguised insult scores as the insult it
+        spells) and, for a long text, each of its sentences: the model scores long text
+        in overlapping windows, and a toxic sentence in a window of polite filler is
+        diluted; scored alone it is not. Raises ScoringUnavailable.
         """
-        forms = [scoring_forms(t) for t in texts]
-        flat = [form for f in forms for form in f]
+        readings: list[list[str]] = []
+        for text in texts:
+            forms = list(scoring_forms(text))
+            if len(text) > LONG_TEXT_CHARS:
+                sentences = split_sentences(text)
+                if len(sentences) > 1:
+                    forms.extend(normalize(text[b:e]) for b, e in sentences)
+            readings.append(forms)
+        flat = [r for rs in readings for r in rs]
         flat_scores = list(self.scorer.score(flat)) if flat else []
         out, i = [], 0
-        for f in forms:
-            per_form = flat_scores[i : i + len(f)]
-            i += len(f)
-            # A disguised insult scores as the insult it spells.
-            out.append({c: max(s[c] for s in per_form) for c in per_form[0]})
+        for rs in readings:
+            per_reading = flat_scores[i : i + len(rs)]
+            i += len(rs)
+            out.append({c: max(s[c] for s in per_reading) for c in per_reading[0]})
         return out
 
     def _score(self, texts: Sequence[str]) -> list[_Scored]:
