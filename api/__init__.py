@@ -50,7 +50,10 @@ def _scorer_loader(cfg: Mapping[str, Any]) -> Any:
         from models import load_scorer
 
         return load_scorer(
-            cfg["MODEL"] or None, fast=cfg["FAST_PATH"], threads=cfg["TORCH_THREADS"]
+            cfg["MODEL"] or None,
+            fast=cfg["FAST_PATH"],
+            threads=cfg["TORCH_THREADS"],
+            batch_size=cfg["BATCH_SIZE"],
         )
 
     return load

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models.labels import CATEGORIES
 
@@ -39,11 +39,13 @@ def load_scorer(
     fast: bool | None = None,
     threads: int | None = None,
     verify: bool = True,
+    batch_size: int | None = None,
 ) -> TransformersScorer:
     """Load a scorer from a checkpoint folder (default: the shipped one).
 
     `fast` selects the int8 model; with `verify` (the default) it serves only if
     it agrees with fp32 on PARITY_TEXTS, else the fp32 model is returned.
+    `batch_size` caps the windows per forward pass, and so peak activation memory.
     """
     import torch
 
@@ -54,11 +56,12 @@ def load_scorer(
     if fast is None:
         fast = fast_path_from_env()
     path = path or DEFAULT_MODEL_PATH
+    options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
     if not fast:
-        return TransformersScorer.from_pretrained(path)
+        return TransformersScorer.from_pretrained(path, **options)
     if not verify:
-        return TransformersScorer.from_pretrained(path, fast=True)
-    return _verified_fast(path)
+        return TransformersScorer.from_pretrained(path, fast=True, **options)
+    return _verified_fast(path, options)
 
 
 # Comments of our own, benign and toxic, short and long: the int8 model must agree with
@@ -78,14 +81,14 @@ PARITY_TEXTS = (
 PARITY_LIMIT = 0.02  # mean absolute difference of probabilities
 
 
-def _verified_fast(path: str | Path) -> TransformersScorer:
+def _verified_fast(path: str | Path, options: dict[str, Any]) -> TransformersScorer:
     """The int8 scorer if it matches fp32 within PARITY_LIMIT on PARITY_TEXTS, else fp32."""
     import logging
 
     from models.scorer import TransformersScorer, check_parity
 
-    reference = TransformersScorer.from_pretrained(path)
-    fast = TransformersScorer.from_pretrained(path, fast=True)
+    reference = TransformersScorer.from_pretrained(path, **options)
+    fast = TransformersScorer.from_pretrained(path, fast=True, **options)
     mae = check_parity(reference, fast, PARITY_TEXTS)
     if mae > PARITY_LIMIT:
         logging.getLogger(__name__).warning(
