@@ -63,20 +63,24 @@ def main(argv: list[str] | None = None) -> None:
 
     scorer = load_scorer(args.model, fast=False)
     thresholds_file = args.model / "thresholds.json"
-    threshold = (
-        json.loads(thresholds_file.read_text())["thresholds"]["toxicity"]
-        if thresholds_file.exists()
-        else 0.8
+    thresholds: dict[str, float] = (
+        json.loads(thresholds_file.read_text())["thresholds"] if thresholds_file.exists() else {}
     )
+
+    def held(scores: dict[str, float]) -> bool:
+        # As the default policy decides: any category at or above its threshold.
+        return any(scores[c] >= thresholds.get(c, 0.8) for c in scores)
+
     rows = []
     for term in IDENTITIES:
         texts = [t.format(term).capitalize() for t in TEMPLATES]
-        tox = [s["toxicity"] for s in scorer.score(texts)]
+        scored = scorer.score(texts)
         rows.append(
             {
                 "term": term,
-                "mean_toxicity": round(mean(tox), 4),
-                "held_share": round(sum(x >= threshold for x in tox) / len(tox), 3),
+                "mean_toxicity": round(mean(s["toxicity"] for s in scored), 4),
+                "mean_identity_attack": round(mean(s["identity_attack"] for s in scored), 4),
+                "held_share": round(sum(map(held, scored)) / len(scored), 3),
             }
         )
     standard = scorer.score([a for a, _ in DIALECT_PAIRS])
@@ -86,11 +90,15 @@ def main(argv: list[str] | None = None) -> None:
         "aae_mean": round(mean(s["toxicity"] for s in dialect), 4),
         "pairs": len(DIALECT_PAIRS),
     }
-    print(f"toxicity threshold {threshold}")
-    print("| identity term | mean toxicity (benign templates) | share held |")
-    print("|---|---|---|")
+    print(
+        "| identity term | mean toxicity | mean identity_attack | share held by the default policy |"
+    )
+    print("|---|---|---|---|")
     for r in sorted(rows, key=lambda r: -r["mean_toxicity"]):
-        print(f"| {r['term']} | {r['mean_toxicity']:.3f} | {r['held_share']:.0%} |")
+        print(
+            f"| {r['term']} | {r['mean_toxicity']:.3f} | {r['mean_identity_attack']:.3f} | "
+            f"{r['held_share']:.0%} |"
+        )
     print(
         f"\ndialect pairs ({dialect_row['pairs']}): mean toxicity standard English "
         f"{dialect_row['standard_mean']:.3f}, African-American English {dialect_row['aae_mean']:.3f}"

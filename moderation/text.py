@@ -627,16 +627,38 @@ def _casefold_plain(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_SPACED_LETTERS = re.compile(r"(?<!\w)((?:[^\W\d_] ){2,}[^\W\d_])(?!\w)")
+
+
+def _join_spaced_letters(text: str) -> str:
+    """Join letters spelled out with single spaces (`i d i o t` -> `idiot`).
+
+    A run that starts with `a` or `I`, English's one-letter words, keeps that
+    letter apart: in `what a w o r t h l e s s take` the `a` is the article.
+    """
+
+    def join(m: re.Match[str]) -> str:
+        letters = m.group(1).split(" ")
+        if letters[0].lower() in ("a", "i") and len(letters) >= 4:
+            return letters[0] + " " + "".join(letters[1:])
+        return "".join(letters)
+
+    return _SPACED_LETTERS.sub(join, text)
+
+
 def scoring_forms(text: str) -> tuple[str, ...]:
     """The texts the model scores for one comment; the comment takes each category's maximum.
 
     Always the normalized text. Also its matching form (leetspeak undone, spaced-out
     letters joined) when that differs by more than case and accents, which the
     model's uncased tokenizer ignores anyway: `y0u 1d10t` is then scored as written
-    and as `you idiot`, so a disguise cannot lower the score.
+    and as `you idiot`, so a disguise cannot lower the score. A spaced-out run that
+    starts with `a` or `I` is read both ways (`a w f u l` as `a wful`... and `awful`).
     """
     normalized = normalize(text)
-    deobfuscated = matching_form(text)
-    if deobfuscated == _casefold_plain(normalized):
-        return (normalized,)
-    return (normalized, deobfuscated)
+    forms = [normalized]
+    plain = _casefold_plain(normalized)
+    for reading in (matching_form(normalized), matching_form(_join_spaced_letters(normalized))):
+        if reading != plain and reading not in forms:
+            forms.append(reading)
+    return tuple(forms)

@@ -10,11 +10,6 @@ import pytest
 
 from tests.serving import real_model_path
 
-pytestmark = pytest.mark.skipif(
-    not (real_model_path() / "config.json").exists(),
-    reason="no model checkpoint at MODERATION_MODEL or models/minilm-toxicity",
-)
-
 # Our own toxic comments: insults, a threat, an identity attack, profanity.
 TOXIC = [
     "You are a pathetic moron and everyone here hates you.",

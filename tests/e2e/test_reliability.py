@@ -11,17 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 import sqlalchemy as sa
 
 from moderation.db import make_engine
-from tests.serving import Service, real_model_path, running_service
-
-pytestmark = pytest.mark.skipif(
-    not (real_model_path() / "config.json").exists(),
-    reason="no model checkpoint at MODERATION_MODEL or models/minilm-toxicity",
-)
+from tests.serving import Service, running_service
 
 WORDS = [
     "harbour",

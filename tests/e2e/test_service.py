@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import requests
 
-from tests.serving import real_model_path, running_service
-
-pytestmark = pytest.mark.skipif(
-    not (real_model_path() / "config.json").exists(),
-    reason="no model checkpoint at MODERATION_MODEL or models/minilm-toxicity",
-)
+from tests.serving import running_service
 
 
 def test_benign_approved_toxic_held_through_gunicorn(tmp_path: Path) -> None:

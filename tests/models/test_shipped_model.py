@@ -1,7 +1,6 @@
 """The shipped checkpoint: it loads offline and tells toxic comments from benign ones.
 
-Runs against `models/minilm-toxicity/` (or the folder in MODERATION_TEST_MODEL);
-skipped only while that checkpoint has not shipped yet.
+Runs against `models/minilm-toxicity/` (or the folder in MODERATION_TEST_MODEL).
 """
 
 from __future__ import annotations
@@ -22,10 +21,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("MODERATION_TEST_MODEL") or DEFAULT_MODEL_PATH)
 
-pytestmark = pytest.mark.skipif(
-    not (MODEL / "model.safetensors").is_file(),
-    reason=f"the shipped checkpoint is not there yet ({MODEL / 'model.safetensors'})",
-)
+
+def test_the_checkpoint_ships_as_one_fp16_file_under_50_mb() -> None:
+    weights = MODEL / "model.safetensors"
+    assert weights.is_file()
+    assert weights.stat().st_size <= 50 * 1024 * 1024
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as f:
+        dtypes = {str(f.get_slice(k).get_dtype()) for k in f.keys()}  # noqa: SIM118 (no __iter__)
+    assert dtypes == {"F16"}
+
 
 BENIGN = [
     "Thanks for the detailed article, I learned a lot about the new library.",
