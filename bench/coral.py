@@ -43,7 +43,12 @@ from bench.scorer import make_comments  # noqa: E402
 from moderation.integrations import coral_signature_header  # noqa: E402
 
 TOXIC_SHARE = 0.2  # a fifth of the comments carry an insult, so holds are exercised too
-INSULTS = ("You nitwit.", "What a dunderhead.", "I will clobber you.")
+# Each trips the keyword fake (nitwit, dunderhead, clobber) and the real model alike.
+INSULTS = (
+    "You nitwit, you are a pathetic moron.",
+    "What a dunderhead, shut up you stupid idiot.",
+    "I will clobber you and hurt you badly.",
+)
 
 
 def fake_app() -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from bench.corpus import of_tokens
-from bench.load import start, stop
+from bench.serve import start, stop
 
 LENGTHS = (16, 64, 256, 1024, 4096)
 BATCHES = (1, 10, 50, 100)

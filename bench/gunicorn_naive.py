@@ -1,0 +1,9 @@
+"""Gunicorn settings for the naive baseline: the same server as ours, none of our hooks.
+
+(Without `-c`, gunicorn would load the repository's gunicorn.conf.py, whose hooks expect our app.)
+"""
+
+worker_class = "gthread"
+threads = 4
+accesslog = None
+errorlog = "-"

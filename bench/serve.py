@@ -1,0 +1,104 @@
+"""Start our service or the naive baseline under gunicorn on loopback, for benchmarks.
+
+No locust here: its gevent monkey-patching must stay out of benchmarks that use threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(
+    kind: str, workers: int, model: str, tmp: Path
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """Start `ours` or `naive` under gunicorn; returns the process, base URL and an API key."""
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "MODERATION_LOG_REQUESTS": "0"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    key = ""
+    if kind == "ours":
+        env.update(
+            MODERATION_BIND=f"127.0.0.1:{port}",
+            MODERATION_WORKERS=str(workers),
+            MODERATION_INSTANCE_PATH=str(tmp / "instance"),
+            MODERATION_MODEL=model,
+            MODERATION_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+            MODERATION_BACKGROUND_INTERVAL="0",
+        )
+        out = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "api", "sites", "create", "bench", "--json"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key = json.loads(out.stdout.splitlines()[-1])["api_key"]
+        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "api:create_app()"]
+    else:
+        env["NAIVE_MODEL"] = model
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "bench/gunicorn_naive.py",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "bench.naive_app:create_app()",
+        ]
+    with open(tmp / f"{kind}.log", "wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    hits = 0
+    while hits < 4 * workers:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{kind} did not start:\n{(tmp / f'{kind}.log').read_text()[-2000:]}")
+        try:
+            hits += requests.get(f"{url}/readyz", timeout=2).status_code == 200
+        except requests.RequestException:  # not listening yet, or still loading the model
+            time.sleep(0.5)
+    return proc, url, key
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(30)
+
+
+def worker_rss_mb(proc: subprocess.Popen[bytes]) -> list[float]:
+    """Peak resident memory (VmHWM) of each gunicorn worker."""
+    out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+    peaks = []
+    for pid in out.stdout.split():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return peaks
