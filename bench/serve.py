@@ -42,6 +42,8 @@ def start(
             MODERATION_MODEL=model,
             MODERATION_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
             MODERATION_BACKGROUND_INTERVAL="0",
+            # One key sends everything here: the per-key limit would measure 429s, not work.
+            MODERATION_RATE_LIMIT_ENABLED="0",
         )
         out = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "api", "sites", "create", "bench", "--json"],

@@ -17,8 +17,11 @@ from moderation.store import Conflict, SqlStore, utcnow
 from moderation.text import normalize, scoring_forms
 from moderation.webhooks import event_row
 
-# Beyond about one model window (256 tokens) a comment is also scored sentence by sentence.
+# Beyond about one model window (256 tokens) a comment whose windows score at least
+# DILUTION_GATE in some category is also scored sentence by sentence. Benign long
+# comments score far below the gate and skip that second pass.
 LONG_TEXT_CHARS = 1000
+DILUTION_GATE = 0.15
 
 
 class NotFound(Exception):
@@ -95,21 +98,31 @@ class ModerationService:
         return [r for r in results if r is not None]
 
     def _model_scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """One model call for all texts and their readings; each category takes the worst reading.
+        """Score texts with every reading that matters; each category takes the worst reading.
 
         Readings: the text's scoring forms (a disguised insult scores as the insult it
-        spells) and, for a long text, each of its sentences: the model scores long text
-        in overlapping windows, and a toxic sentence in a window of polite filler is
-        diluted; scored alone it is not. Raises ScoringUnavailable.
+        spells), in one model call. Then, for a long text whose windowed scores look
+        even faintly toxic, each sentence on its own in a second call: the model scores
+        long text in overlapping windows, and a toxic sentence in a window of polite
+        filler is diluted, but scored alone it is not. Raises ScoringUnavailable.
         """
-        readings: list[list[str]] = []
-        for text in texts:
-            forms = list(scoring_forms(text))
-            if len(text) > LONG_TEXT_CHARS:
-                sentences = split_sentences(text)
-                if len(sentences) > 1:
-                    forms.extend(normalize(text[b:e]) for b, e in sentences)
-            readings.append(forms)
+        readings = [list(scoring_forms(t)) for t in texts]
+        scores = self._worst_of(readings)
+        dilutable = [
+            i
+            for i, (text, s) in enumerate(zip(texts, scores, strict=True))
+            if len(text) > LONG_TEXT_CHARS and max(s.values(), default=0.0) >= DILUTION_GATE
+        ]
+        sentence_readings = []
+        for i in dilutable:
+            sentences = split_sentences(texts[i])
+            sentence_readings.append([normalize(texts[i][b:e]) for b, e in sentences] or [""])
+        for i, s in zip(dilutable, self._worst_of(sentence_readings), strict=True):
+            scores[i] = {c: max(scores[i][c], s[c]) for c in scores[i]}
+        return scores
+
+    def _worst_of(self, readings: list[list[str]]) -> list[dict[str, float]]:
+        """One model call for every reading of every text; per text, each category's maximum."""
         flat = [r for rs in readings for r in rs]
         flat_scores = list(self.scorer.score(flat)) if flat else []
         out, i = [], 0

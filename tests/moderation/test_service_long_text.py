@@ -28,7 +28,10 @@ class DilutingScorer:
         out = []
         for t in texts:
             hit = "nitwit" in t.lower()
-            value = min(0.97, 0.97 * 60 / max(60, len(t))) if hit else 0.01
+            # Diluted in a long text (0.3 at most), yet above the gate that triggers
+            # sentence scoring, as the real model's windows are.
+            value = 0.97 if len(t) <= 60 else 0.3 if hit else 0.01
+            value = value if hit else 0.01
             out.append(dict.fromkeys(CATEGORIES, value))
         return out
 
@@ -49,10 +52,18 @@ def test_insult_after_long_filler_is_held(tmp_path: Path) -> None:
     assert len(text) > LONG_TEXT_CHARS
     result = svc.submit(site, NewComment(text=text))  # type: ignore[arg-type]
     assert result.comment.status is Status.HELD
-    assert scorer.calls[0][0] == text  # the whole text, and then its sentences, in one call
-    assert "You are a nitwit." in scorer.calls[0]
+    assert scorer.calls[0] == [text]  # the whole text first
+    assert "You are a nitwit." in scorer.calls[1]  # then, as it looked toxic, its sentences
     worst = max(result.comment.spans, key=lambda s: s.scores["toxicity"])
     assert text[worst.begin : worst.end] == "You are a nitwit."
+
+
+def test_benign_long_comments_skip_the_sentence_pass(tmp_path: Path) -> None:
+    scorer = DilutingScorer()
+    svc, site = service(tmp_path, scorer)
+    text = "The new timetable for the ferry looks sensible to me. " * 30
+    svc.submit(site, NewComment(text=text))  # type: ignore[arg-type]
+    assert len(scorer.calls) == 1
 
 
 def test_short_comments_are_scored_once(tmp_path: Path) -> None:
