@@ -45,8 +45,8 @@ def app(database_url: str, scorer: KeywordScorer, tmp_path: Any) -> Iterator[Any
             "TESTING": True,
             "DATABASE_URL": database_url,
             "SCORER": scorer,
-        # The fake model has no calibrated thresholds: new sites get the fallback 0.8.
-        "MODEL": str(tmp_path / "no-checkpoint"),
+            # The fake model has no calibrated thresholds: new sites get the fallback 0.8.
+            "MODEL": str(tmp_path / "no-checkpoint"),
             "SECRET_KEY": "test-secret",
             "SCORING_TIMEOUT": 2.0,
             "LOG_REQUESTS": False,
