@@ -18,11 +18,19 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
-from models.data import load_sources
+from models.data import Source, load_sources
 from models.labels import CATEGORIES
-from models.train import format_table, peer_table, split
+from models.train import auc_row, format_table, peer_table, split
+
+
+def auc_table(val: list[Source], scores: np.ndarray) -> dict[str, dict[str, float]]:
+    """ROC-AUC per source and category, for scores of all validation rows in source order."""
+    table, start = {}, 0
+    for s in val:
+        table[s.name] = auc_row(s, scores[start : start + len(s.texts)])
+        start += len(s.texts)
+    return table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,32 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(out, indent=2))
 
     # The validation table as the service scores (windows, not truncation), beside the peer.
-    ours: dict[str, dict[str, float]] = {}
-    start = 0
-    for s in val:
-        part = scores[start : start + len(s.texts)]
-        start += len(s.texts)
-        ours[s.name] = {}
-        for i, cat in enumerate(CATEGORIES):
-            known = ~np.isnan(s.labels[:, i])
-            y = s.labels[known, i]
-            if known.sum() and 0 < y.sum() < len(y):
-                ours[s.name][cat] = float(roc_auc_score(y, part[known, i]))
+    ours = auc_table(val, scores)
     peer = peer_table(val)
     table = format_table(ours, peer)
     # The int8 fast path must not lose more than 0.005 ROC-AUC anywhere.
     fast = load_scorer(args.model, fast=True, verify=False, threads=args.threads)
     fast_scores = np.array([[r[c] for c in CATEGORIES] for r in fast.score(texts)])
-    fast_table: dict[str, dict[str, float]] = {}
-    start = 0
-    for s in val:
-        part = fast_scores[start : start + len(s.texts)]
-        start += len(s.texts)
-        fast_table[s.name] = {}
-        for i, cat in enumerate(CATEGORIES):
-            if cat in ours[s.name]:
-                known = ~np.isnan(s.labels[:, i])
-                fast_table[s.name][cat] = float(roc_auc_score(s.labels[known, i], part[known, i]))
+    fast_table = auc_table(val, fast_scores)
     drops = {
         f"{src}/{cat}": round(ours[src][cat] - auc, 4)
         for src, cats in fast_table.items()

@@ -70,12 +70,24 @@ def masked_bce(
     return loss.sum() / known.sum().clamp(min=1)
 
 
+def auc_row(source: Source, probs: np.ndarray) -> dict[str, float]:
+    """ROC-AUC per category the source labels (both classes present); probs is rows x 6 or rows."""
+    from sklearn.metrics import roc_auc_score
+
+    row: dict[str, float] = {}
+    for c, cat in enumerate(CATEGORIES):
+        known = ~np.isnan(source.labels[:, c])
+        y = source.labels[known, c]
+        if known.sum() and 0 < y.sum() < len(y):
+            p = probs[known, c] if probs.ndim == 2 else probs[known]
+            row[cat] = float(roc_auc_score(y, p))
+    return row
+
+
 def evaluate(
     model: torch.nn.Module, tokenizer, val: list[Source], max_length: int, batch_size: int = 64
 ) -> dict[str, dict[str, float]]:
     """ROC-AUC per source and category on the validation split."""
-    from sklearn.metrics import roc_auc_score
-
     model.eval()
     table: dict[str, dict[str, float]] = {}
     for s in val:
@@ -92,12 +104,7 @@ def evaluate(
                     return_tensors="pt",
                 )
                 probs[ids] = torch.sigmoid(model(**enc).logits).numpy()
-        table[s.name] = {}
-        for c, cat in enumerate(CATEGORIES):
-            known = ~np.isnan(s.labels[:, c])
-            y = s.labels[known, c]
-            if known.sum() and 0 < y.sum() < len(y):
-                table[s.name][cat] = float(roc_auc_score(y, probs[known, c]))
+        table[s.name] = auc_row(s, probs)
     model.train()
     return table
 
@@ -105,18 +112,8 @@ def evaluate(
 def peer_table(val: list[Source]) -> dict[str, dict[str, float]]:
     """The same ROC-AUC table for alt-profanity-check (a linear SVM on bag of words)."""
     from profanity_check import predict_prob
-    from sklearn.metrics import roc_auc_score
 
-    table: dict[str, dict[str, float]] = {}
-    for s in val:
-        p = predict_prob(s.texts)
-        table[s.name] = {}
-        for c, cat in enumerate(CATEGORIES):
-            known = ~np.isnan(s.labels[:, c])
-            y = s.labels[known, c]
-            if known.sum() and 0 < y.sum() < len(y):
-                table[s.name][cat] = float(roc_auc_score(y, p[known]))
-    return table
+    return {s.name: auc_row(s, np.asarray(predict_prob(s.texts))) for s in val}
 
 
 def format_table(
