@@ -31,7 +31,6 @@ from moderation.integrations import (
     english,
     html_to_text,
     resolve_attribute,
-    sentence_spans,
     utf16_index,
 )
 from moderation.policy import OtherLanguages
@@ -490,7 +489,7 @@ def _scores_and_spans(
         scores = stored.scores if stored.scoring_state == "scored" else None
         spans = stored.spans
         if scores is not None and req.span_annotations and len(spans) <= 1:
-            spans = sentence_spans(service.scorer, text, scores)
+            spans = service.sentence_spans(text, scores)
     if scores is None:
         raise _unavailable()
     if not req.span_annotations:

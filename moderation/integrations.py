@@ -23,10 +23,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from moderation.comments import Span, Status, StoredComment
-from moderation.scoring import GuardedScorer, ScoringUnavailable
-from moderation.spans import split_sentences
-from moderation.text import normalize
+from moderation.comments import Status, StoredComment
 
 # -- Perspective ---------------------------------------------------------------
 
@@ -67,25 +64,6 @@ def utf16_index(text: str, index: int) -> int:
 def english(language: str) -> bool:
     """Whether an ISO 639 / BCP-47 code names English ("en", "en-GB", "EN_us")."""
     return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] == "en"
-
-
-def sentence_spans(
-    scorer: GuardedScorer, text: str, scores: Mapping[str, float]
-) -> tuple[Span, ...]:
-    """Scores per sentence (one batched model call); one sentence, or a failed call, reuses `scores`."""
-    sentences = split_sentences(text)
-    whole = (
-        (Span(sentences[0][0], sentences[-1][1], scores),)
-        if sentences
-        else (Span(0, len(text), scores),)
-    )
-    if len(sentences) <= 1:
-        return whole
-    try:
-        per_sentence = scorer.score([normalize(text[b:e]) for b, e in sentences])
-    except ScoringUnavailable:
-        return whole
-    return tuple(Span(b, e, s) for (b, e), s in zip(sentences, per_sentence, strict=True))
 
 
 class _TextOnly(HTMLParser):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,9 +158,9 @@ class ModerationService:
             sentences = split_sentences(text)
             b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
             return (Span(b, e, scores),)
-        return self._sentence_spans(text, scores)
+        return self.sentence_spans(text, scores)
 
-    def _sentence_spans(self, text: str, scores: dict[str, float]) -> tuple[Span, ...]:
+    def sentence_spans(self, text: str, scores: Mapping[str, float]) -> tuple[Span, ...]:
         """Score each sentence (one batched model call); one sentence reuses the text's scores."""
         sentences = split_sentences(text)
         if len(sentences) <= 1:
@@ -270,7 +270,7 @@ class ModerationService:
         scored = self._score([text])[0]
         verdict = decide(site.policy, text, scored.scores, scored.language)
         if sentence_spans and scored.scores is not None:
-            spans = self._sentence_spans(text, scored.scores)
+            spans = self.sentence_spans(text, scored.scores)
         else:
             spans = self._spans(text, verdict, scored.scores)
         return Analysis(scored.scores, scored.language, spans, verdict)
