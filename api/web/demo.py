@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import marshmallow as ma
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -116,10 +116,8 @@ def _mine(site: Site) -> list[StoredComment]:
     return out
 
 
-@bp.get("/demo")
-def article() -> ResponseReturnValue:
-    """The article, its published comments, and this visitor's own comments still in review."""
-    site = demo_site().site()
+def _page(site: Site, errors: Any, form: Any) -> str:
+    """The article with its published comments and this visitor's comments in review."""
     published = store().published_comments(site.id, ARTICLE_ID)
     waiting = [c for c in _mine(site) if c.status is not Status.APPROVED]
     return render_template(
@@ -127,9 +125,15 @@ def article() -> ResponseReturnValue:
         title=ARTICLE_TITLE,
         published=published,
         waiting=waiting,
-        errors={},
-        form={},
+        errors=errors,
+        form=form,
     )
+
+
+@bp.get("/demo")
+def article() -> ResponseReturnValue:
+    """The article, its published comments, and this visitor's own comments still in review."""
+    return _page(demo_site().site(), errors={}, form={})
 
 
 @bp.post("/demo/comments")
@@ -139,16 +143,7 @@ def post_comment() -> ResponseReturnValue:
     try:
         form = DemoCommentSchema().load(request.form)
     except ma.ValidationError as exc:
-        published = store().published_comments(site.id, ARTICLE_ID)
-        waiting = [c for c in _mine(site) if c.status is not Status.APPROVED]
-        return render_template(
-            "web/demo.html",
-            title=ARTICLE_TITLE,
-            published=published,
-            waiting=waiting,
-            errors=exc.messages,
-            form=request.form,
-        ), 422
+        return _page(site, errors=exc.messages, form=request.form), 422
     reader = session.setdefault("demo_reader", "reader-" + secrets.token_hex(4))
     result = service().submit(
         site,
