@@ -45,12 +45,26 @@ capture_output = True
 
 
 def on_starting(server: Any) -> None:
-    """Create or migrate the schema once, in the master, before workers start."""
+    """Migrate the schema once, and import the heavy libraries once, in the master.
+
+    The imports are code, not torch work (no model, no tensors, no thread pool):
+    the workers forked from the master share those pages instead of each building
+    its own copy, ~250 MB of a worker's memory. gc.freeze() keeps the workers'
+    garbage collector from touching, and so copying, the objects they share.
+    """
+    import gc
+
     from api import create_app
 
     app = create_app({"PRELOAD_MODEL": False})
     app.extensions["moderation.store"].engine.dispose()
     os.environ["MODERATION_AUTO_MIGRATE"] = "0"
+    if os.environ.get("MODERATION_SHARE_IMPORTS", "1") != "0":
+        from transformers.models.bert import modeling_bert  # noqa: F401  the shipped architecture
+
+        import models.scorer  # noqa: F401  torch and transformers
+
+        gc.freeze()
 
 
 def post_worker_init(worker: Any) -> None:
@@ -66,14 +80,39 @@ def post_worker_init(worker: Any) -> None:
     from moderation.language import detect_language
 
     detect_language("Warming up language identification too.")  # loads its model (~1 s)
+    _release_freed_memory()
     start_background(app)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker.log.info(
-        "worker %s ready: model %s, peak memory %.0f MB",
+        "worker %s ready: model %s, peak RSS %.0f MB, private %.0f MB",
         worker.pid,
         scorer.model.name if scorer.model else "?",
         rss_mb,
+        _private_mb(),
     )
+
+
+def _release_freed_memory() -> None:
+    """Give the loader's freed buffers back to the OS (glibc keeps them otherwise)."""
+    import contextlib
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL(name).malloc_trim(0)
+
+
+def _private_mb() -> float:
+    """Memory only this process holds (not shared with the master or other workers)."""
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            rows = f.read().splitlines()
+    except OSError:
+        return float("nan")
+    kb = sum(int(r.split()[1]) for r in rows if r.startswith(("Private_Clean", "Private_Dirty")))
+    return kb / 1024
 
 
 def child_exit(server: Any, worker: Any) -> None:

