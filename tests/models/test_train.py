@@ -1,0 +1,70 @@
+"""Training helpers: the masked loss, the per-source split and the per-epoch data mix."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from models.data import Source
+from models.labels import CATEGORIES
+from models.train import epoch_rows, length_batches, masked_bce, split
+
+NAN = float("nan")
+
+
+def test_unknown_labels_are_masked_not_negative() -> None:
+    logits = torch.tensor([[3.0, -3.0, 0.0, 0.0, 0.0, 0.0]])
+    known = torch.tensor([[1.0, NAN, NAN, NAN, NAN, NAN]])
+    as_negative = torch.tensor([[1.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    w, pos = torch.ones(1), torch.ones(6)
+    only_first = masked_bce(logits, known, w, pos, 0.0)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor(3.0), torch.tensor(1.0)
+    )
+    assert torch.isclose(only_first, expected)
+    assert masked_bce(logits, as_negative, w, pos, 0.0) > only_first
+
+
+def _source(name: str, n: int, positives: int) -> Source:
+    labels = np.full((n, len(CATEGORIES)), NAN, dtype=np.float32)
+    labels[:, 0] = [1.0] * positives + [0.0] * (n - positives)
+    texts = [f"{name} comment {i}" for i in range(n)]
+    return Source(name, texts, labels, labels[:, 0].astype(int))
+
+
+def test_split_holds_out_each_source_stratified_and_repeatably() -> None:
+    sources = [_source("a", 200, 40), _source("b", 100, 50)]
+    train, val = split(sources, 0.1, seed=13)
+    _, again_val = split(sources, 0.1, seed=13)
+    assert [v.texts for v in val] == [v.texts for v in again_val]
+    for t, v, s in zip(train, val, sources, strict=True):
+        assert not set(t.texts) & set(v.texts)
+        assert len(t.texts) + len(v.texts) == len(s.texts)
+        # The validation share of positives matches the source's (stratified).
+        assert abs(np.nanmean(v.labels[:, 0]) - np.nanmean(s.labels[:, 0])) < 0.02
+    assert [v.texts for v in split(sources, 0.1, seed=14)[1]] != [v.texts for v in val]
+
+
+def test_epoch_rows_subsample_and_repeat_sources() -> None:
+    row_source = np.array([0] * 100 + [1] * 10 + [2] * 5)
+    rng = random.Random(1)
+    rows = epoch_rows(row_source, {0: 0.3, 1: 2.5}, rng)
+    counts = np.bincount(row_source[rows], minlength=3)
+    assert counts.tolist() == [30, 25, 5]
+    assert len(set(r for r in rows if r < 100)) == 30  # a subset, no repeats
+    assert all(rows.count(r) >= 2 for r in range(100, 110))  # every row at least twice
+    assert sorted(r for r in rows if r >= 110) == list(range(110, 115))  # untouched
+    other_epoch = epoch_rows(row_source, {0: 0.3, 1: 2.5}, rng)
+    assert {r for r in rows if r < 100} != {r for r in other_epoch if r < 100}
+
+
+def test_length_batches_cover_the_epoch_rows_once_with_similar_lengths() -> None:
+    lengths = [random.Random(i).randint(1, 200) for i in range(1000)]
+    rows = list(range(0, 1000, 2)) * 2
+    batches = length_batches(lengths, 16, random.Random(0), rows)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == sorted(rows)
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
+    assert spread < 40  # sorted within chunks: far less padding than random batches
