@@ -23,6 +23,10 @@ from moderation.webhooks import event_row
 LONG_TEXT_CHARS = 1000
 DILUTION_GATE = 0.15
 
+# The model's scores of each text scored while handling one request: the sentence
+# spans of a held long comment reuse what its dilution pass already scored.
+_Memo = dict[str, dict[str, float]]
+
 
 class NotFound(Exception):
     """No such object, or it belongs to another site (both look the same from outside)."""
@@ -92,12 +96,15 @@ class ModerationService:
                 results[i] = Submission(existing, created=False)
             else:
                 todo.append(i)
-        scored = self._score([comments[i].text for i in todo])
+        memo: _Memo = {}
+        scored = self._score([comments[i].text for i in todo], memo)
         for i, s in zip(todo, scored, strict=True):
-            results[i] = self._store_new(site, comments[i], s)
+            results[i] = self._store_new(site, comments[i], s, memo)
         return [r for r in results if r is not None]
 
-    def _model_scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
+    def _model_scores(
+        self, texts: Sequence[str], memo: _Memo | None = None
+    ) -> list[dict[str, float]]:
         """Score texts with every reading that matters; each category takes the worst reading.
 
         Readings: the text's scoring forms (a disguised insult scores as the insult it
@@ -105,9 +112,11 @@ class ModerationService:
         even faintly toxic, each sentence on its own in a second call: the model scores
         long text in overlapping windows, and a toxic sentence in a window of polite
         filler is diluted, but scored alone it is not. Raises ScoringUnavailable.
+        `memo` keeps the scores of every reading for later calls on the same comment.
         """
+        memo = {} if memo is None else memo
         readings = [list(scoring_forms(t)) for t in texts]
-        scores = self._worst_of(readings)
+        scores = self._worst_of(readings, memo)
         dilutable = [
             i
             for i, (text, s) in enumerate(zip(texts, scores, strict=True))
@@ -117,26 +126,26 @@ class ModerationService:
         for i in dilutable:
             sentences = split_sentences(texts[i])
             sentence_readings.append([normalize(texts[i][b:e]) for b, e in sentences] or [""])
-        for i, s in zip(dilutable, self._worst_of(sentence_readings), strict=True):
+        for i, s in zip(dilutable, self._worst_of(sentence_readings, memo), strict=True):
             scores[i] = {c: max(scores[i][c], s[c]) for c in scores[i]}
         return scores
 
-    def _worst_of(self, readings: list[list[str]]) -> list[dict[str, float]]:
-        """One model call for every reading of every text; per text, each category's maximum."""
-        flat = [r for rs in readings for r in rs]
-        flat_scores = list(self.scorer.score(flat)) if flat else []
-        out, i = [], 0
+    def _worst_of(self, readings: list[list[str]], memo: _Memo) -> list[dict[str, float]]:
+        """One model call for every reading not in `memo`; per text, each category's maximum."""
+        todo = list(dict.fromkeys(r for rs in readings for r in rs if r not in memo))
+        if todo:
+            memo.update(zip(todo, self.scorer.score(todo), strict=True))
+        out = []
         for rs in readings:
-            per_reading = flat_scores[i : i + len(rs)]
-            i += len(rs)
+            per_reading = [memo[r] for r in rs]
             out.append({c: max(s[c] for s in per_reading) for c in per_reading[0]})
         return out
 
-    def _score(self, texts: Sequence[str]) -> list[_Scored]:
+    def _score(self, texts: Sequence[str], memo: _Memo | None = None) -> list[_Scored]:
         normalized = [normalize(t) for t in texts]
         languages = [self.detect_language(n)[0] if n.strip() else "und" for n in normalized]
         try:
-            scores: list[dict[str, float] | None] = list(self._model_scores(texts))
+            scores: list[dict[str, float] | None] = list(self._model_scores(texts, memo))
         except ScoringUnavailable:
             scores = [None] * len(texts)
         return [
@@ -144,7 +153,11 @@ class ModerationService:
         ]
 
     def _spans(
-        self, text: str, verdict: Verdict, scores: dict[str, float] | None
+        self,
+        text: str,
+        verdict: Verdict,
+        scores: dict[str, float] | None,
+        memo: _Memo | None = None,
     ) -> tuple[Span, ...]:
         """Per-sentence scores where a category tripped the hold; else one span for the whole text.
 
@@ -158,29 +171,36 @@ class ModerationService:
             sentences = split_sentences(text)
             b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
             return (Span(b, e, scores),)
-        return self.sentence_spans(text, scores)
+        return self.sentence_spans(text, scores, memo)
 
-    def sentence_spans(self, text: str, scores: Mapping[str, float]) -> tuple[Span, ...]:
-        """Score each sentence (one batched model call); one sentence reuses the text's scores."""
+    def sentence_spans(
+        self, text: str, scores: Mapping[str, float], memo: _Memo | None = None
+    ) -> tuple[Span, ...]:
+        """Score each sentence (one batched model call); one sentence reuses the text's scores.
+
+        Sentences a long comment's dilution pass already scored come from `memo`.
+        """
         sentences = split_sentences(text)
         if len(sentences) <= 1:
             b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
             return (Span(b, e, scores),)
         try:
-            per_sentence = self._model_scores([text[b:e] for b, e in sentences])
+            per_sentence = self._model_scores([text[b:e] for b, e in sentences], memo)
         except ScoringUnavailable:
             b, e = sentences[0][0], sentences[-1][1]
             return (Span(b, e, scores),)
         return tuple(Span(b, e, s) for (b, e), s in zip(sentences, per_sentence, strict=True))
 
-    def _store_new(self, site: Site, comment: NewComment, scored: _Scored) -> Submission:
+    def _store_new(
+        self, site: Site, comment: NewComment, scored: _Scored, memo: _Memo
+    ) -> Submission:
         verdict = decide(site.policy, comment.text, scored.scores, scored.language)
         shadow = (
             decide(site.shadow_policy, comment.text, scored.scores, scored.language)
             if site.shadow_policy
             else None
         )
-        spans = self._spans(comment.text, verdict, scored.scores)
+        spans = self._spans(comment.text, verdict, scored.scores, memo)
         now = self.clock()
         model = self.scorer.model
         comment_id = new_id("cmt")
@@ -267,12 +287,13 @@ class ModerationService:
 
     def analyze(self, site: Site, text: str, sentence_spans: bool = False) -> Analysis:
         """Score and decide a text without storing anything (Perspective's doNotStore)."""
-        scored = self._score([text])[0]
+        memo: _Memo = {}
+        scored = self._score([text], memo)[0]
         verdict = decide(site.policy, text, scored.scores, scored.language)
         if sentence_spans and scored.scores is not None:
-            spans = self.sentence_spans(text, scored.scores)
+            spans = self.sentence_spans(text, scored.scores, memo)
         else:
-            spans = self._spans(text, verdict, scored.scores)
+            spans = self._spans(text, verdict, scored.scores, memo)
         return Analysis(scored.scores, scored.language, spans, verdict)
 
     # -- reading --------------------------------------------------------------
@@ -297,7 +318,8 @@ class ModerationService:
             site = self.store.get_site(comment.site_id)
             if site is None:
                 continue
-            scored = self._score([comment.text])[0]
+            memo: _Memo = {}
+            scored = self._score([comment.text], memo)[0]
             if scored.scores is None:
                 break  # still down: try again on the next run
             model = self.scorer.model
@@ -318,7 +340,7 @@ class ModerationService:
             outbox = None
             if comment.decided_by == "auto":
                 verdict = decide(site.policy, comment.text, scored.scores, scored.language)
-                spans = self._spans(comment.text, verdict, scored.scores)
+                spans = self._spans(comment.text, verdict, scored.scores, memo)
                 values.update(
                     status=verdict.status.value,
                     risk=verdict.risk,

@@ -71,3 +71,16 @@ def test_short_comments_are_scored_once(tmp_path: Path) -> None:
     svc, site = service(tmp_path, scorer)
     svc.submit(site, NewComment(text="A short, kind note. Thanks!"))  # type: ignore[arg-type]
     assert scorer.calls == [["A short, kind note. Thanks!"]]
+
+
+def test_spans_of_a_held_long_comment_reuse_its_sentence_pass(tmp_path: Path) -> None:
+    scorer = DilutingScorer()
+    svc, site = service(tmp_path, scorer)
+    filler = "".join(f"Stop {i} of the ferry moved to the pier. " for i in range(30))
+    text = filler + "You are a nitwit."
+    result = svc.submit(site, NewComment(text=text))  # type: ignore[arg-type]
+    assert result.comment.status is Status.HELD
+    assert len(result.comment.spans) == 31  # one span per sentence, as moderators see them
+    # The whole text, then every sentence once: the spans cost no third model call.
+    assert len(scorer.calls) == 2
+    assert len(scorer.calls[1]) == len(set(scorer.calls[1])) == 31
