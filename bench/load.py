@@ -1,12 +1,14 @@
 """Load benchmark: our service against the naive pipeline baseline, side by side in one run.
 
-    python -m bench.load [--duration 30] [--workers 2] [--model models/minilm-toxicity]
+    python -m bench.load [--duration 30] [--workers 2] [--ours 2x1,1x2] [--model PATH]
 
-Starts both under gunicorn on loopback with the same number of workers, drives
-each with locust (headless, in-process) at several request rates up to
-saturation, and prints throughput and p50/p95/p99 latency with every figure as
-a ratio to the baseline. Also measures scorer-only throughput (the model with no
-HTTP, same number of processes) to show what the web layer costs.
+Starts each under gunicorn on loopback (ours in every WORKERSxTHREADS
+configuration asked for, the baseline with --workers), drives each with locust
+(headless, in-process, FastHttpUser) closed-loop to saturation and then at
+fractions of that rate, and prints throughput and p50/p95/p99 latency, with
+throughput as a ratio to the baseline's. Also measures scorer-only throughput
+(the model with no HTTP, same processes and threads) to show what the web
+layer costs, and each worker's memory (peak RSS, RSS, PSS, private).
 """
 
 from __future__ import annotations
@@ -80,12 +82,12 @@ def drive(
     return result
 
 
-def _score_worker(model: str, texts: list[str], queue: Any) -> None:
-    os.environ["OMP_NUM_THREADS"] = "1"
+def _score_worker(model: str, texts: list[str], threads: int, queue: Any) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(threads)
     from models import load_scorer
     from moderation.text import normalize
 
-    scorer = load_scorer(model, fast=True, threads=1)
+    scorer = load_scorer(model, fast=True, threads=threads)
     scorer.score(texts[:4])
     t0 = time.perf_counter()
     for t in texts:  # one comment per call, as requests arrive
@@ -93,12 +95,12 @@ def _score_worker(model: str, texts: list[str], queue: Any) -> None:
     queue.put(len(texts) / (time.perf_counter() - t0))
 
 
-def scorer_only(model: str, texts: list[str], workers: int) -> float:
+def scorer_only(model: str, texts: list[str], workers: int, threads: int = 1) -> float:
     """Comments/s of the bare scorer (fast path), one process per worker, one comment per call."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     procs = [
-        ctx.Process(target=_score_worker, args=(model, texts[i::workers], queue))
+        ctx.Process(target=_score_worker, args=(model, texts[i::workers], threads, queue))
         for i in range(workers)
     ]
     for p in procs:
@@ -109,12 +111,23 @@ def scorer_only(model: str, texts: list[str], workers: int) -> float:
     return sum(rates)
 
 
+def _config(spec: str) -> tuple[int, int]:
+    workers, _, threads = spec.partition("x")
+    return int(workers), int(threads or 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--duration", type=float, default=30)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of the baseline")
+    ap.add_argument(
+        "--ours",
+        default="2x1",
+        help="our configurations, WORKERSxTHREADS (torch threads per worker), comma-separated; "
+        "e.g. 2x1,1x2 measures both side by side",
+    )
     ap.add_argument("--users", type=int, default=32)
     ap.add_argument("--model", default=str(ROOT / "models" / "minilm-toxicity"))
     ap.add_argument("--fractions", default="0.25,0.5,0.75,1.0")
@@ -123,63 +136,77 @@ def main(argv: list[str] | None = None) -> None:
     texts = corpus(2000)
     random.Random(3).shuffle(texts)
     fractions = [float(f) for f in args.fractions.split(",")]
+    configs = [_config(c) for c in args.ours.split(",")]
     results: dict[str, Any] = {}
-    sat_rate = None
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        for kind in ("ours", "naive"):
-            proc, url, key = start(kind, args.workers, args.model, tmp)
+        runs = [(f"ours {w}x{t}", "ours", w, t) for w, t in configs]
+        runs.append(("naive", "naive", args.workers, 1))
+        for i, (name, kind, workers, threads) in enumerate(runs):
+            own = tmp / f"run{i}"  # a database and instance folder of its own
+            own.mkdir()
+            proc, url, key = start(kind, workers, args.model, own, threads=threads)
             try:
                 sat = drive(url, key, texts, args.users, None, args.duration)
-                sat_rate = sat_rate or sat["throughput"]
+                # Each system's steps are fractions of its own saturation rate.
                 steps = {
-                    f: drive(url, key, texts, args.users, f * sat_rate, args.duration)
+                    f: drive(url, key, texts, args.users, f * sat["throughput"], args.duration)
                     for f in fractions
                 }
-                results[kind] = {
+                results[name] = {
                     "saturation": sat,
                     "steps": steps,
                     "memory_mb": worker_memory_mb(proc),
+                    "scorer_only": scorer_only(args.model, texts[:600], workers, threads)
+                    if kind == "ours"
+                    else None,
                 }
             finally:
                 stop(proc)
-            print(f"{kind}: saturation {sat['throughput']:.1f} req/s", flush=True)
-    bare = scorer_only(args.model, texts[:600], args.workers)
-    ours, naive = results["ours"], results["naive"]
+            print(f"{name}: saturation {sat['throughput']:.1f} req/s", flush=True)
+    naive = results["naive"]
 
     def ratio(a: float, b: float) -> str:
         return f"{a / b:.2f}x" if b else "n/a"
 
+    def ms(r: dict[str, float]) -> str:
+        return f"{r['p50']:.0f} / {r['p95']:.0f} / {r['p99']:.0f}"
+
     print(
-        f"\nworkers: {args.workers}, corpus: {len(texts)} comments, {args.duration:.0f} s per step"
+        f"\ncorpus: {len(texts)} comments, {args.duration:.0f} s per step, {args.users} users; "
+        f"naive: {args.workers} workers, torch fp32 pipeline"
     )
     print(
-        "| rate (req/s) | ours req/s | naive req/s | ratio | ours p50/p95/p99 ms | naive p50/p95/p99 ms | p99 ratio (naive/ours) | ours failures |"
+        "| system | load | req/s | x naive at saturation | p50 / p95 / p99 ms | failures |\n"
+        "|---|---|---|---|---|---|"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for label, o, n in [("saturation", ours["saturation"], naive["saturation"])] + [
-        (f"{f:.2f} x sat = {f * (sat_rate or 0):.1f}", ours["steps"][f], naive["steps"][f])
-        for f in fractions
-    ]:
-        print(
-            f"| {label} | {o['throughput']:.1f} | {n['throughput']:.1f} | "
-            f"{ratio(o['throughput'], n['throughput'])} | {o['p50']:.0f}/{o['p95']:.0f}/{o['p99']:.0f} | "
-            f"{n['p50']:.0f}/{n['p95']:.0f}/{n['p99']:.0f} | {ratio(n['p99'], o['p99'])} | "
-            f"{o['failures']} |"
-        )
-    print(
-        f"\nscorer only (fast path, {args.workers} processes): {bare:.1f} comments/s; "
-        f"service at saturation = {ours['saturation']['throughput'] / bare:.0%} of it"
-    )
-    print("\n| memory per worker, MB | peak RSS | RSS | PSS | private |\n|---|---|---|---|---|")
-    for kind in ("ours", "naive"):
-        for i, m in enumerate(results[kind]["memory_mb"]):
+    for name, r in results.items():
+        rows = [("saturation (closed loop)", r["saturation"])]
+        rows += [
+            (f"{f:.2f} x its saturation = {f * r['saturation']['throughput']:.1f} req/s", s)
+            for f, s in r["steps"].items()
+        ]
+        for label, m in rows:
+            vs = ratio(m["throughput"], naive["saturation"]["throughput"])
             print(
-                f"| {kind} worker {i + 1} | {m['peak_rss']:.0f} | {m['rss']:.0f} | "
+                f"| {name} | {label} | {m['throughput']:.1f} | {vs} | {ms(m)} | {m['failures']} |"
+            )
+    for name, r in results.items():
+        if r["scorer_only"]:
+            print(
+                f"\n{name}: scorer only (fast path, same processes and threads, one comment a "
+                f"call): {r['scorer_only']:.1f} comments/s; the service at saturation is "
+                f"{r['saturation']['throughput'] / r['scorer_only']:.0%} of it"
+            )
+    print("\n| memory per worker, MB | peak RSS | RSS | PSS | private |\n|---|---|---|---|---|")
+    for name, r in results.items():
+        for i, m in enumerate(r["memory_mb"]):
+            print(
+                f"| {name} worker {i + 1} | {m['peak_rss']:.0f} | {m['rss']:.0f} | "
                 f"{m['pss']:.0f} | {m['private']:.0f} |"
             )
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "scorer_only": bare}, indent=2))
+        args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

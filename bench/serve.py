@@ -27,9 +27,12 @@ def _free_port() -> int:
 
 
 def start(
-    kind: str, workers: int, model: str, tmp: Path
+    kind: str, workers: int, model: str, tmp: Path, threads: int = 1
 ) -> tuple[subprocess.Popen[bytes], str, str]:
-    """Start `ours` or `naive` under gunicorn; returns the process, base URL and an API key."""
+    """Start `ours` or `naive` under gunicorn; returns the process, base URL and an API key.
+
+    `threads` is torch's intra-op threads per worker (ours only; the baseline keeps 1).
+    """
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "MODERATION_LOG_REQUESTS": "0"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -38,6 +41,8 @@ def start(
         env.update(
             MODERATION_BIND=f"127.0.0.1:{port}",
             MODERATION_WORKERS=str(workers),
+            MODERATION_TORCH_THREADS=str(threads),
+            OMP_NUM_THREADS=str(threads),
             MODERATION_INSTANCE_PATH=str(tmp / "instance"),
             MODERATION_MODEL=model,
             MODERATION_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
