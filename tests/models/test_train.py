@@ -68,3 +68,28 @@ def test_length_batches_cover_the_epoch_rows_once_with_similar_lengths() -> None
     assert flat == sorted(rows)
     spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
     assert spread < 40  # sorted within chunks: far less padding than random batches
+
+
+def test_average_of_two_checkpoints_is_their_mean(tiny_path, tmp_path) -> None:
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from models.average import average
+
+    other = tmp_path / "other"
+    shutil.copytree(tiny_path, other)
+    state = load_file(other / "model.safetensors")
+    shifted = {k: (v + 1 if v.is_floating_point() else v) for k, v in state.items()}
+    save_file(shifted, other / "model.safetensors", metadata={"format": "pt"})
+    out = tmp_path / "soup"
+    average([tiny_path, other], out, weights=[3.0, 1.0])
+    soup = load_file(out / "model.safetensors")
+    for name, tensor in state.items():
+        if tensor.is_floating_point():
+            want = tensor.float() + 0.25
+            assert torch.allclose(soup[name].float(), want, atol=2e-3), name
+    assert (out / "config.json").read_text() == (tiny_path / "config.json").read_text()
+    from models import load_scorer
+
+    assert load_scorer(out).score(["a test"])[0].keys() >= {"toxicity"}
