@@ -15,7 +15,7 @@ from __future__ import annotations
 
 # isort: off
 # locust monkey-patches sockets with gevent: it must be imported before anything else.
-from locust import FastHttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, constant, task
 from locust.env import Environment
 
 # isort: on
@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import random
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -36,11 +37,42 @@ from bench.serve import start, stop, worker_memory_mb
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def poisson_arrivals(rate_per_user: float, rng: random.Random) -> Any:
+    """A locust wait_time giving each user Poisson arrivals at `rate_per_user` (open loop).
+
+    Each user keeps its own schedule of exponential gaps and sends when the next
+    arrival is due, whatever its last answer took (at once if it is behind). With
+    locust's constant_throughput the users start together and stay in step, so a
+    "low" rate arrives as bursts of every user at once; real readers do not.
+    """
+
+    def wait(user: Any) -> float:
+        now = time.monotonic()
+        due = getattr(user, "_due", now) + rng.expovariate(rate_per_user)
+        user._due = due
+        return max(0.0, due - now)
+
+    return wait
+
+
+def _cpu_seconds(pid: int | str) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def drive(
-    url: str, key: str, texts: list[str], users: int, rate: float | None, duration: float
+    url: str,
+    key: str,
+    texts: list[str],
+    users: int,
+    rate: float | None,
+    duration: float,
+    server_pids: list[str] | None = None,
 ) -> dict[str, float]:
-    """Run locust for `duration` s: open-ish loop at `rate` req/s, or closed loop if None."""
+    """Run locust for `duration` s: Poisson arrivals at `rate` req/s, or closed loop if None."""
     bodies = itertools.cycle([json.dumps({"text": t}) for t in texts])
+    rng = random.Random(11)
     headers = {
         "Content-Type": "application/json",
         **({"Authorization": f"Bearer {key}"} if key else {}),
@@ -52,7 +84,7 @@ def drive(
         host = url
         network_timeout = 60.0
         connection_timeout = 60.0
-        wait_time = constant(0) if rate is None else constant_throughput(rate / users)
+        wait_time = constant(0) if rate is None else poisson_arrivals(rate / users, rng)
 
         @task
         def post_comment(self) -> None:
@@ -65,9 +97,12 @@ def drive(
     runner.start(users, spawn_rate=users)
     time.sleep(2)  # ramp-up excluded from the figures
     env.stats.reset_all()
+    pids = server_pids or []
+    cpu_before = [_cpu_seconds(p) for p in pids], _cpu_seconds("self")
     start_t = time.monotonic()
     time.sleep(duration)
     elapsed = time.monotonic() - start_t
+    cpu_after = [_cpu_seconds(p) for p in pids], _cpu_seconds("self")
     s = env.stats.total
     result = {
         "requests": s.num_requests,
@@ -77,6 +112,10 @@ def drive(
         "p50": s.get_response_time_percentile(0.5) or 0.0,
         "p95": s.get_response_time_percentile(0.95) or 0.0,
         "p99": s.get_response_time_percentile(0.99) or 0.0,
+        # CPU used during the measurement, in cores: the server's workers, and this
+        # process (the load generator), which shares the same cores.
+        "server_cores": (sum(cpu_after[0]) - sum(cpu_before[0])) / elapsed,
+        "generator_cores": (cpu_after[1] - cpu_before[1]) / elapsed,
     }
     runner.quit()
     return result
@@ -147,10 +186,15 @@ def main(argv: list[str] | None = None) -> None:
             own.mkdir()
             proc, url, key = start(kind, workers, args.model, own, threads=threads)
             try:
-                sat = drive(url, key, texts, args.users, None, args.duration)
+                pids = subprocess.run(
+                    ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+                ).stdout.split()
+                sat = drive(url, key, texts, args.users, None, args.duration, pids)
                 # Each system's steps are fractions of its own saturation rate.
                 steps = {
-                    f: drive(url, key, texts, args.users, f * sat["throughput"], args.duration)
+                    f: drive(
+                        url, key, texts, args.users, f * sat["throughput"], args.duration, pids
+                    )
                     for f in fractions
                 }
                 results[name] = {
@@ -177,8 +221,8 @@ def main(argv: list[str] | None = None) -> None:
         f"naive: {args.workers} workers, torch fp32 pipeline"
     )
     print(
-        "| system | load | req/s | x naive at saturation | p50 / p95 / p99 ms | failures |\n"
-        "|---|---|---|---|---|---|"
+        "| system | load | req/s | x naive at saturation | p50 / p95 / p99 ms | failures "
+        "| CPU cores: server / load generator |\n|---|---|---|---|---|---|---|"
     )
     for name, r in results.items():
         rows = [("saturation (closed loop)", r["saturation"])]
@@ -189,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
         for label, m in rows:
             vs = ratio(m["throughput"], naive["saturation"]["throughput"])
             print(
-                f"| {name} | {label} | {m['throughput']:.1f} | {vs} | {ms(m)} | {m['failures']} |"
+                f"| {name} | {label} | {m['throughput']:.1f} | {vs} | {ms(m)} | {m['failures']} "
+                f"| {m['server_cores']:.2f} / {m['generator_cores']:.2f} |"
             )
     for name, r in results.items():
         if r["scorer_only"]:

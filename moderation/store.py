@@ -47,6 +47,17 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+# Statements that run on every comment, built once.
+_INSERT_COMMENT = db.comments.insert()
+_INSERT_OUTBOX = db.webhook_outbox.insert()
+_INSERT_AUDIT = db.audit_log.insert()
+_SITE_FOR_KEY = (
+    sa.select(db.api_keys.c.key_hash, db.sites)
+    .join(db.sites, db.sites.c.id == db.api_keys.c.site_id)
+    .where(db.api_keys.c.key_hash == sa.bindparam("digest"), db.api_keys.c.revoked_at.is_(None))
+)
+
+
 class SqlStore:
     """Every read and write of the domain's records; writes are short single transactions."""
 
@@ -201,14 +212,8 @@ class SqlStore:
     def site_for_key(self, key: str) -> Site | None:
         """The site an unrevoked API key belongs to, or None (one query: it runs per request)."""
         digest = hash_secret(key)
-        k = db.api_keys.c
-        query = (
-            sa.select(k.key_hash, db.sites)
-            .join(db.sites, db.sites.c.id == k.site_id)
-            .where(k.key_hash == digest, k.revoked_at.is_(None))
-        )
         with self.read() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_SITE_FOR_KEY, {"digest": digest}).first()
         if row is None or not same_hash(row.key_hash, digest):
             return None
         return self._site(row)
@@ -331,10 +336,12 @@ class SqlStore:
         """
         try:
             with self.write() as conn:
-                conn.execute(db.comments.insert().values(**values))
+                # Parameters beside a shared insert(): SQLAlchemy reuses its compiled
+                # form instead of building a statement per comment.
+                conn.execute(_INSERT_COMMENT, dict(values))
                 self.audit(conn, **audit)
                 if outbox is not None:
-                    conn.execute(db.webhook_outbox.insert().values(**outbox))
+                    conn.execute(_INSERT_OUTBOX, dict(outbox))
         except sa.exc.IntegrityError as exc:
             raise Conflict("external_id already stored") from exc
         # What was written, without reading it back: every column, NULL where not given.
@@ -391,15 +398,16 @@ class SqlStore:
     ) -> None:
         """Append one audit row inside the caller's transaction."""
         conn.execute(
-            db.audit_log.insert().values(
-                site_id=site_id,
-                comment_id=comment_id,
-                actor=actor,
-                action=action,
-                before=before,
-                after=after,
-                created_at=utcnow(),
-            )
+            _INSERT_AUDIT,
+            {
+                "site_id": site_id,
+                "comment_id": comment_id,
+                "actor": actor,
+                "action": action,
+                "before": before,
+                "after": after,
+                "created_at": utcnow(),
+            },
         )
 
     def audit_entries(
