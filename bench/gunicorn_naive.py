@@ -1,4 +1,4 @@
-"""Gunicorn settings for the naive baseline: the same server as ours, none of our hooks.
+"""Gunicorn settings for the naive baseline: the same server settings as ours, none of our hooks.
 
 (Without `-c`, gunicorn would load the repository's gunicorn.conf.py, whose hooks expect our app.)
 """
@@ -7,3 +7,4 @@ worker_class = "gthread"
 threads = 4
 accesslog = None
 errorlog = "-"
+keepalive = 0  # as ours: every request may go to any worker
