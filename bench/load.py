@@ -31,28 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.arrivals import poisson_arrivals
 from bench.corpus import corpus
 from bench.serve import start, stop, worker_memory_mb
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def poisson_arrivals(rate_per_user: float, rng: random.Random) -> Any:
-    """A locust wait_time giving each user Poisson arrivals at `rate_per_user` (open loop).
-
-    Each user keeps its own schedule of exponential gaps and sends when the next
-    arrival is due, whatever its last answer took (at once if it is behind). With
-    locust's constant_throughput the users start together and stay in step, so a
-    "low" rate arrives as bursts of every user at once; real readers do not.
-    """
-
-    def wait(user: Any) -> float:
-        now = time.monotonic()
-        due = getattr(user, "_due", now) + rng.expovariate(rate_per_user)
-        user._due = due
-        return max(0.0, due - now)
-
-    return wait
 
 
 def _cpu_seconds(pid: int | str) -> float:

@@ -1,0 +1,46 @@
+"""Helpers of the benchmarks that decide what their tables say."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import types
+
+from bench.arrivals import poisson_arrivals
+from bench.profile_service import summarize
+
+RAW = """\
+thread (11): inference;_serve (moderation/scoring.py:156);TransformersScorer.forward (models/scorer.py:217);linear (torch) 60
+thread (12): ThreadPoolExecutor-1_0;ThreadWorker.handle (gthread.py:1);Flask.wsgi_app (app.py:1);detect_language (language.py:64) 30
+thread (12): ThreadPoolExecutor-1_0;ThreadWorker.handle (gthread.py:1);Response.write (util.py:348) 10
+"""
+
+
+def test_profile_summary_shares_add_up_per_thread_and_function() -> None:
+    text = summarize(RAW)
+    assert "100 samples" in text
+    assert "| inference | 60.0 % |" in text
+    assert "| ThreadPoolExecutor-1_0 | 40.0 % |" in text
+    assert "| TransformersScorer.forward | 60.0 % |" in text
+    assert "| ThreadWorker.handle | 40.0 % |" in text
+    assert "| detect_language | 30.0 % |" in text
+    assert summarize("") == "no samples"
+
+
+def test_poisson_arrivals_keep_the_rate_and_are_not_in_step() -> None:
+    clock = [0.0]
+    wait = poisson_arrivals(2.0, random.Random(5), clock=lambda: clock[0])
+    starts: list[list[float]] = []
+    for user in [types.SimpleNamespace() for _ in range(20)]:
+        t, mine = 0.0, []
+        for _ in range(200):
+            clock[0] = t
+            t += wait(user)  # the user sends as soon as it is due (answers take no time here)
+            mine.append(t)
+        starts.append(mine)
+    rates = [len(s) / s[-1] for s in starts]
+    assert 1.7 < sum(rates) / len(rates) < 2.3  # 2 requests/s per user on average
+    firsts = sorted(s[0] for s in starts)
+    assert firsts[-1] - firsts[0] > 0.5  # users do not start together
+    gaps = [b - a for s in starts for a, b in itertools.pairwise(s)]
+    assert max(gaps) > 3 * min(gaps) + 0.5  # exponential gaps, not a fixed interval
