@@ -2,10 +2,12 @@
 
     python -m models.train ../shared/data --output runs/minilm --epochs 3 --seed 13
 
-Every epoch ends with a checkpoint (`checkpoint.pt`, resumable with `--resume`)
-and a validation pass; the best epoch by mean ROC-AUC is exported as a
-Hugging Face checkpoint (fp16 safetensors) under `OUTPUT/best/`, and a table of
-ROC-AUC per source and category is printed beside alt-profanity-check's.
+Every epoch ends with a checkpoint (`checkpoint.pt`, resumable with `--resume`),
+its weights exported under `OUTPUT/epochN/` (to average epochs with
+`models.average`) and a validation pass; the best epoch by mean ROC-AUC is
+exported as a Hugging Face checkpoint (fp16 safetensors) under `OUTPUT/best/`,
+and a table of ROC-AUC per source and category is printed beside
+alt-profanity-check's.
 """
 
 from __future__ import annotations
@@ -328,6 +330,8 @@ def main(argv: list[str] | None = None) -> None:
         history.append({"epoch": epoch + 1, "mean_auc": score, "table": table})
         print(f"epoch {epoch + 1}: mean validation ROC-AUC {score:.4f}")
         print(format_table(table, None))
+        # Every epoch's weights as a loadable checkpoint too, for models.average.
+        export(model, tokenizer, args.output / f"epoch{epoch + 1}")
         if score > best:
             best, stale = score, 0
             export(model, tokenizer, args.output / "best")
