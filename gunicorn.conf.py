@@ -59,24 +59,21 @@ def on_starting(server: Any) -> None:
     """
     import gc
 
+    from transformers.models.bert import modeling_bert  # noqa: F401  the shipped architecture
+
+    import models.scorer  # noqa: F401  torch and transformers
     from api import create_app
 
     app = create_app({"PRELOAD_MODEL": False})
     app.extensions["moderation.store"].engine.dispose()
     os.environ["MODERATION_AUTO_MIGRATE"] = "0"
-    if os.environ.get("MODERATION_SHARE_IMPORTS", "1") != "0":
-        from transformers.models.bert import modeling_bert  # noqa: F401  the shipped architecture
-
-        import models.scorer  # noqa: F401  torch and transformers
-
-        gc.freeze()
+    gc.freeze()
 
 
 def post_worker_init(worker: Any) -> None:
     """Load and warm the model, then start the re-scoring job, before taking traffic."""
-    import resource
-
     from api import start_background
+    from api.observability import process_memory_mb
 
     app = worker.wsgi
     scorer = app.extensions["moderation.scorer"]
@@ -87,13 +84,16 @@ def post_worker_init(worker: Any) -> None:
     detect_language("Warming up language identification too.")  # loads its model (~1 s)
     _release_freed_memory()
     start_background(app)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        memory = process_memory_mb()
+    except OSError:  # no /proc
+        memory = {"peak_rss": float("nan"), "private": float("nan")}
     worker.log.info(
         "worker %s ready: model %s, peak RSS %.0f MB, private %.0f MB",
         worker.pid,
         scorer.model.name if scorer.model else "?",
-        rss_mb,
-        _private_mb(),
+        memory["peak_rss"],
+        memory["private"],
     )
 
 
@@ -107,17 +107,6 @@ def _release_freed_memory() -> None:
     if name:
         with contextlib.suppress(OSError, AttributeError):  # not glibc
             ctypes.CDLL(name).malloc_trim(0)
-
-
-def _private_mb() -> float:
-    """Memory only this process holds (not shared with the master or other workers)."""
-    try:
-        with open("/proc/self/smaps_rollup") as f:
-            rows = f.read().splitlines()
-    except OSError:
-        return float("nan")
-    kb = sum(int(r.split()[1]) for r in rows if r.startswith(("Private_Clean", "Private_Dirty")))
-    return kb / 1024
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -44,6 +44,27 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("moderation.requests")
 
 
+def process_memory_mb(pid: int | str = "self") -> dict[str, float]:
+    """A process's memory in MB, from /proc (Linux; OSError elsewhere).
+
+    peak_rss: the most it ever had resident (VmHWM), shared pages included;
+    rss: resident now; pss: its proportional share (a page shared by n processes
+    counts 1/n, so gunicorn workers' pss add up to what they cost together);
+    private: pages no other process maps, i.e. what one more worker adds.
+    """
+    with open(f"/proc/{pid}/status") as f:
+        rows = f.read().splitlines()
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        rows += f.read().splitlines()[1:]
+    kb = {r.split(":")[0]: int(r.split()[1]) for r in rows if r.endswith("kB")}
+    return {
+        "peak_rss": kb["VmHWM"] / 1024,
+        "rss": kb["VmRSS"] / 1024,
+        "pss": kb["Pss"] / 1024,
+        "private": (kb["Private_Clean"] + kb["Private_Dirty"]) / 1024,
+    }
+
+
 def count_decision(comment: StoredComment) -> None:
     """Count one automatic decision by outcome and by each reason."""
     reasons = {r.code for r in comment.reasons} or {"none"}

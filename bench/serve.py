@@ -101,25 +101,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def worker_memory_mb(proc: subprocess.Popen[bytes]) -> list[dict[str, float]]:
-    """Each gunicorn worker's memory in MB.
+    """Each gunicorn worker's memory in MB (see api.observability.process_memory_mb)."""
+    from api.observability import process_memory_mb
 
-    peak_rss: the most it ever had resident (VmHWM), shared pages included;
-    rss: resident now; pss: its proportional share (a page shared by n processes
-    counts 1/n; the workers' pss add up to what they cost together); private:
-    pages no other process maps, i.e. what one more worker adds.
-    """
     out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
-    workers = []
-    for pid in out.stdout.split():
-        status = Path(f"/proc/{pid}/status").read_text().splitlines()
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-        kb = {r.split(":")[0]: int(r.split()[1]) for r in status + rollup[1:] if r.endswith("kB")}
-        workers.append(
-            {
-                "peak_rss": kb["VmHWM"] / 1024,
-                "rss": kb["VmRSS"] / 1024,
-                "pss": kb["Pss"] / 1024,
-                "private": (kb["Private_Clean"] + kb["Private_Dirty"]) / 1024,
-            }
-        )
-    return workers
+    return [process_memory_mb(pid) for pid in out.stdout.split()]
