@@ -59,7 +59,7 @@ class _Call:
     future: concurrent.futures.Future[list[Any]] = field(default_factory=concurrent.futures.Future)
     owners: list[int] = field(default_factory=list)  # text index of each window
     n_texts: int = 0
-    rows: list[Any] = field(default_factory=list)
+    rows: list[Any] = field(init=False)  # one per unit, filled as passes finish
     taken: int = 0  # units handed to the model so far (they run in order)
     done: int = 0
 
@@ -185,7 +185,7 @@ def _settle(
         if exc is not None:
             future.set_exception(exc)
         else:
-            future.set_result(rows or [])
+            future.set_result(rows if rows is not None else [])
     except concurrent.futures.InvalidStateError:
         pass  # cancelled after its caller timed out
 

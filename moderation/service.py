@@ -57,6 +57,14 @@ class _Scored:
     scores: dict[str, float] | None
 
 
+def _whole_text_span(
+    text: str, sentences: Sequence[tuple[int, int]], scores: Mapping[str, float]
+) -> tuple[Span, ...]:
+    """One span from the first sentence's start to the last one's end, with the text's scores."""
+    b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
+    return (Span(b, e, scores),)
+
+
 def _always_english(text: str) -> tuple[str, float]:
     return ("en", 1.0)
 
@@ -168,9 +176,7 @@ class ModerationService:
             return ()
         tripped = any(r.code == "category" for r in verdict.reasons)
         if not tripped:
-            sentences = split_sentences(text)
-            b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
-            return (Span(b, e, scores),)
+            return _whole_text_span(text, split_sentences(text), scores)
         return self.sentence_spans(text, scores, memo)
 
     def sentence_spans(
@@ -182,13 +188,11 @@ class ModerationService:
         """
         sentences = split_sentences(text)
         if len(sentences) <= 1:
-            b, e = (sentences[0][0], sentences[-1][1]) if sentences else (0, len(text))
-            return (Span(b, e, scores),)
+            return _whole_text_span(text, sentences, scores)
         try:
             per_sentence = self._model_scores([text[b:e] for b, e in sentences], memo)
         except ScoringUnavailable:
-            b, e = sentences[0][0], sentences[-1][1]
-            return (Span(b, e, scores),)
+            return _whole_text_span(text, sentences, scores)
         return tuple(Span(b, e, s) for (b, e), s in zip(sentences, per_sentence, strict=True))
 
     def _store_new(
