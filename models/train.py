@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -331,10 +332,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"epoch {epoch + 1}: mean validation ROC-AUC {score:.4f}")
         print(format_table(table, None))
         # Every epoch's weights as a loadable checkpoint too, for models.average.
-        export(model, tokenizer, args.output / f"epoch{epoch + 1}")
+        exported = args.output / f"epoch{epoch + 1}"
+        export(model, tokenizer, exported)
         if score > best:
             best, stale = score, 0
-            export(model, tokenizer, args.output / "best")
+            shutil.copytree(exported, args.output / "best", dirs_exist_ok=True)
         else:
             stale += 1
         torch.save(
