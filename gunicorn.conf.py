@@ -2,8 +2,9 @@
 
     gunicorn -c gunicorn.conf.py 'api:create_app()'
 
-No torch work happens in the master: it only migrates the database; every
-worker loads and warms the model before it takes traffic.
+No model work happens in the master: it migrates the database and makes sure
+the int8 ONNX export exists (a child process makes it); every worker loads and
+warms the model before it takes traffic.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import tempfile
 from typing import Any
 
-# Set before any worker imports torch, so each worker runs one inference thread.
+# Set before any worker loads a model, so each worker runs one inference thread.
 os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("MODERATION_TORCH_THREADS", "1"))
 os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -50,23 +51,26 @@ capture_output = True
 
 
 def on_starting(server: Any) -> None:
-    """Migrate the schema once, and import the heavy libraries once, in the master.
+    """Migrate the schema once, and get the model runtime ready once, in the master.
 
-    The imports are code, not torch work (no model, no tensors, no thread pool):
-    the workers forked from the master share those pages instead of each building
-    its own copy, ~250 MB of a worker's memory. gc.freeze() keeps the workers'
-    garbage collector from touching, and so copying, the objects they share.
+    `models.prepare` makes the ONNX int8 export if there is none yet (in a child
+    process; once per model version) and imports the runtime's code, not a model,
+    tensors or thread pools: the workers forked from the master share those pages
+    instead of each importing its own copy. gc.freeze() keeps the workers' garbage
+    collector from touching, and so copying, the objects they share.
     """
     import gc
 
-    from transformers.models.bert import modeling_bert  # noqa: F401  the shipped architecture
-
-    import models.scorer  # noqa: F401  torch and transformers
-    from api import create_app
+    from api import create_app, model_path
+    from models import prepare
 
     app = create_app({"PRELOAD_MODEL": False})
     app.extensions["moderation.store"].engine.dispose()
     os.environ["MODERATION_AUTO_MIGRATE"] = "0"
+    runtime = prepare(
+        model_path(app.config), fast=app.config["FAST_PATH"], engine=app.config["FAST_ENGINE"]
+    )
+    server.log.info("model runtime: %s", runtime)
     gc.freeze()
 
 
@@ -89,9 +93,11 @@ def post_worker_init(worker: Any) -> None:
     except OSError:  # no /proc
         memory = {"peak_rss": float("nan"), "private": float("nan")}
     worker.log.info(
-        "worker %s ready: model %s, peak RSS %.0f MB, private %.0f MB",
+        "worker %s ready: model %s (%s %s), peak RSS %.0f MB, private %.0f MB",
         worker.pid,
         scorer.model.name if scorer.model else "?",
+        getattr(scorer.load(), "engine", "?"),
+        getattr(scorer.load(), "precision", "?"),
         memory["peak_rss"],
         memory["private"],
     )

@@ -28,7 +28,7 @@ _JSON_METHODS = {"POST", "PUT", "PATCH"}
 _OPTIONAL_BODY = {"queue.Claim", "queue.Undo", "coral.CoralPhaseView"}  # Coral: signature first
 
 
-def _model_path(cfg: Mapping[str, Any]) -> Path:
+def model_path(cfg: Mapping[str, Any]) -> Path:
     if cfg["MODEL"]:
         return Path(cfg["MODEL"])
     from models import DEFAULT_MODEL_PATH  # a path constant: importing it loads no torch
@@ -52,6 +52,7 @@ def _scorer_loader(cfg: Mapping[str, Any]) -> Any:
         return load_scorer(
             cfg["MODEL"] or None,
             fast=cfg["FAST_PATH"],
+            engine=cfg["FAST_ENGINE"],
             threads=cfg["TORCH_THREADS"],
             batch_size=cfg["BATCH_SIZE"],
         )
@@ -76,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(engine)
-    store = SqlStore(engine, default_policy(_model_path(app.config)))
+    store = SqlStore(engine, default_policy(model_path(app.config)))
 
     injected = app.config.get("SCORER")
     load = (lambda: injected) if injected is not None else _scorer_loader(app.config)

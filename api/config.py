@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "MODERATION_"
+ENGINES = ("auto", "onnxruntime", "torch")  # as models.ENGINES, without importing models
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -18,7 +19,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MODEL": "",  # empty: the checkpoint shipped under models/
         "FAST_PATH": True,  # int8 scorer, used only if it passes its parity check at load
         "SCORING_TIMEOUT": 10.0,  # seconds before a comment is held as scoring_unavailable
-        "TORCH_THREADS": 1,
+        "FAST_ENGINE": "auto",  # the fast path's runtime: auto, onnxruntime or torch
+        "TORCH_THREADS": 1,  # inference threads per worker, whichever the runtime
         "BATCH_SIZE": 8,  # model windows per forward pass: bounds a worker's peak memory
         "BATCH_TOKENS": 512,  # padded tokens per forward pass, shared by concurrent requests
         "PRELOAD_MODEL": False,  # load at startup instead of on the first request
@@ -67,6 +69,8 @@ def load(instance_path: str, test_config: Mapping[str, Any] | None) -> dict[str,
                 raise SystemExit(f"{ENV_PREFIX}{key}: {exc}") from exc
     if test_config:
         config.update(test_config)
+    if config["FAST_ENGINE"] not in ENGINES:
+        raise SystemExit(f"{ENV_PREFIX}FAST_ENGINE: expected one of {', '.join(ENGINES)}")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
     return config

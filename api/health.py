@@ -38,6 +38,7 @@ def readyz() -> Any:
                 "name": model.name if model else None,
                 "version": model.version if model else None,
                 # int8 only when it passed its parity check against fp32 at load
+                "engine": getattr(loaded, "engine", None),
                 "precision": getattr(loaded, "precision", None),
                 "parity_mae": getattr(loaded, "parity_mae", None),
             },

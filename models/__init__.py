@@ -1,6 +1,8 @@
 """Machine-learning models: `load_scorer()` gives the toxicity scorer the service runs.
 
-Importing this package does not import torch; `load_scorer` does, when called.
+Importing this package does not import torch; `load_scorer` does when it loads the
+torch model. The int8 fast path runs in ONNX Runtime when it is installed (no
+torch in the serving process at all) and in torch otherwise.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 from models.labels import CATEGORIES
 
 if TYPE_CHECKING:
-    from models.scorer import TransformersScorer
+    from models.windows import WindowScorer
 
-__all__ = ["CATEGORIES", "DEFAULT_MODEL_PATH", "FAST_PATH_ENV", "load_scorer"]
+__all__ = ["CATEGORIES", "DEFAULT_MODEL_PATH", "ENGINES", "FAST_PATH_ENV", "load_scorer"]
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "minilm-toxicity"
 FAST_PATH_ENV = "MODERATION_FAST_PATH"
+ENGINE_ENV = "MODERATION_FAST_ENGINE"
+# Which runtime serves the int8 fast path: ONNX Runtime where installed, else torch.
+ENGINES = ("auto", "onnxruntime", "torch")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -33,6 +38,50 @@ def fast_path_from_env() -> bool:
     raise ValueError(f"{FAST_PATH_ENV} must be 1 or 0, not {value!r}")
 
 
+def engine_from_env() -> str:
+    """Return MODERATION_FAST_ENGINE (auto, onnxruntime or torch; unset means auto)."""
+    value = os.environ.get(ENGINE_ENV, "").strip().lower() or "auto"
+    if value not in ENGINES:
+        raise ValueError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {value!r}")
+    return value
+
+
+def fast_engine(engine: str | None = None) -> str:
+    """The runtime the int8 fast path will use: 'onnxruntime' or 'torch'."""
+    from models import onnx
+
+    engine = engine or engine_from_env()
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "auto":
+        return "onnxruntime" if onnx.available() else "torch"
+    return engine
+
+
+def prepare(path: str | Path | None = None, *, fast: bool = True, engine: str | None = None) -> str:
+    """Get a server's master ready to fork workers; return the runtime that will serve.
+
+    Makes the ONNX export if the fast path will use ONNX Runtime (in a child process),
+    then imports the runtime's code, not a model, tensors or thread pools, so the
+    forked workers share those pages instead of each importing its own copy.
+    Returns 'onnxruntime' or 'torch'.
+    """
+    path = Path(path or DEFAULT_MODEL_PATH)
+    if fast and fast_engine(engine) == "onnxruntime":
+        from models import onnx
+
+        if onnx.ensure_export(path) is not None:
+            import onnxruntime  # noqa: F401
+            import tokenizers  # noqa: F401
+
+            return "onnxruntime"
+    from transformers.models.bert import modeling_bert  # noqa: F401  the shipped architecture
+
+    import models.scorer  # noqa: F401  torch and transformers
+
+    return "torch"
+
+
 def load_scorer(
     path: str | Path | None = None,
     *,
@@ -40,23 +89,31 @@ def load_scorer(
     threads: int | None = None,
     verify: bool = True,
     batch_size: int | None = None,
-) -> TransformersScorer:
+    engine: str | None = None,
+) -> WindowScorer:
     """Load a scorer from a checkpoint folder (default: the shipped one).
 
     `fast` selects the int8 model; with `verify` (the default) it serves only if
     it agrees with fp32 on PARITY_TEXTS, else the fp32 model is returned.
+    `engine` picks the fast path's runtime (`ENGINES`; default from the
+    environment, else auto: ONNX Runtime when installed). An ONNX export that
+    cannot be made falls back to the torch fast path, with a warning.
     `batch_size` caps the windows per forward pass, and so peak activation memory.
     """
+    if fast is None:
+        fast = fast_path_from_env()
+    path = Path(path or DEFAULT_MODEL_PATH)
+    options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
+    if fast and fast_engine(engine) == "onnxruntime":
+        scorer = _onnx_fast(path, threads or 1, verify, options)
+        if scorer is not None:
+            return scorer
     import torch
 
     from models.scorer import TransformersScorer
 
     if threads is not None:
         torch.set_num_threads(threads)  # process-wide: one inference thread per worker
-    if fast is None:
-        fast = fast_path_from_env()
-    path = path or DEFAULT_MODEL_PATH
-    options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
     if not fast:
         return TransformersScorer.from_pretrained(path, **options)
     if not verify:
@@ -81,7 +138,35 @@ PARITY_TEXTS = (
 PARITY_LIMIT = 0.02  # mean absolute difference of probabilities
 
 
-def _verified_fast(path: str | Path, options: dict[str, Any]) -> TransformersScorer:
+def _onnx_fast(
+    path: Path, threads: int, verify: bool, options: dict[str, Any]
+) -> WindowScorer | None:
+    """The ONNX Runtime int8 scorer, or None when it cannot serve (then torch does).
+
+    With `verify`, an export that differs from fp32 by more than PARITY_LIMIT on
+    PARITY_TEXTS (scored here, against fp32 scores recorded at export) is refused.
+    """
+    import logging
+
+    from models import onnx
+
+    logger = logging.getLogger(__name__)
+    folder = onnx.ensure_export(path)
+    if folder is None:
+        logger.warning("no ONNX export of %s: the fast path runs in torch", path)
+        return None
+    scorer = onnx.OnnxScorer.from_export(folder, threads=threads, verify=verify, **options)
+    if verify and scorer.parity_mae is not None and scorer.parity_mae > PARITY_LIMIT:
+        logger.warning(
+            "ONNX int8 scorer differs from fp32 by %.4f (limit %.2f): serving torch",
+            scorer.parity_mae,
+            PARITY_LIMIT,
+        )
+        return None
+    return scorer
+
+
+def _verified_fast(path: str | Path, options: dict[str, Any]) -> WindowScorer:
     """The int8 scorer if it matches fp32 within PARITY_LIMIT on PARITY_TEXTS, else fp32.
 
     One model in memory: the fp32 model scores PARITY_TEXTS, is quantized in place

@@ -1,101 +1,52 @@
-"""Score comments with a Hugging Face sequence classifier, the way a pipeline does.
+"""Score comments with a Hugging Face sequence classifier in torch, the way a pipeline does.
 
 preprocess (tokenize, cut long text into overlapping windows) -> forward (batched,
 sorted by length, padded per batch, `torch.inference_mode()`) -> postprocess
 (sigmoid or softmax, foreign labels mapped onto our categories, max over windows).
+Everything but the forward pass is shared with the ONNX Runtime scorer
+(`models.windows`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from models.labels import CATEGORIES, map_label
+from models.windows import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_STRIDE,
+    Scores,
+    Span,
+    WindowScorer,
+    mean_abs_diff,
+    split_sentences,
+    weights_version,
+    window_bounds,
+    window_length,
+)
 
-DEFAULT_MAX_LENGTH = 256  # serving window: long text is windowed, never truncated
-MAX_LENGTH_CAP = 512
-DEFAULT_STRIDE = 64  # tokens shared by neighbouring windows
-DEFAULT_BATCH_SIZE = 32
-WEIGHT_PATTERNS = ("*.safetensors", "*.bin")
-
-Scores = dict[str, float]
-Span = dict[str, Any]
-
-# A sentence runs from a non-space character to terminal punctuation (plus closing
-# quotes or brackets) followed by whitespace, to a line break, or to the end.
-_SENTENCE = re.compile(r"\S.*?(?:[.!?…]+[\"'”’»)\]]*(?=\s|\Z)|(?=\n)|\Z)", re.S)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return (begin, end) offsets of the sentences of `text`, end exclusive, trimmed."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        end = m.start() + len(m.group().rstrip())
-        spans.append((m.start(), end))
-    return spans
-
-
-def window_bounds(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
-    """Cut `n_tokens` into windows of at most `size` tokens, neighbours sharing `stride`."""
-    if n_tokens <= size:
-        return [(0, n_tokens)]
-    step = max(1, size - stride)
-    starts = list(range(0, n_tokens - size, step))
-    starts.append(n_tokens - size)  # the last window ends exactly at the text's end
-    return [(s, s + size) for s in starts]
+__all__ = [
+    "Scores",
+    "Span",
+    "TransformersScorer",
+    "check_parity",
+    "mean_abs_diff",
+    "quantize",
+    "split_sentences",
+    "weights_version",
+    "window_bounds",
+]
 
 
-def weights_version(path: Path) -> str:
-    """Return the first 12 hex digits of the sha256 of the checkpoint's weight files."""
-    files: list[Path] = []
-    for pattern in WEIGHT_PATTERNS:
-        files = sorted(p for p in path.glob(pattern) if p.is_file())
-        if files:
-            break
-    if not files:
-        raise FileNotFoundError(f"no weights (*.safetensors or *.bin) in {path}")
-    digest = hashlib.sha256()
-    for f in files:
-        with f.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()[:12]
+class TransformersScorer(WindowScorer):
+    """A toxicity scorer over a Hugging Face sequence-classification model in torch."""
 
-
-def _head(config: Any) -> tuple[str, dict[str, list[int]]]:
-    """Return the activation ('sigmoid' or 'softmax') and our category -> logit columns."""
-    id2label = {int(i): str(name) for i, name in (config.id2label or {}).items()}
-    num_labels = int(config.num_labels)
-    columns: dict[str, list[int]] = {}
-    benign = 0
-    for i in range(num_labels):
-        category = map_label(id2label.get(i, f"LABEL_{i}"))
-        if category is None:
-            benign += 1
-        else:
-            columns.setdefault(category, []).append(i)
-    if not columns:
-        raise ValueError(f"no label of this model maps onto our categories: {id2label}")
-    problem = getattr(config, "problem_type", None)
-    if problem == "single_label_classification":
-        activation = "softmax"
-    elif problem == "multi_label_classification" or num_labels == 1:
-        activation = "sigmoid"
-    else:
-        # An unannotated two-class head with one benign class is toxic / non-toxic.
-        activation = "softmax" if num_labels == 2 and benign == 1 else "sigmoid"
-    return activation, columns
-
-
-class TransformersScorer:
-    """A toxicity scorer over a Hugging Face sequence-classification model."""
+    engine = "torch"
 
     def __init__(
         self,
@@ -112,23 +63,22 @@ class TransformersScorer:
         """Wrap a loaded model and tokenizer; prefer `from_pretrained` or `load_scorer`."""
         self.model = model
         self.tokenizer = tokenizer
-        self.name = name
-        self.version = version
-        self.precision = precision
-        self.parity_mae: float | None = None  # set when the int8 model was checked at load
-        self.batch_size = batch_size
-        self.max_length = self._max_length(max_length)
-        self.activation, self._columns = _head(model.config)
-        self.categories: tuple[str, ...] = tuple(
-            c for c in CATEGORIES if c in self._columns or c == "toxicity"
+        config = model.config
+        prefix, suffix = _special_tokens(tokenizer)
+        super().__init__(
+            id2label=config.id2label,
+            num_labels=int(config.num_labels),
+            problem_type=getattr(config, "problem_type", None),
+            prefix=prefix,
+            suffix=suffix,
+            pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+            max_length=_window_length(max_length, config, tokenizer),
+            name=name,
+            version=version,
+            stride=stride,
+            batch_size=batch_size,
+            precision=precision,
         )
-        self._prefix, self._suffix = self._special_tokens()
-        self.window_size = self.max_length - len(self._prefix) - len(self._suffix)
-        if self.window_size < 2:
-            raise ValueError(f"max_length {self.max_length} leaves no room for text")
-        self.stride = max(0, min(stride, self.window_size // 2))
-        self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        self._lock = threading.Lock()
 
     @classmethod
     def from_pretrained(
@@ -171,140 +121,46 @@ class TransformersScorer:
                 self.model = quantize(self.model)
                 self.precision = "int8"
 
-    def _max_length(self, requested: int | None) -> int:
-        limits = [MAX_LENGTH_CAP]
-        positions = getattr(self.model.config, "max_position_embeddings", None)
-        if isinstance(positions, int) and positions > 0:
-            limits.append(positions)
-        declared = getattr(self.tokenizer, "model_max_length", None)
-        if isinstance(declared, int) and 0 < declared < 1_000_000:  # huge = "not set"
-            limits.append(declared)
-        return min(requested or DEFAULT_MAX_LENGTH, *limits)
-
-    def _special_tokens(self) -> tuple[list[int], list[int]]:
-        """Find what the tokenizer puts before and after a single sequence."""
-        probe = "a"
-        bare = self.tokenizer(probe, add_special_tokens=False)["input_ids"]
-        full = self.tokenizer(probe)["input_ids"]
-        for k in range(len(full) - len(bare) + 1):
-            if full[k : k + len(bare)] == bare:
-                return list(full[:k]), list(full[k + len(bare) :])
-        return [], []
-
-    # -- pipeline steps -------------------------------------------------------------
-
-    def preprocess(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int]]:
-        """Tokenize and cut into windows; return each window's ids and the text it came from."""
-        encoded = self.tokenizer(
-            list(texts),
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        return self.tokenizer(
+            texts,
             add_special_tokens=False,
             truncation=False,
             return_attention_mask=False,
             return_token_type_ids=False,
             verbose=False,
         )["input_ids"]
-        windows: list[list[int]] = []
-        owners: list[int] = []
-        for i, ids in enumerate(encoded):
-            for begin, end in window_bounds(len(ids), self.window_size, self.stride):
-                windows.append(self._prefix + list(ids[begin:end]) + self._suffix)
-                owners.append(i)
-        return windows, owners
 
-    def forward(self, windows: list[list[int]]) -> torch.Tensor:
+    def forward(self, windows: list[list[int]]) -> np.ndarray:
         """Run the model over token windows, shortest first, padded per batch; return logits."""
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-        logits = torch.zeros(len(windows), int(self.model.config.num_labels))
+        logits = np.zeros((len(windows), self.num_labels), dtype=np.float32)
         with self._lock, torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                width = max(len(windows[i]) for i in idx)
-                input_ids = torch.full((len(idx), width), self._pad_id, dtype=torch.long)
-                attention_mask = torch.zeros((len(idx), width), dtype=torch.long)
-                for row, i in enumerate(idx):
-                    input_ids[row, : len(windows[i])] = torch.tensor(windows[i])
-                    attention_mask[row, : len(windows[i])] = 1
-                out = self.model(input_ids=input_ids, attention_mask=attention_mask)
-                logits[idx] = out.logits.float()
+            for idx, input_ids, attention_mask in self.batches(windows):
+                out = self.model(
+                    input_ids=torch.from_numpy(input_ids),
+                    attention_mask=torch.from_numpy(attention_mask),
+                )
+                logits[idx] = out.logits.float().numpy()
         return logits
 
-    def postprocess(
-        self, logits: torch.Tensor | Sequence[torch.Tensor], owners: list[int], n_texts: int
-    ) -> list[Scores]:
-        """Turn window logits into per-text probabilities: our categories, max over windows.
 
-        `logits` is one tensor (rows = windows) or a sequence of rows, as an inference
-        queue collects them from several forward passes.
-        """
-        if not isinstance(logits, torch.Tensor):
-            logits = torch.stack(list(logits))
-        if self.activation == "softmax":
-            probs = torch.softmax(logits, dim=-1)
-        else:
-            probs = torch.sigmoid(logits)
-        per_category = {}
-        for category, cols in self._columns.items():
-            # Classes of a softmax head exclude each other, so their probabilities add up.
-            part = probs[:, cols]
-            per_category[category] = part.sum(1) if self.activation == "softmax" else part.amax(1)
-        if self.activation == "softmax":
-            all_cols = sorted({c for cols in self._columns.values() for c in cols})
-            per_category["toxicity"] = probs[:, all_cols].sum(1).clamp(max=1.0)
-        elif "toxicity" not in per_category:
-            per_category["toxicity"] = torch.stack(list(per_category.values()), 1).amax(1)
-        table = torch.stack([per_category[c] for c in self.categories], 1)
-        owner = torch.tensor(owners, dtype=torch.long)
-        best = torch.full((n_texts, len(self.categories)), -1.0)
-        best = best.scatter_reduce(0, owner[:, None].expand_as(table), table, reduce="amax")
-        return [
-            {c: float(v) for c, v in zip(self.categories, row, strict=True)}
-            for row in best.clamp(0.0, 1.0).tolist()
-        ]
+def _window_length(requested: int | None, config: Any, tokenizer: Any) -> int:
+    return window_length(
+        requested,
+        getattr(config, "max_position_embeddings", None),
+        getattr(tokenizer, "model_max_length", None),
+    )
 
-    # -- public API --------------------------------------------------------------------
 
-    def score(self, texts: Sequence[str]) -> list[Scores]:
-        """Return each text's probability per category, in input order."""
-        if isinstance(texts, str):
-            raise TypeError("score() takes a sequence of texts, not one string")
-        if not texts:
-            return []
-        windows, owners = self.preprocess(texts)
-        return self.postprocess(self.forward(windows), owners, len(texts))
-
-    def analyze(self, texts: Sequence[str]) -> list[tuple[Scores, list[Span]]]:
-        """Score texts and their sentences in one batched call: (scores, spans) per text."""
-        if isinstance(texts, str):
-            raise TypeError("analyze() takes a sequence of texts, not one string")
-        offsets = [split_sentences(t) for t in texts]
-        batch = list(texts)
-        for text, sentences in zip(texts, offsets, strict=True):
-            if len(sentences) > 1:
-                batch.extend(text[b:e] for b, e in sentences)
-        scores = self.score(batch)
-        results: list[tuple[Scores, list[Span]]] = []
-        cursor = len(texts)
-        for i, sentences in enumerate(offsets):
-            if len(sentences) == 1:
-                b, e = sentences[0]
-                spans = [{"begin": b, "end": e, "scores": scores[i]}]
-            else:
-                spans = []
-                for b, e in sentences:
-                    spans.append({"begin": b, "end": e, "scores": scores[cursor]})
-                    cursor += 1
-            results.append((scores[i], spans))
-        return results
-
-    def spans(self, text: str) -> list[Span]:
-        """Score each sentence of `text`: [{"begin", "end", "scores"}], offsets into `text`."""
-        return self.analyze([text])[0][1]
-
-    def __repr__(self) -> str:
-        return (
-            f"TransformersScorer(name={self.name!r}, version={self.version!r}, "
-            f"precision={self.precision!r}, max_length={self.max_length})"
-        )
+def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """Find what the tokenizer puts before and after a single sequence."""
+    probe = "a"
+    bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
+    full = tokenizer(probe)["input_ids"]
+    for k in range(len(full) - len(bare) + 1):
+        if full[k : k + len(bare)] == bare:
+            return list(full[:k]), list(full[k + len(bare) :])
+    return [], []
 
 
 def quantize(model: torch.nn.Module) -> torch.nn.Module:
@@ -323,14 +179,6 @@ def quantize(model: torch.nn.Module) -> torch.nn.Module:
         return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
 
 
-def mean_abs_diff(ref: Sequence[Scores], other: Sequence[Scores]) -> float:
-    """Return the mean absolute difference of two score lists over their shared categories."""
-    diffs = [abs(a[c] - b[c]) for a, b in zip(ref, other, strict=True) for c in a if c in b]
-    return sum(diffs) / len(diffs) if diffs else 0.0
-
-
-def check_parity(
-    reference: TransformersScorer, fast: TransformersScorer, texts: Sequence[str]
-) -> float:
+def check_parity(reference: WindowScorer, fast: WindowScorer, texts: Sequence[str]) -> float:
     """Return the mean absolute difference between two scorers' probabilities on `texts`."""
     return mean_abs_diff(reference.score(texts), fast.score(texts))

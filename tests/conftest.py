@@ -15,6 +15,22 @@ from tests.fakes import KeywordScorer
 PG_URL = os.environ.get("MODERATION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """ONNX exports go to a folder of this test run: every run makes (and so tests) its own.
+
+    Set in the environment, so the services the tests start share it too.
+    """
+    folder = tmp_path_factory.mktemp("model-cache")
+    previous = os.environ.get("MODERATION_MODEL_CACHE")
+    os.environ["MODERATION_MODEL_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("MODERATION_MODEL_CACHE", None)
+    else:
+        os.environ["MODERATION_MODEL_CACHE"] = previous
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""

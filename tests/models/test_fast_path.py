@@ -1,4 +1,4 @@
-"""The int8 fast path: quantized Linear layers, results within 0.02 of fp32."""
+"""The torch int8 fast path: quantized Linear layers, results within 0.02 of fp32."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ SENTENCES = [
 
 
 def test_fast_path_quantizes_linear_layers_to_int8(tiny_path):
-    fast = load_scorer(tiny_path, fast=True)
+    fast = load_scorer(tiny_path, fast=True, engine="torch")
     assert fast.precision == "int8"
     kinds = {type(m).__module__ for m in fast.model.modules()}
     assert "torch.ao.nn.quantized.dynamic.modules.linear" in kinds
@@ -32,7 +32,7 @@ def test_fast_path_quantizes_linear_layers_to_int8(tiny_path):
 
 
 def test_fast_path_agrees_with_fp32(tiny_path, tiny_scorer):
-    fast = load_scorer(tiny_path, fast=True)
+    fast = load_scorer(tiny_path, fast=True, engine="torch")
     assert fast.version == tiny_scorer.version
     assert check_parity(tiny_scorer, tiny_scorer, SENTENCES) == 0.0
     assert check_parity(tiny_scorer, fast, SENTENCES) <= 0.02
@@ -45,8 +45,9 @@ def test_bench_comments_are_deterministic_and_sized(tiny_scorer):
     spec.loader.exec_module(bench)
     assert bench.make_comments(3, 20) == bench.make_comments(3, 20)
     for tokens in (64, 256):
-        texts = bench.fit_tokens(tiny_scorer.tokenizer, 8, tokens)
+        texts = bench.fit_tokens(tiny_scorer, 8, tokens)
         lengths = [len(ids) for ids in tiny_scorer.tokenizer(texts)["input_ids"]]
+        assert tiny_scorer.token_counts(texts) == lengths
         assert abs(sum(lengths) / len(lengths) - tokens) <= 0.1 * tokens
 
 
@@ -61,7 +62,7 @@ def test_verified_fast_path_loads_the_model_once(tiny_path, monkeypatch):
         return original(cls, *args, **kwargs)
 
     monkeypatch.setattr(TransformersScorer, "from_pretrained", classmethod(counting))
-    fast = load_scorer(tiny_path, fast=True)
+    fast = load_scorer(tiny_path, fast=True, engine="torch")
     assert loads == [False]  # fp32 loaded once, then quantized in place after scoring
     assert fast.precision == "int8"
     assert fast.parity_mae is not None and 0 < fast.parity_mae <= 0.02
@@ -71,7 +72,7 @@ def test_fast_path_that_fails_parity_serves_fp32(tiny_path, tiny_scorer, monkeyp
     import models
 
     monkeypatch.setattr(models, "PARITY_LIMIT", 0.0)
-    served = load_scorer(tiny_path, fast=True)
+    served = load_scorer(tiny_path, fast=True, engine="torch")
     assert served.precision == "fp32"
     assert served.parity_mae is not None and served.parity_mae > 0
     assert check_parity(tiny_scorer, served, SENTENCES) == 0.0
