@@ -2,7 +2,8 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-    MODERATION_BIND=0.0.0.0:8000 MODERATION_INSTANCE_PATH=/data
+    MODERATION_BIND=0.0.0.0:8000 MODERATION_INSTANCE_PATH=/data \
+    MODERATION_MODEL_CACHE=/app/model-cache
 WORKDIR /app
 COPY requirements.txt .
 # The CPU build of torch: the default index would pull gigabytes of CUDA libraries.
@@ -14,6 +15,8 @@ COPY moderation moderation
 COPY models models
 COPY migrations migrations
 COPY gunicorn.conf.py .
+# The int8 ONNX export of the shipped model, made at build time (readable by all).
+RUN python -m models.onnx
 RUN useradd --system --home /app moderation && mkdir -p /data && chown moderation /data
 USER moderation
 VOLUME /data

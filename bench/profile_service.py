@@ -30,6 +30,7 @@ from bench.serve import ROOT, start, stop
 
 WATCHED = (
     "InferenceQueue._serve",
+    "OnnxScorer.forward",
     "TransformersScorer.forward",
     "ThreadWorker.handle",
     "Flask.wsgi_app",
@@ -38,7 +39,8 @@ WATCHED = (
     "SqlStore.insert_comment",
     "SqlStore.site_for_key",
     "detect_language",
-    "TransformersScorer.preprocess",
+    "WindowScorer.preprocess",
+    "WindowScorer.postprocess",
     "scoring_forms",
     "Response.write",
 )

@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
             {
                 "ours": ours,
                 "alt_profanity_check": peer,
+                "int8_engine": fast.engine,
                 "int8": fast_table,
                 "int8_auc_drop": drops,
                 "int8_mean_abs_diff": parity,
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     worst = max(drops, key=lambda k: drops[k])
     print(
-        f"int8 fast path: mean |p_int8 - p_fp32| = {parity:.4f} over {len(texts)} comments x "
+        f"int8 fast path ({fast.engine}): mean |p_int8 - p_fp32| = {parity:.4f} over {len(texts)} comments x "
         f"{len(CATEGORIES)} categories; largest ROC-AUC drop {drops[worst]:+.4f} ({worst})"
     )
 

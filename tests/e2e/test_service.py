@@ -49,7 +49,14 @@ def test_benign_approved_toxic_held_through_gunicorn(tmp_path: Path) -> None:
         assert again.status_code == 200 and again.json()["id"] == toxic["id"]
         got = requests.get(f"{service.url}/v1/comments/{toxic['id']}", headers=auth, timeout=10)
         assert got.json()["status"] == "held"
-        assert requests.get(f"{service.url}/readyz", timeout=5).json()["status"] == "ready"
+        ready = requests.get(f"{service.url}/readyz", timeout=5).json()
+        assert ready["status"] == "ready"
+        # The default fast path: int8 in ONNX Runtime, checked against fp32 at load.
+        assert (ready["model"]["engine"], ready["model"]["precision"]) == ("onnxruntime", "int8")
+        assert 0 < ready["model"]["parity_mae"] <= 0.02
+        for pid in service.worker_pids():  # serving workers never import torch
+            maps = Path(f"/proc/{pid}/maps").read_text()
+            assert "onnxruntime" in maps and "libtorch" not in maps
         metrics = requests.get(f"{service.url}/metrics", timeout=5).text
         assert 'moderation_queue_depth{site="harbour-news"} 1.0' in metrics
         assert "moderation_decisions_total" in metrics
