@@ -17,6 +17,7 @@ import argparse
 import collections
 import random
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -74,6 +75,12 @@ def summarize(raw: str, top: int = 15) -> str:
     return "\n".join(out)
 
 
+def _py_spy() -> str:
+    """py-spy from this interpreter's environment, even when that is not on PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else "py-spy"
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -103,27 +110,29 @@ def main(argv: list[str] | None = None) -> None:
             with ThreadPoolExecutor(args.clients) as pool:
                 for i in range(args.clients):
                     pool.submit(client, i)
-                time.sleep(5)  # into steady state
-                out = tmp / "profile.txt"
-                subprocess.run(
-                    [
-                        "py-spy",
-                        "record",
-                        "--pid",
-                        workers[0],
-                        "--duration",
-                        str(int(args.seconds)),
-                        "--format",
-                        "raw",
-                        "--threads",
-                        "--nonblocking",
-                        "--output",
-                        str(out),
-                    ],
-                    check=True,
-                    capture_output=True,
-                )
-                done.set()
+                try:
+                    time.sleep(5)  # into steady state
+                    out = tmp / "profile.txt"
+                    subprocess.run(
+                        [
+                            _py_spy(),
+                            "record",
+                            "--pid",
+                            workers[0],
+                            "--duration",
+                            str(int(args.seconds)),
+                            "--format",
+                            "raw",
+                            "--threads",
+                            "--nonblocking",
+                            "--output",
+                            str(out),
+                        ],
+                        check=True,
+                        capture_output=True,
+                    )
+                finally:
+                    done.set()  # else the pool waits on its clients forever
             print(summarize(out.read_text()))
         finally:
             done.set()

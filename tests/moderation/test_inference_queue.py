@@ -10,6 +10,7 @@ import pytest
 
 from moderation.scoring import (
     AGING_TOKENS_PER_SECOND,
+    MAX_PADDING,
     GuardedScorer,
     InferenceQueue,
     ScoringUnavailable,
@@ -115,7 +116,25 @@ def test_a_long_call_runs_in_chunks_and_short_ones_go_between() -> None:
     assert passes[0][0] == "two words"
     long_windows = [w for p in passes for w in p if w.startswith("long")]
     assert long_windows == [" ".join(f"long{i}" for i in range(k, k + 4)) for k in range(0, 40, 4)]
-    assert len(passes) == 6  # the short comment shares the first pass with one long window
+    # The short comment runs alone: beside a 4-word window it would be half padding.
+    assert passes[0] == ["two words"]
+    assert len(passes) == 6
+
+
+def test_windows_of_very_different_lengths_do_not_share_a_pass() -> None:
+    scorer = WordWindows()
+    queue = InferenceQueue(scorer, batch_tokens=64)
+    blocked(queue, scorer)
+    calls = [queue.submit([t]) for t in ("one", "one two three four", "a b c d", "x")]
+    scorer.gate.set()
+    for call in calls:
+        queue.result(call, timeout=5)
+    passes = [sorted(p) for p in scorer.passes[1:]]
+    # Shortest first; same-length windows share a pass, a 1-word and a 4-word one do not.
+    assert passes == [["one", "x"], ["a b c d", "one two three four"]]
+    for p in scorer.passes[1:]:
+        widths = [len(w.split()) for w in p]
+        assert sum(widths) >= (1 - MAX_PADDING) * len(p) * max(widths)
 
 
 def test_a_short_comment_arriving_mid_way_overtakes_the_rest_of_a_long_one() -> None:
