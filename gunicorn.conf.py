@@ -54,9 +54,9 @@ def on_starting(server: Any) -> None:
     """Migrate the schema once, and get the model runtime ready once, in the master.
 
     `models.prepare` makes the ONNX int8 export if there is none yet (in a child
-    process; once per model version) and imports the runtime's code, not a model,
-    tensors or thread pools: the workers forked from the master share those pages
-    instead of each importing its own copy. gc.freeze() keeps the workers' garbage
+    process; once per model version) and imports code that is safe to share
+    across a fork (no model, tensors or thread pools): the workers forked from the
+    master share those pages instead of each importing its own copy. gc.freeze() keeps the workers' garbage
     collector from touching, and so copying, the objects they share.
     """
     import gc

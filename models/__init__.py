@@ -62,8 +62,9 @@ def prepare(path: str | Path | None = None, *, fast: bool = True, engine: str | 
     """Get a server's master ready to fork workers; return the runtime that will serve.
 
     Makes the ONNX export if the fast path will use ONNX Runtime (in a child process),
-    then imports the runtime's code, not a model, tensors or thread pools, so the
-    forked workers share those pages instead of each importing its own copy.
+    then imports what is safe to import before a fork (torch and transformers' code,
+    or the tokenizers library; no model, tensors or thread pools), so the forked
+    workers share those pages instead of each importing its own copy.
     Returns 'onnxruntime' or 'torch'.
     """
     path = Path(path or DEFAULT_MODEL_PATH)
@@ -71,7 +72,10 @@ def prepare(path: str | Path | None = None, *, fast: bool = True, engine: str | 
         from models import onnx
 
         if onnx.ensure_export(path) is not None:
-            import onnxruntime  # noqa: F401
+            # Not onnxruntime itself: importing it starts a native thread that a forked
+            # child does not have, and the child then aborts at exit (std::system_error)
+            # trying to join it. Its library pages are shared through the page cache
+            # anyway; each worker imports it when it loads the model.
             import tokenizers  # noqa: F401
 
             return "onnxruntime"

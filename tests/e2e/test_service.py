@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import requests
@@ -60,3 +61,10 @@ def test_benign_approved_toxic_held_through_gunicorn(tmp_path: Path) -> None:
         metrics = requests.get(f"{service.url}/metrics", timeout=5).text
         assert 'moderation_queue_depth{site="harbour-news"} 1.0' in metrics
         assert "moderation_decisions_total" in metrics
+        # Stopped the way a process manager stops it (SIGTERM to the master only),
+        # the workers exit cleanly: no native runtime state inherited across the
+        # fork that aborts them at exit.
+        service.process.send_signal(signal.SIGTERM)
+        assert service.process.wait(30) == 0
+    log = service.log.read_text()
+    assert "terminate called" not in log and "SIGABRT" not in log, log[-2000:]
