@@ -9,18 +9,11 @@ import torch
 
 from models import load_scorer
 from models.scorer import check_parity
+from tests.models.comments import MIXED_COMMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SENTENCES = [
-    "The festival parade starts at noon on Saturday.",
-    "I think the new schedule is confusing for older riders.",
-    "Great interview, thanks for asking the hard questions.",
-    "This is the worst take I have read all year.",
-    "Could someone explain why the school budget went down?",
-    "",
-    "Not sure I agree, but it is an interesting argument. " * 30,
-]
+SENTENCES = MIXED_COMMENTS
 
 
 def test_fast_path_quantizes_linear_layers_to_int8(tiny_path):

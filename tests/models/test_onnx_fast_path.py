@@ -13,16 +13,11 @@ import pytest
 import models
 from models import load_scorer, onnx
 from models.scorer import TransformersScorer, check_parity
+from tests.models.comments import MIXED_COMMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TEXTS = [
-    "The festival parade starts at noon on Saturday.",
-    "Great interview, thanks for asking the hard questions.",
-    "This is the worst take I have read all year.",
-    "",
-    "Not sure I agree, but it is an interesting argument. " * 40,  # several windows
-]
+TEXTS = MIXED_COMMENTS
 
 
 @pytest.fixture(scope="module")
