@@ -67,6 +67,7 @@ def on_starting(server: Any) -> None:
     app = create_app({"PRELOAD_MODEL": False})
     app.extensions["moderation.store"].engine.dispose()
     os.environ["MODERATION_AUTO_MIGRATE"] = "0"
+    server.log.info("preparing the model runtime (a first start exports the model, ~10 s)")
     runtime = prepare(
         model_path(app.config), fast=app.config["FAST_PATH"], engine=app.config["FAST_ENGINE"]
     )
