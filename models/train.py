@@ -93,6 +93,24 @@ def masked_bce(
     return loss.sum() / known.sum().clamp(min=1)
 
 
+class SourceBias(torch.nn.Module):
+    """A learned offset per (source, category), added to the logits in training only.
+
+    Sources differ in base rates (Davidson's tweets are mostly offensive, Jigsaw's
+    comments mostly not) and in where they draw the line; with one bias per source
+    the shared head need not learn "what source is this" to fit them. It is not
+    exported: validation and serving use the model alone, so only what the encoder
+    and head learned counts.
+    """
+
+    def __init__(self, n_sources: int, n_labels: int) -> None:
+        super().__init__()
+        self.offset = torch.nn.Parameter(torch.zeros(n_sources, n_labels))
+
+    def forward(self, logits: torch.Tensor, sources: torch.Tensor) -> torch.Tensor:
+        return logits + self.offset[sources]
+
+
 def auc_row(source: Source, probs: np.ndarray) -> dict[str, float]:
     """ROC-AUC per category the source labels (both classes present); probs is rows x 6 or rows."""
     from sklearn.metrics import roc_auc_score
@@ -208,6 +226,11 @@ def main(argv: list[str] | None = None) -> None:
         "instead of the base encoder; use the seed it was trained with, so its validation "
         "rows stay held out",
     )
+    ap.add_argument(
+        "--source-bias",
+        action="store_true",
+        help="learn a per-source logit offset in training only (not exported; see SourceBias)",
+    )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
@@ -275,7 +298,11 @@ def main(argv: list[str] | None = None) -> None:
     rows_per_epoch = len(epoch_rows(row_source, fractions, random.Random(0)))
     steps_per_epoch = math.ceil(rows_per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    source_bias = SourceBias(len(train), len(CATEGORIES)) if args.source_bias else None
+    params = list(model.parameters())
+    if source_bias is not None:
+        params += list(source_bias.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * total), total)
 
     args.output.mkdir(parents=True, exist_ok=True)
@@ -284,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.resume and ckpt_path.exists():
         state = torch.load(ckpt_path, weights_only=False)
         model.load_state_dict(state["model"])
+        if source_bias is not None:
+            source_bias.load_state_dict(state["source_bias"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start_epoch, best, history, stale = (
@@ -312,6 +341,8 @@ def main(argv: list[str] | None = None) -> None:
                 return_tensors="pt",
             )
             logits = model(**enc).logits
+            if source_bias is not None:
+                logits = source_bias(logits, torch.from_numpy(row_source[batch]))
             loss = masked_bce(
                 logits, labels[batch], sample_w[batch], pos_weight, args.label_smoothing
             )
@@ -342,6 +373,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.save(
             {
                 "model": model.state_dict(),
+                "source_bias": source_bias.state_dict() if source_bias is not None else None,
                 "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(),
                 "epoch": epoch + 1,
@@ -367,6 +399,14 @@ def main(argv: list[str] | None = None) -> None:
         "source_weights": weights_by_source,
         "source_sample": sample_by_source,
         "init": str(args.init) if args.init else None,
+        "source_bias": (
+            {
+                s.name: dict(zip(CATEGORIES, [round(float(x), 3) for x in row], strict=True))
+                for s, row in zip(train, source_bias.offset.detach(), strict=True)
+            }
+            if source_bias is not None
+            else None
+        ),
         "pos_weight": dict(zip(CATEGORIES, [float(x) for x in pos_weight], strict=True)),
         "train_rows": {s.name: len(s.texts) for s in train},
         "val_rows": {s.name: len(s.texts) for s in val},

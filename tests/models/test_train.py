@@ -9,7 +9,7 @@ import torch
 
 from models.data import Source
 from models.labels import CATEGORIES
-from models.train import epoch_rows, length_batches, masked_bce, split
+from models.train import SourceBias, epoch_rows, length_batches, masked_bce, split
 
 NAN = float("nan")
 
@@ -93,3 +93,24 @@ def test_average_of_two_checkpoints_is_their_mean(tiny_path, tmp_path) -> None:
     from models import load_scorer
 
     assert load_scorer(out).score(["a test"])[0].keys() >= {"toxicity"}
+
+
+def test_source_bias_offsets_each_row_by_its_source_and_learns_base_rates() -> None:
+    bias = SourceBias(n_sources=2, n_labels=3)
+    logits = torch.zeros(4, 3)
+    sources = torch.tensor([0, 1, 1, 0])
+    with torch.no_grad():
+        bias.offset[1, 2] = 1.5
+    assert bias(logits, sources)[:, 2].tolist() == [0.0, 1.5, 1.5, 0.0]
+    # Source 0 is all positive, source 1 all negative on label 0: a few steps on the
+    # offsets alone move them apart, and label 1 (unknown to both) gets no gradient.
+    pos, neg = [1.0, NAN, 0.0], [0.0, NAN, 0.0]
+    labels = torch.tensor([pos, neg, neg, pos])
+    opt = torch.optim.SGD(bias.parameters(), lr=1.0)
+    for _ in range(20):
+        loss = masked_bce(bias(logits, sources), labels, torch.ones(4), torch.ones(3), 0.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert bias.offset[0, 0] > 1.0 > -1.0 > bias.offset[1, 0]
+    assert bias.offset[:, 1].abs().max() == 0.0
