@@ -231,6 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="learn a per-source logit offset in training only (not exported; see SourceBias)",
     )
+    ap.add_argument("--source-bias-lr", type=float, default=1e-2)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
@@ -299,10 +300,18 @@ def main(argv: list[str] | None = None) -> None:
     steps_per_epoch = math.ceil(rows_per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
     source_bias = SourceBias(len(train), len(CATEGORIES)) if args.source_bias else None
-    params = list(model.parameters())
+    groups: list[dict] = [{"params": list(model.parameters())}]
     if source_bias is not None:
-        params += list(source_bias.parameters())
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+        # A handful of scalars: at the encoder's learning rate they would barely move
+        # (measured: |offset| <= 0.075 after 2 epochs), and decay would pull them to 0.
+        groups.append(
+            {
+                "params": list(source_bias.parameters()),
+                "lr": args.source_bias_lr,
+                "weight_decay": 0.0,
+            }
+        )
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * total), total)
 
     args.output.mkdir(parents=True, exist_ok=True)
