@@ -38,6 +38,7 @@ from models.windows import (
     DEFAULT_STRIDE,
     WindowScorer,
     mean_abs_diff,
+    special_tokens,
     weights_version,
     window_length,
 )
@@ -126,7 +127,7 @@ def export(checkpoint: Path, output: Path, *, opset: int = 17) -> dict[str, Any]
         meta = {
             "format": FORMAT,
             "checkpoint": checkpoint.resolve().name,
-            "weights_version": weights_version(checkpoint),
+            "weights_version": reference.version,
             "max_length": reference.max_length,
             "categories": list(reference.categories),
             "reference_scores": expected,
@@ -216,14 +217,9 @@ class OnnxScorer(WindowScorer):
     ) -> None:
         self.session = session
         self.tokenizer = tokenizer
-        bare = tokenizer.encode("a", add_special_tokens=False).ids
-        full = tokenizer.encode("a").ids
-        prefix: list[int] = []
-        suffix: list[int] = []
-        for k in range(len(full) - len(bare) + 1):
-            if full[k : k + len(bare)] == bare:
-                prefix, suffix = list(full[:k]), list(full[k + len(bare) :])
-                break
+        prefix, suffix = special_tokens(
+            tokenizer.encode("a").ids, tokenizer.encode("a", add_special_tokens=False).ids
+        )
         pad_id = config.get("pad_token_id")
         super().__init__(
             id2label=config.get("id2label") or {},

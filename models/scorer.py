@@ -24,6 +24,7 @@ from models.windows import (
     Span,
     WindowScorer,
     mean_abs_diff,
+    special_tokens,
     split_sentences,
     weights_version,
     window_bounds,
@@ -155,12 +156,9 @@ def _window_length(requested: int | None, config: Any, tokenizer: Any) -> int:
 def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     """Find what the tokenizer puts before and after a single sequence."""
     probe = "a"
-    bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
-    full = tokenizer(probe)["input_ids"]
-    for k in range(len(full) - len(bare) + 1):
-        if full[k : k + len(bare)] == bare:
-            return list(full[:k]), list(full[k + len(bare) :])
-    return [], []
+    return special_tokens(
+        tokenizer(probe)["input_ids"], tokenizer(probe, add_special_tokens=False)["input_ids"]
+    )
 
 
 def quantize(model: torch.nn.Module) -> torch.nn.Module:

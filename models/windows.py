@@ -95,6 +95,14 @@ def head(
     return activation, columns
 
 
+def special_tokens(full: Sequence[int], bare: Sequence[int]) -> tuple[list[int], list[int]]:
+    """What a tokenizer puts before and after a text: `full` is its ids with them, `bare` without."""
+    for k in range(len(full) - len(bare) + 1):
+        if list(full[k : k + len(bare)]) == list(bare):
+            return list(full[:k]), list(full[k + len(bare) :])
+    return [], []
+
+
 def window_length(requested: int | None, positions: Any, declared: Any) -> int:
     """The window length: the request (default 256), capped by the model and its tokenizer."""
     limits = [MAX_LENGTH_CAP]
