@@ -623,7 +623,10 @@ class WordMatcher:
 
 
 def _casefold_plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # nothing to decompose, no combining marks (most comments)
+        return folded
+    decomposed = unicodedata.normalize("NFD", folded)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -658,7 +661,9 @@ def scoring_forms(text: str) -> tuple[str, ...]:
     normalized = normalize(text)
     forms = [normalized]
     plain = _casefold_plain(normalized)
-    for reading in (matching_form(normalized), matching_form(_join_spaced_letters(normalized))):
+    joined = _join_spaced_letters(normalized)
+    candidates = (normalized,) if joined == normalized else (normalized, joined)
+    for reading in map(matching_form, candidates):
         if reading != plain and reading not in forms:
             forms.append(reading)
     return tuple(forms)

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.text import Match, WordMatcher, count_links, matching_form, normalize
+from moderation.text import (
+    Match,
+    WordMatcher,
+    count_links,
+    matching_form,
+    normalize,
+    scoring_forms,
+)
 
 # Every character category, lone surrogates included, plus characters chosen to stress the
 # interesting paths (invisibles, look-alikes, combining marks, line breaks, leetspeak).
@@ -339,3 +346,22 @@ def test_invisible_characters_anywhere_in_a_word_still_match(
     assert text[m.begin : m.end].strip("\u200b\u00ad\u2060\ufeff\u200d") == disguised.strip(
         "\u200b\u00ad\u2060\ufeff\u200d"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "forms"),
+    [
+        # Plain text, and text differing from its matching form only by case or accents:
+        # the uncased model reads them the same way, so one form.
+        ("What a thoughtful reply.", ("What a thoughtful reply.",)),
+        ("Crème Brûlée at the Café", ("Crème Brûlée at the Café",)),
+        ("ÉCOLE NAÏVE", ("ÉCOLE NAÏVE",)),
+        # A disguise is also read undone.
+        ("y0u 1d10t", ("y0u 1d10t", "you idiot")),
+        ("très y0u 1d10t", ("très y0u 1d10t", "tres you idiot")),
+        # Spaced-out letters starting with "a": read with the article kept and joined.
+        ("what a w f u l take", ("what a w f u l take", "what awful take", "what a wful take")),
+    ],
+)
+def test_scoring_forms(text: str, forms: tuple[str, ...]) -> None:
+    assert scoring_forms(text) == forms
