@@ -29,7 +29,7 @@ def service() -> ModerationService:
 class Comments(MethodView):
     decorators = [site_required]
 
-    @blp.arguments(CommentInSchema)
+    @blp.arguments(CommentInSchema())
     @blp.response(201, CommentSchema, description="Scored, decided and stored.")
     @blp.alt_response(
         200,
@@ -46,7 +46,7 @@ class Comments(MethodView):
 class CommentBatch(MethodView):
     decorators = [site_required]
 
-    @blp.arguments(BatchInSchema)
+    @blp.arguments(BatchInSchema())
     @blp.response(201, BatchOutSchema)
     def post(self, body: dict[str, list[NewComment]]) -> Any:
         """Submit up to BATCH_LIMIT comments at once (backfills); results in input order."""

@@ -161,7 +161,7 @@ class CoralPhaseView(MethodView):
     decorators = [coral_signed]
 
     @blp.doc(security=[])
-    @blp.arguments(CoralRequestSchema)
+    @blp.arguments(CoralRequestSchema())
     @blp.response(
         200,
         CoralResponseSchema,

@@ -316,6 +316,11 @@ class SuggestCommentScoreRequestSchema(_CommentRequestSchema):
         )
 
 
+# Built once: a schema is safe to reuse across requests and threads.
+_ANALYZE_REQUEST = AnalyzeCommentRequestSchema()
+_SUGGEST_REQUEST = SuggestCommentScoreRequestSchema()
+
+
 def _violations(messages: Any, path: str = "") -> list[tuple[str, str]]:
     """Flatten marshmallow's nested messages into (field path, message) pairs."""
     if isinstance(messages, list):
@@ -530,7 +535,7 @@ def _attribute_scores(
 def analyze() -> ResponseReturnValue:
     """Score a comment for the requested attributes (AnalyzeComment)."""
     site = _site()
-    req: AnalyzeRequest = _load(AnalyzeCommentRequestSchema())
+    req: AnalyzeRequest = _load(_ANALYZE_REQUEST)
     text = _text(req.comment)
     if not req.attributes:
         raise PerspectiveError(400, "Missing requested_attributes.", "NO_REQUESTED_ATTRIBUTES")
@@ -564,7 +569,7 @@ def analyze() -> ResponseReturnValue:
 def suggest_score() -> ResponseReturnValue:
     """Record a client's own scores for a comment as labels (SuggestCommentScore)."""
     site = _site()
-    req: SuggestRequest = _load(SuggestCommentScoreRequestSchema())
+    req: SuggestRequest = _load(_SUGGEST_REQUEST)
     text = _text(req.comment)
     if not req.scores:
         raise PerspectiveError(400, "Missing attribute_scores.")

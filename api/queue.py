@@ -57,7 +57,7 @@ def fail(exc: ReviewError) -> None:
 class Queue(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(QueueArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(QueueArgsSchema(), location="query", unknown=ma.RAISE)
     @blp.response(200, QueuePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Held comments of your sites, riskiest (or oldest) first; cursor pagination."""
@@ -79,7 +79,7 @@ class Queue(MethodView):
 class Claim(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(ClaimInSchema, required=False)
+    @blp.arguments(ClaimInSchema(), required=False)
     @blp.response(200, ClaimOutSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Lease the next N unclaimed held comments to you (riskiest first)."""
@@ -94,7 +94,7 @@ class Claim(MethodView):
 class RenewClaim(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(IdsSchema)
+    @blp.arguments(IdsSchema())
     @blp.response(200, HeldIdsSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Extend your leases; returns the ids you still hold."""
@@ -105,7 +105,7 @@ class RenewClaim(MethodView):
 class ReleaseClaim(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(IdsSchema)
+    @blp.arguments(IdsSchema())
     @blp.response(204)
     def post(self, args: dict[str, Any]) -> None:
         """Give claimed comments back to the queue."""
@@ -116,7 +116,7 @@ class ReleaseClaim(MethodView):
 class BulkDecisions(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(BulkDecisionsSchema)
+    @blp.arguments(BulkDecisionsSchema())
     @blp.response(200, BulkResultsSchema)
     def post(self, body: dict[str, list[DecisionIn]]) -> Any:
         """Decide many comments; each result carries its own status (200, 404, 409, 422)."""
@@ -131,7 +131,7 @@ class BulkDecisions(MethodView):
 class Decision(MethodView):
     decorators = [user_required(*MODERATORS)]
 
-    @blp.arguments(DecisionSchema)
+    @blp.arguments(DecisionSchema())
     @blp.response(200, QueueItemSchema)
     def post(self, args: dict[str, Any], comment_id: str) -> Any:
         """Approve or reject at the version you saw; 409 if it changed meanwhile."""

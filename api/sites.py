@@ -64,7 +64,7 @@ class SitePolicy(MethodView):
         """The live and shadow policy."""
         return _policy_view(_site(site))
 
-    @blp.arguments(PolicySchema)
+    @blp.arguments(PolicySchema())
     @blp.response(200)
     def put(self, proposed: dict[str, Any], site: str) -> Any:
         """Change the live policy (fields left out keep their value); audited."""
@@ -78,7 +78,7 @@ class SitePolicy(MethodView):
 class Simulate(MethodView):
     decorators = [user_required(*OPERATORS)]
 
-    @blp.arguments(SimulateInSchema)
+    @blp.arguments(SimulateInSchema())
     @blp.response(200)
     def post(self, body: dict[str, Any], site: str) -> Any:
         """What the proposed policy would hold, measured against moderators' decisions."""
@@ -97,7 +97,7 @@ class Simulate(MethodView):
 class Shadow(MethodView):
     decorators = [user_required(*OPERATORS)]
 
-    @blp.arguments(PolicySchema)
+    @blp.arguments(PolicySchema())
     @blp.response(200)
     def put(self, proposed: dict[str, Any], site: str) -> Any:
         """Set a shadow policy: every new comment is also decided by it, never acted on."""
@@ -117,7 +117,7 @@ class Shadow(MethodView):
 class ShadowReport(MethodView):
     decorators = [user_required(*OPERATORS)]
 
-    @blp.arguments(WindowArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(WindowArgsSchema(), location="query", unknown=ma.RAISE)
     @blp.response(200)
     def get(self, args: dict[str, Any], site: str) -> Any:
         """Live against shadow decisions on the same comments, and both against moderators."""
@@ -196,7 +196,7 @@ class Webhook(MethodView):
             "deliveries": deliverer.log(current.id),
         }
 
-    @blp.arguments(WebhookInSchema)
+    @blp.arguments(WebhookInSchema())
     @blp.response(200, WebhookOutSchema)
     def put(self, body: dict[str, Any], site: str) -> Any:
         """Set (or clear, with null) the webhook URL; optionally rotate the secret."""
