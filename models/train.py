@@ -106,9 +106,12 @@ class SourceBias(torch.nn.Module):
     def __init__(self, n_sources: int, n_labels: int) -> None:
         super().__init__()
         self.offset = torch.nn.Parameter(torch.zeros(n_sources, n_labels))
+        # 1 adds the offsets in full; annealing takes it to 0 so that the head
+        # relearns the base rates that one set of serving thresholds relies on.
+        self.scale = 1.0
 
     def forward(self, logits: torch.Tensor, sources: torch.Tensor) -> torch.Tensor:
-        return logits + self.offset[sources]
+        return logits + self.scale * self.offset[sources]
 
 
 def auc_row(source: Source, probs: np.ndarray) -> dict[str, float]:
@@ -232,6 +235,11 @@ def main(argv: list[str] | None = None) -> None:
         help="learn a per-source logit offset in training only (not exported; see SourceBias)",
     )
     ap.add_argument("--source-bias-lr", type=float, default=1e-2)
+    ap.add_argument(
+        "--source-bias-anneal",
+        action="store_true",
+        help="fade the source offsets linearly to zero over the last epoch",
+    )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
@@ -320,8 +328,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.resume and ckpt_path.exists():
         state = torch.load(ckpt_path, weights_only=False)
         model.load_state_dict(state["model"])
-        if source_bias is not None:
+        if source_bias is not None and state["source_bias"] is not None:
             source_bias.load_state_dict(state["source_bias"])
+        elif source_bias is not None:
+            print("the checkpoint has no source offsets: they start at zero")
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start_epoch, best, history, stale = (
@@ -330,6 +340,8 @@ def main(argv: list[str] | None = None) -> None:
             state["history"],
             state["stale"],
         )
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
         print(f"resumed after epoch {start_epoch}, best mean ROC-AUC {best:.4f}")
 
     model.train()
@@ -341,7 +353,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         t0, seen = time.time(), 0
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10)
-        for batch in bar:
+        for i, batch in enumerate(bar):
+            if source_bias is not None and args.source_bias_anneal and epoch == args.epochs - 1:
+                source_bias.scale = 1.0 - i / len(batches)
             enc = tokenizer(
                 [texts[i] for i in batch],
                 truncation=True,
@@ -389,6 +403,9 @@ def main(argv: list[str] | None = None) -> None:
                 "best": best,
                 "history": history,
                 "stale": stale,
+                # Dropout draws from torch's generator: restoring it makes a resumed
+                # run take the same steps as one that was never interrupted.
+                "torch_rng": torch.get_rng_state(),
             },
             ckpt_path,
         )

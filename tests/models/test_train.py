@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 import torch
 
 from models.data import Source
@@ -114,3 +115,80 @@ def test_source_bias_offsets_each_row_by_its_source_and_learns_base_rates() -> N
         opt.step()
     assert bias.offset[0, 0] > 1.0 > -1.0 > bias.offset[1, 0]
     assert bias.offset[:, 1].abs().max() == 0.0
+
+
+def test_faded_source_bias_leaves_the_logits_alone() -> None:
+    bias = SourceBias(n_sources=2, n_labels=3)
+    with torch.no_grad():
+        bias.offset.fill_(2.0)
+    logits, sources = torch.zeros(2, 3), torch.tensor([0, 1])
+    bias.scale = 0.25
+    assert bias(logits, sources).tolist() == [[0.5] * 3] * 2
+    bias.scale = 0.0
+    assert bias(logits, sources).tolist() == [[0.0] * 3] * 2
+
+
+def _labelled_csv(path, seed: int) -> None:
+    """Write a small site export of our own made-up comments (1 = toxic)."""
+    import csv
+
+    rng = random.Random(seed)
+    kind = ["thanks for the thoughtful article", "I disagree with the premise", "good point"]
+    rude = ["you are a worthless idiot", "shut up you moron", "what a pathetic loser you are"]
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["text", "label"])
+        for i in range(48):
+            toxic = i % 3 == 0
+            out.writerow([f"{rng.choice(rude if toxic else kind)} {i}", int(toxic)])
+
+
+def _train(argv: list[str]) -> None:
+    from models.train import main
+
+    main(argv)
+
+
+def test_training_cli_exports_every_epoch_and_resumes_where_it_stopped(
+    tiny_path, tmp_path, monkeypatch
+) -> None:
+    import json
+
+    import models.train
+    from models import load_scorer
+
+    a, b = tmp_path / "site_a.csv", tmp_path / "site_b.csv"
+    _labelled_csv(a, 1)
+    _labelled_csv(b, 2)
+    common = [str(a), str(b), "--epochs", "2", "--seed", "5", "--base", str(tiny_path)]
+    common += ["--batch-size", "8", "--val-fraction", "0.25", "--threads", "1"]
+    common += ["--source-bias", "--source-bias-anneal", "--patience", "5"]
+
+    whole = tmp_path / "whole"
+    _train([*common, "--output", str(whole)])
+    for part in ("epoch1", "epoch2", "best"):
+        assert set(load_scorer(whole / part).score(["a test"])[0]) >= {"toxicity"}
+    summary = json.loads((whole / "validation.json").read_text())
+    assert set(summary["source_bias"]) == {"site_a", "site_b"}
+    history = json.loads((whole / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+
+    # The same run, killed during its second validation pass, then resumed.
+    evaluate, calls = models.train.evaluate, []
+
+    def crash_on_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+
+    broken = tmp_path / "broken"
+    monkeypatch.setattr(models.train, "evaluate", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        _train([*common, "--output", str(broken)])
+    assert (broken / "epoch1").is_dir() and not (broken / "epoch2").exists()
+    monkeypatch.setattr(models.train, "evaluate", evaluate)
+    _train([*common, "--output", str(broken), "--resume"])
+    resumed = (broken / "epoch2" / "model.safetensors").read_bytes()
+    assert resumed == (whole / "epoch2" / "model.safetensors").read_bytes()
+    assert json.loads((broken / "history.json").read_text()) == history
