@@ -111,8 +111,15 @@ class InferenceQueue:
         """Queue a call (tokenized here, on the caller's thread); its future gets the rows."""
         if self.windowed:
             windows, owners = self.scorer.preprocess(texts)  # type: ignore[attr-defined]
-            call = _Call(list(windows), [len(w) for w in windows], self._clock())
-            call.owners, call.n_texts = list(owners), len(texts)
+            # Shortest windows first within the call. A comment's sentences (its spans,
+            # or a long comment's dilution pass) differ in length: in text order nearly
+            # every one would open a pass of its own under the padding rule, and each
+            # pass has a fixed cost (measured: 16 sentences of 16 tokens cost 1.4 ms
+            # each together, 2.4 ms each alone). Scores do not depend on window order.
+            order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+            units = [windows[i] for i in order]
+            call = _Call(units, [len(w) for w in units], self._clock())
+            call.owners, call.n_texts = [owners[i] for i in order], len(texts)
         else:
             size = sum(len(t) for t in texts) // 4 + 1  # about 4 characters a token
             call = _Call([texts], [size], self._clock())

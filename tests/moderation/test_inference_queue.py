@@ -137,6 +137,22 @@ def test_windows_of_very_different_lengths_do_not_share_a_pass() -> None:
         assert sum(widths) >= (1 - MAX_PADDING) * len(p) * max(widths)
 
 
+def test_a_calls_windows_run_shortest_first_so_similar_lengths_share_passes() -> None:
+    scorer = WordWindows()
+    queue = InferenceQueue(scorer, batch_tokens=64)
+    # A comment's sentences, scored in one call: short and long ones alternate.
+    sentences = ["fine", "what an awful take", "ok", "this is quite long", "awful", "a b c d"]
+    call = queue.submit(sentences)
+    scores = [r["toxicity"] for r in queue.result(call, timeout=5)]
+    assert scores == [0.1, 0.9, 0.1, 0.1, 0.9, 0.1]  # each text gets its own windows back
+    # In text order every window would open a pass (a 1-word and a 4-word window may
+    # not share one); shortest first, two passes.
+    assert [sorted(p) for p in scorer.passes] == [
+        ["awful", "fine", "ok"],
+        ["a b c d", "this is quite long", "what an awful take"],
+    ]
+
+
 def test_a_short_comment_arriving_mid_way_overtakes_the_rest_of_a_long_one() -> None:
     scorer = WordWindows()
     queue = InferenceQueue(scorer, batch_tokens=4)  # one window per pass
