@@ -55,6 +55,7 @@ def _scorer_loader(cfg: Mapping[str, Any]) -> Any:
             engine=cfg["FAST_ENGINE"],
             threads=cfg["TORCH_THREADS"],
             batch_size=cfg["BATCH_SIZE"],
+            long_pass_threads=cfg["LONG_PASS_THREADS"],
         )
 
     return load

@@ -133,9 +133,14 @@ def scorer_only(model: str, texts: list[str], workers: int, threads: int = 1) ->
     return sum(rates)
 
 
-def _config(spec: str) -> tuple[int, int]:
+def _config(spec: str) -> tuple[int, int, int | None]:
+    """WORKERSxTHREADS[+LONG]: e.g. 2x1+1 is 2 workers, 1 thread, and 1 for long passes too.
+
+    Without +LONG, long passes get the service's default (MODERATION_LONG_PASS_THREADS).
+    """
+    spec, _, long_threads = spec.partition("+")
     workers, _, threads = spec.partition("x")
-    return int(workers), int(threads or 1)
+    return int(workers), int(threads or 1), int(long_threads) if long_threads else None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -147,7 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--ours",
         default="2x1",
-        help="our configurations, WORKERSxTHREADS (torch threads per worker), comma-separated; "
+        help="our configurations, WORKERSxTHREADS[+LONG] (inference threads per worker; LONG: "
+        "threads for passes of 256+ tokens, default the service's), comma-separated; "
         "e.g. 2x1,1x2 measures both side by side",
     )
     ap.add_argument("--users", type=int, default=32)
@@ -162,12 +168,16 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        runs = [(f"ours {w}x{t}", "ours", w, t) for w, t in configs]
-        runs.append(("naive", "naive", args.workers, 1))
-        for i, (name, kind, workers, threads) in enumerate(runs):
+        runs = [
+            (f"ours {w}x{t}" + (f"+{lt}" if lt else ""), "ours", w, t, lt) for w, t, lt in configs
+        ]
+        runs.append(("naive", "naive", args.workers, 1, None))
+        for i, (name, kind, workers, threads, long_threads) in enumerate(runs):
             own = tmp / f"run{i}"  # a database and instance folder of its own
             own.mkdir()
-            proc, url, key = start(kind, workers, args.model, own, threads=threads)
+            proc, url, key = start(
+                kind, workers, args.model, own, threads=threads, long_threads=long_threads
+            )
             try:
                 pids = subprocess.run(
                     ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True

@@ -27,11 +27,18 @@ def _free_port() -> int:
 
 
 def start(
-    kind: str, workers: int, model: str, tmp: Path, threads: int = 1
+    kind: str,
+    workers: int,
+    model: str,
+    tmp: Path,
+    threads: int = 1,
+    long_threads: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, str]:
     """Start `ours` or `naive` under gunicorn; returns the process, base URL and an API key.
 
-    `threads` is torch's intra-op threads per worker (ours only; the baseline keeps 1).
+    `threads` is torch's intra-op threads per worker (ours only; the baseline keeps 1);
+    `long_threads` ONNX Runtime's threads for passes of 256+ tokens (ours only; None:
+    the service's default).
     """
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "MODERATION_LOG_REQUESTS": "0"}
@@ -59,6 +66,8 @@ def start(
             check=True,
         )
         key = json.loads(out.stdout.splitlines()[-1])["api_key"]
+        if long_threads is not None:
+            env["MODERATION_LONG_PASS_THREADS"] = str(long_threads)
         cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "api:create_app()"]
     else:
         env["NAIVE_MODEL"] = model

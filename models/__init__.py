@@ -94,6 +94,7 @@ def load_scorer(
     verify: bool = True,
     batch_size: int | None = None,
     engine: str | None = None,
+    long_pass_threads: int | None = None,
 ) -> WindowScorer:
     """Load a scorer from a checkpoint folder (default: the shipped one).
 
@@ -103,13 +104,16 @@ def load_scorer(
     environment, else auto: ONNX Runtime when installed). An ONNX export that
     cannot be made falls back to the torch fast path, with a warning.
     `batch_size` caps the windows per forward pass, and so peak activation memory.
+    `long_pass_threads` (ONNX Runtime only) runs passes of 256 padded tokens or more
+    on that many threads, the rest on `threads`.
     """
     if fast is None:
         fast = fast_path_from_env()
     path = Path(path or DEFAULT_MODEL_PATH)
     options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
     if fast and fast_engine(engine) == "onnxruntime":
-        scorer = _onnx_fast(path, threads or 1, verify, options)
+        wide = {"long_pass_threads": long_pass_threads} if long_pass_threads else {}
+        scorer = _onnx_fast(path, threads or 1, verify, {**options, **wide})
         if scorer is not None:
             return scorer
     import torch

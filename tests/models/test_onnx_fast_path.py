@@ -68,6 +68,30 @@ def test_onnx_scores_agree_with_torch_fp32(tiny_scorer, tiny_export):
     assert check_parity(tiny_scorer, fast, TEXTS) > 0
 
 
+def test_long_passes_run_on_the_wide_session_with_the_same_scores(tiny_path, tiny_export):
+    narrow = load_scorer(tiny_path, fast=True)
+    wide = load_scorer(tiny_path, fast=True, long_pass_threads=2)
+    assert isinstance(wide, onnx.OnnxScorer) and narrow.wide_session is None
+    ran: list[tuple[str, int]] = []
+
+    class Recording:
+        def __init__(self, name: str, session) -> None:
+            self.name, self.session = name, session
+
+        def run(self, outputs, feeds):
+            ran.append((self.name, feeds["input_ids"].size))
+            return self.session.run(outputs, feeds)
+
+    wide.session = Recording("narrow", wide.session)
+    wide.wide_session = Recording("wide", wide.wide_session)
+    long_text = "The council met again about the harbour wall and its repairs. " * 40
+    for texts in (["A short comment."], [long_text]):  # one pass each, as a server runs
+        for got, want in zip(wide.score(texts), narrow.score(texts), strict=True):
+            assert got == pytest.approx(want, abs=1e-5)  # the same model, on more threads
+    assert {name for name, _ in ran} == {"narrow", "wide"}
+    assert all((name == "wide") == (size >= onnx.WIDE_PASS_TOKENS) for name, size in ran)
+
+
 def test_load_scorer_prefers_onnx_and_checks_parity(tiny_path, tiny_export):
     fast = load_scorer(tiny_path, fast=True)
     assert isinstance(fast, onnx.OnnxScorer)
