@@ -327,11 +327,12 @@ def main(argv: list[str] | None = None) -> None:
     start_epoch, best, history, stale = 0, -1.0, [], 0
     if args.resume and ckpt_path.exists():
         state = torch.load(ckpt_path, weights_only=False)
+        if (source_bias is None) != (state["source_bias"] is None):
+            # The optimizer's parameter groups differ too: nothing sensible to continue.
+            raise SystemExit("--resume needs --source-bias exactly when the run had it")
         model.load_state_dict(state["model"])
-        if source_bias is not None and state["source_bias"] is not None:
+        if source_bias is not None:
             source_bias.load_state_dict(state["source_bias"])
-        elif source_bias is not None:
-            print("the checkpoint has no source offsets: they start at zero")
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start_epoch, best, history, stale = (

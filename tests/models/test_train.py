@@ -192,3 +192,6 @@ def test_training_cli_exports_every_epoch_and_resumes_where_it_stopped(
     resumed = (broken / "epoch2" / "model.safetensors").read_bytes()
     assert resumed == (whole / "epoch2" / "model.safetensors").read_bytes()
     assert json.loads((broken / "history.json").read_text()) == history
+    without_offsets = [a for a in common if not a.startswith("--source-bias")]
+    with pytest.raises(SystemExit, match="--source-bias"):
+        _train([*without_offsets, "--output", str(broken), "--resume"])
