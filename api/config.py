@@ -20,8 +20,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SCORING_TIMEOUT": 10.0,  # seconds before a comment is held as scoring_unavailable
         "FAST_ENGINE": "auto",  # the fast path's runtime: auto, onnxruntime or torch
         "TORCH_THREADS": 1,  # inference threads per worker, whichever the runtime
-        # ONNX Runtime threads for passes of 256+ tokens (long comments); 1: same as the rest
-        "LONG_PASS_THREADS": 2,
+        # ONNX Runtime threads for passes of 256+ tokens (long comments); 1: same as the
+        # rest; 0: 2 where the process may use 2 cores or more, else 1
+        "LONG_PASS_THREADS": 0,
         "BATCH_SIZE": 8,  # model windows per forward pass: bounds a worker's peak memory
         "BATCH_TOKENS": 512,  # padded tokens per forward pass, shared by concurrent requests
         "PRELOAD_MODEL": False,  # load at startup instead of on the first request
