@@ -22,16 +22,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moderation-metrics-")
 
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
+# After the environment above: importing api reads PROMETHEUS_MULTIPROC_DIR.
+from api.config import available_cores
 
 bind = os.environ.get("MODERATION_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("MODERATION_WORKERS", _cores()))
+workers = int(os.environ.get("MODERATION_WORKERS", available_cores()))
 # Threads let a worker answer health checks and wait on the database while its
 # single inference thread scores; scoring itself is serialised per worker.
 worker_class = "gthread"

@@ -45,13 +45,6 @@ def default_policy(model_path: Path) -> Policy:
     return Policy(thresholds=thresholds)
 
 
-def _available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _scorer_loader(cfg: Mapping[str, Any]) -> Any:
     def load() -> Scorer:
         from models import load_scorer
@@ -63,7 +56,7 @@ def _scorer_loader(cfg: Mapping[str, Any]) -> Any:
             threads=cfg["TORCH_THREADS"],
             batch_size=cfg["BATCH_SIZE"],
             # 0: two threads where this process may run on two cores or more.
-            long_pass_threads=cfg["LONG_PASS_THREADS"] or min(2, _available_cores()),
+            long_pass_threads=cfg["LONG_PASS_THREADS"] or min(2, config.available_cores()),
         )
 
     return load

@@ -11,6 +11,14 @@ from typing import Any
 ENV_PREFIX = "MODERATION_"
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Every setting the service reads, with its embedded default."""
     return {

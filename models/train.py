@@ -354,9 +354,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         t0, seen = time.time(), 0
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10)
-        for i, batch in enumerate(bar):
+        for done, batch in enumerate(bar):
             if source_bias is not None and args.source_bias_anneal and epoch == args.epochs - 1:
-                source_bias.scale = 1.0 - i / len(batches)
+                source_bias.scale = 1.0 - done / len(batches)
             enc = tokenizer(
                 [texts[i] for i in batch],
                 truncation=True,

@@ -19,7 +19,7 @@ def _loaded_with(monkeypatch: pytest.MonkeyPatch, cores: int, **settings: Any) -
         return "scorer"
 
     monkeypatch.setattr(models, "load_scorer", fake_load_scorer)
-    monkeypatch.setattr(api, "_available_cores", lambda: cores)
+    monkeypatch.setattr(config, "available_cores", lambda: cores)
     cfg = {**config.defaults("/tmp/instance"), **settings}
     assert api._scorer_loader(cfg)() == "scorer"
     return seen
