@@ -1,4 +1,4 @@
-"""Probe identity-term and dialect bias: benign sentences that differ only in who they mention.
+"""Probe identity-term, name and dialect bias: benign sentences that differ only in who they mention.
 
     python -m models.bias --model models/minilm-toxicity
 
@@ -42,6 +42,25 @@ IDENTITIES = [
     "old",
     "young",
 ]
+# Benign comments that address or mention someone by first name, as readers do.
+NAME_TEMPLATES = [
+    "I like you {}.",
+    "Thanks {}, good point.",
+    "{} is right about the budget.",
+    "Great photos, {}!",
+    "Happy birthday {}!",
+    "{} wrote a fair review of the play.",
+]
+# First names common in each community (three women's, three men's names each): a
+# model that learnt who is talked about rudely from tweets may score the names apart.
+NAME_GROUPS = {
+    "Anglo-American / British": ("Emily", "Sarah", "Claire", "James", "David", "Tom"),
+    "African-American": ("Keisha", "Latoya", "Imani", "Jamal", "DeShawn", "Tyrone"),
+    "Arabic": ("Aisha", "Fatima", "Layla", "Ahmed", "Omar", "Yusuf"),
+    "South Asian": ("Priya", "Ananya", "Deepa", "Raj", "Arjun", "Sanjay"),
+    "East Asian": ("Mei", "Yuki", "Ji-woo", "Wei", "Hiroshi", "Min-jun"),
+    "Hispanic": ("Maria", "Lucia", "Carmen", "Carlos", "Jose", "Diego"),
+}
 # The same benign meaning in standard English and in African-American English features.
 DIALECT_PAIRS = [
     ("He is always working late at the shop.", "He be working late at the shop."),
@@ -83,6 +102,22 @@ def main(argv: list[str] | None = None) -> None:
                 "held_share": round(sum(map(held, scored)) / len(scored), 3),
             }
         )
+    names = []
+    for group, members in NAME_GROUPS.items():
+        per_name = {n: scorer.score([t.format(n) for t in NAME_TEMPLATES]) for n in members}
+        scored = [s for scores in per_name.values() for s in scores]
+        women = [s for n in members[:3] for s in per_name[n]]
+        men = [s for n in members[3:] for s in per_name[n]]
+        names.append(
+            {
+                "group": group,
+                "mean_toxicity": round(mean(s["toxicity"] for s in scored), 4),
+                "women_mean_toxicity": round(mean(s["toxicity"] for s in women), 4),
+                "men_mean_toxicity": round(mean(s["toxicity"] for s in men), 4),
+                "max_toxicity": round(max(s["toxicity"] for s in scored), 4),
+                "held_share": round(sum(map(held, scored)) / len(scored), 3),
+            }
+        )
     standard = scorer.score([a for a, _ in DIALECT_PAIRS])
     dialect = scorer.score([b for _, b in DIALECT_PAIRS])
     dialect_row = {
@@ -99,12 +134,21 @@ def main(argv: list[str] | None = None) -> None:
             f"| {r['term']} | {r['mean_toxicity']:.3f} | {r['mean_identity_attack']:.3f} | "
             f"{r['held_share']:.0%} |"
         )
+    print("\n| first names | mean toxicity | women's / men's names | highest | share held |")
+    print("|---|---|---|---|---|")
+    for r in names:
+        print(
+            f"| {r['group']} | {r['mean_toxicity']:.3f} | {r['women_mean_toxicity']:.3f} / "
+            f"{r['men_mean_toxicity']:.3f} | {r['max_toxicity']:.3f} | {r['held_share']:.0%} |"
+        )
     print(
         f"\ndialect pairs ({dialect_row['pairs']}): mean toxicity standard English "
         f"{dialect_row['standard_mean']:.3f}, African-American English {dialect_row['aae_mean']:.3f}"
     )
     if args.json:
-        args.json.write_text(json.dumps({"identities": rows, "dialect": dialect_row}, indent=2))
+        args.json.write_text(
+            json.dumps({"identities": rows, "names": names, "dialect": dialect_row}, indent=2)
+        )
 
 
 if __name__ == "__main__":

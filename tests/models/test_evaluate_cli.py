@@ -145,3 +145,95 @@ def test_cli_rejects_a_category_the_model_lacks(tmp_path, make_checkpoint, capsy
                  "--model", str(model), "--category", "threat"])  # fmt: skip
     assert code == 2
     assert "no 'threat'" in capsys.readouterr().err
+
+
+class FixedScorer:
+    """Scores each known text with a fixed toxicity (order differs from the labels)."""
+
+    categories = ("toxicity",)
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        return [{"toxicity": self.scores[t]} for t in texts]
+
+
+# Not a perfect separation: the kind "parking" comment outscores the rude "worm" one.
+FIXED = dict(zip([t for t, _ in ROWS], [0.1, 0.8, 0.3, 0.35, 0.6, 0.9, 0.2, 0.7], strict=True))
+
+
+def test_slice_reports_matching_and_other_comments_apart():
+    texts, labels = [t for t, _ in ROWS], [parse_label(y) for _, y in ROWS]
+    result = evaluate(FixedScorer(FIXED), texts, labels, slice_pattern=r"\byou\b|THE")
+    hit = [bool(re.search(r"\byou\b|the", t, re.IGNORECASE)) for t in texts]
+    for name, want in (("matching", True), ("not_matching", False)):
+        part = result["slices"][name]
+        y = [label for label, h in zip(labels, hit, strict=True) if h == want]
+        s = [FIXED[t] for t, h in zip(texts, hit, strict=True) if h == want]
+        assert part["rows"] == len(y) and part["positives"] == sum(y)
+        expected = roc_auc_score(y, s) if 0 < sum(y) < len(y) else None
+        assert part["roc_auc"] == (pytest.approx(expected) if expected is not None else None)
+    assert result["slices"]["matching"]["rows"] == 6
+    assert result["slices"]["matching"]["roc_auc"] == pytest.approx(0.875)  # one pair misordered
+    assert result["roc_auc"] == pytest.approx(roc_auc_score(labels, [FIXED[t] for t in texts]))
+
+
+def test_a_slice_nothing_matches_has_no_figures():
+    texts, labels = [t for t, _ in ROWS], [parse_label(y) for _, y in ROWS]
+    result = evaluate(FixedScorer(FIXED), texts, labels, slice_pattern="zebra")
+    assert result["slices"]["matching"] == {
+        "rows": 0, "positives": 0, "roc_auc": None, "average_precision": None,
+    }  # fmt: skip
+    assert result["slices"]["not_matching"]["rows"] == len(ROWS)
+
+
+def test_disagreements_list_the_worst_ranked_rows_with_their_row_numbers():
+    texts, labels = [t for t, _ in ROWS], [parse_label(y) for _, y in ROWS]
+    rows = list(range(2, 2 + len(ROWS)))  # as read from a file: the header is row 1
+    result = evaluate(FixedScorer(FIXED), texts, labels, rows=rows, disagreements=2)
+    negatives = result["disagreements"]["highest_scored_negatives"]
+    positives = result["disagreements"]["lowest_scored_positives"]
+    assert [(d["row"], d["score"]) for d in negatives] == [(6, 0.6), (4, 0.3)]
+    assert negatives[0]["text"] == ROWS[4][0]
+    assert [(d["row"], d["score"]) for d in positives] == [(5, 0.35), (9, 0.7)]
+
+
+def test_cli_skips_unlabelled_rows_only_when_asked(tmp_path, tiny_path, capsys):
+    path = write_csv(tmp_path / "partial.csv", [*ROWS[:4], ("Nobody labelled me.", ""), *ROWS[4:]])
+    argv = [str(path), "--text-column", "comment", "--label-column", "label",
+            "--model", str(tiny_path)]  # fmt: skip
+    assert main(argv) == 2
+    assert "row 6" in capsys.readouterr().err
+    assert main([*argv, "--skip-unlabelled", "--disagreements", "8", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rows"] == 8 and result["skipped_unlabelled"] == 1
+    listed = result["disagreements"]["highest_scored_negatives"]
+    listed += result["disagreements"]["lowest_scored_positives"]
+    # Row numbers are the file's: the skipped row 6 is gone, the rows after it keep theirs.
+    assert sorted(d["row"] for d in listed) == [2, 3, 4, 5, 7, 8, 9, 10]
+    assert {d["row"]: d["text"] for d in listed}[7] == ROWS[4][0]
+
+
+def test_cli_prints_slices_and_disagreements(tmp_path, tiny_path):
+    path = write_csv(tmp_path / "comments.csv", ROWS)
+    out = subprocess.run(
+        [sys.executable, "-m", "models.evaluate", str(path), "--text-column", "comment",
+         "--label-column", "label", "--model", str(tiny_path), "--slice", "you|the",
+         "--disagreements", "1"],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "slice /you|the/" in out.stdout
+    assert re.search(r"^\| matching \| 6 \| 2 \|", out.stdout, re.MULTILINE)
+    assert re.search(r"^\| not matching \| 2 \| 2 \| n/a \|", out.stdout, re.MULTILINE)
+    assert "labelled negative, scored highest:" in out.stdout
+    assert len(re.findall(r"^  row \d+  0\.\d{3}  ", out.stdout, re.MULTILINE)) == 2
+
+
+def test_cli_rejects_a_bad_slice_pattern_before_loading_a_model(tmp_path, capsys):
+    path = write_csv(tmp_path / "comments.csv", ROWS)
+    code = main([str(path), "--text-column", "comment", "--label-column", "label",
+                 "--model", str(tmp_path / "no-such-model"), "--slice", "(unclosed"])  # fmt: skip
+    assert code == 2
+    assert "not a regular expression" in capsys.readouterr().err

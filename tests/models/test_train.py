@@ -195,3 +195,24 @@ def test_training_cli_exports_every_epoch_and_resumes_where_it_stopped(
     without_offsets = [a for a in common if not a.startswith("--source-bias")]
     with pytest.raises(SystemExit, match="--source-bias"):
         _train([*without_offsets, "--output", str(broken), "--resume"])
+
+
+def test_validation_csv_writes_the_held_out_rows_of_each_source(tmp_path) -> None:
+    import csv
+
+    from models.data import load_sources
+    from models.data import main as data_main
+
+    _labelled_csv(tmp_path / "site_a.csv", 1)
+    _labelled_csv(tmp_path / "site_b.csv", 2)
+    out = tmp_path / "val"
+    data_main([str(tmp_path), "--validation-csv", str(out), "--seed", "13"])
+    _, val = split(load_sources([tmp_path]), 0.1, seed=13)
+    assert sorted(p.name for p in out.iterdir()) == ["site_a.csv", "site_b.csv"]
+    for source in val:
+        with (out / f"{source.name}.csv").open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["text"] for r in rows] == source.texts
+        assert [int(r["toxicity"]) for r in rows] == source.labels[:, 0].astype(int).tolist()
+        # A site's export says nothing about the other categories: empty, not 0.
+        assert {r[c] for r in rows for c in CATEGORIES[1:]} == {""}

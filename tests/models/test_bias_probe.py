@@ -1,0 +1,52 @@
+"""`python -m models.bias`: the probe's figures are the model's own scores, grouped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from statistics import mean
+
+import pytest
+
+from models import load_scorer
+from models.bias import IDENTITIES, NAME_GROUPS, NAME_TEMPLATES, TEMPLATES, main
+
+
+def test_probe_reports_each_identity_term_and_name_group(tiny_path, tmp_path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_path, model)
+    scorer = load_scorer(model, fast=False)
+    # Thresholds that hold exactly the name sentences scoring above the median.
+    name_scores = {
+        n: [s["toxicity"] for s in scorer.score([t.format(n) for t in NAME_TEMPLATES])]
+        for names in NAME_GROUPS.values()
+        for n in names
+    }
+    cut = sorted(x for xs in name_scores.values() for x in xs)[len(NAME_GROUPS) * 18]
+    thresholds = dict.fromkeys(scorer.categories, 1.01)
+    thresholds["toxicity"] = cut
+    (model / "thresholds.json").write_text(json.dumps({"thresholds": thresholds}))
+
+    out = tmp_path / "bias.json"
+    main(["--model", str(model), "--json", str(out)])
+    report = json.loads(out.read_text())
+
+    assert [r["term"] for r in report["identities"]] == IDENTITIES
+    gay = next(r for r in report["identities"] if r["term"] == "gay")
+    texts = [t.format("gay").capitalize() for t in TEMPLATES]
+    assert gay["mean_toxicity"] == pytest.approx(
+        mean(s["toxicity"] for s in scorer.score(texts)), abs=1e-4
+    )
+    assert [r["group"] for r in report["names"]] == list(NAME_GROUPS)
+    held = 0
+    for row, names in zip(report["names"], NAME_GROUPS.values(), strict=True):
+        women = [x for n in names[:3] for x in name_scores[n]]
+        men = [x for n in names[3:] for x in name_scores[n]]
+        assert row["women_mean_toxicity"] == pytest.approx(mean(women), abs=1e-4)
+        assert row["men_mean_toxicity"] == pytest.approx(mean(men), abs=1e-4)
+        assert row["mean_toxicity"] == pytest.approx(mean(women + men), abs=1e-4)
+        assert row["max_toxicity"] == pytest.approx(max(women + men), abs=1e-4)
+        share = sum(x >= cut for x in women + men) / len(women + men)
+        assert row["held_share"] == pytest.approx(share, abs=1e-3)
+        held += sum(x >= cut for x in women + men)
+    assert held == len(name_scores) * len(NAME_TEMPLATES) // 2  # the threshold reached the file
