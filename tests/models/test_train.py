@@ -216,3 +216,27 @@ def test_validation_csv_writes_the_held_out_rows_of_each_source(tmp_path) -> Non
         assert [int(r["toxicity"]) for r in rows] == source.labels[:, 0].astype(int).tolist()
         # A site's export says nothing about the other categories: empty, not 0.
         assert {r[c] for r in rows for c in CATEGORIES[1:]} == {""}
+
+
+def test_split_seed_holds_out_the_same_rows_whatever_the_training_seed(
+    tiny_path, tmp_path, monkeypatch
+) -> None:
+    import models.train
+
+    a = tmp_path / "site_a.csv"
+    _labelled_csv(a, 1)
+    seen: list[list[str]] = []
+
+    def recording_split(sources, fraction, seed):
+        train, val = split(sources, fraction, seed)
+        seen.append(val[0].texts)
+        return train, val
+
+    monkeypatch.setattr(models.train, "split", recording_split)
+    common = [str(a), "--base", str(tiny_path), "--threads", "1", "--max-steps", "1"]
+    common += ["--val-fraction", "0.25"]
+    _train([*common, "--seed", "5", "--output", str(tmp_path / "a")])
+    _train([*common, "--seed", "6", "--split-seed", "5", "--output", str(tmp_path / "b")])
+    _train([*common, "--seed", "6", "--output", str(tmp_path / "c")])
+    assert seen[0] == seen[1]  # training seed 6, split seed 5: run a's validation rows
+    assert seen[2] != seen[0]  # without it the training seed splits too, as before
