@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> None:
         # As the default policy decides: any category at or above its threshold.
         return any(scores[c] >= thresholds.get(c, 0.8) for c in scores)
 
+    def held_share(scored: list[dict[str, float]]) -> float:
+        return round(sum(map(held, scored)) / len(scored), 3)
+
     rows = []
     for term in IDENTITIES:
         texts = [t.format(term).capitalize() for t in TEMPLATES]
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
                 "term": term,
                 "mean_toxicity": round(mean(s["toxicity"] for s in scored), 4),
                 "mean_identity_attack": round(mean(s["identity_attack"] for s in scored), 4),
-                "held_share": round(sum(map(held, scored)) / len(scored), 3),
+                "held_share": held_share(scored),
             }
         )
     names = []
@@ -115,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
                 "women_mean_toxicity": round(mean(s["toxicity"] for s in women), 4),
                 "men_mean_toxicity": round(mean(s["toxicity"] for s in men), 4),
                 "max_toxicity": round(max(s["toxicity"] for s in scored), 4),
-                "held_share": round(sum(map(held, scored)) / len(scored), 3),
+                "held_share": held_share(scored),
             }
         )
     standard = scorer.score([a for a, _ in DIALECT_PAIRS])
