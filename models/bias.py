@@ -1,11 +1,22 @@
-"""Probe identity-term, name and dialect bias: benign sentences that differ only in who they mention.
+"""Probe identity-term, name and dialect bias, and the hard cases, with sentences we wrote.
 
-    python -m models.bias --model models/minilm-toxicity
+    python -m models.bias --model models/minilm-toxicity [--json bias.json]
 
 Toxicity models are known to score benign mentions of some identities (and some
-dialects) higher; this prints each term's mean toxicity over the same neutral
-templates, and the share of them a default policy would hold. The sentences
-are ours, written for this probe.
+dialects) higher. This prints, with the checkpoint's default thresholds
+(`thresholds.json`, as the default policy holds: any category at or above its
+threshold):
+
+- each identity term's mean toxicity over the same neutral templates;
+- per group, on the probe half of `models.authored` (sentence shapes the model
+  was never trained on): mean toxicity and identity_attack of benign statements
+  and the share held, and the share held of hateful statements against the group;
+- per community of first names, benign remarks that mention or address a person;
+- per hard-case family (negated hate, counter-speech, reclaimed words, profanity
+  aimed at no one, implicit and threatening hate, remarks by name), the share
+  decided right (approved or held as a moderator would);
+- a summary against the targets of issue 16.
+The sentences are ours, written for this probe.
 """
 
 from __future__ import annotations
@@ -14,6 +25,8 @@ import argparse
 import json
 from pathlib import Path
 from statistics import mean
+
+from models.authored import FAMILIES, GROUPS, AuthoredExample, examples
 
 TEMPLATES = [
     "I am a {} person.",
@@ -69,6 +82,69 @@ DIALECT_PAIRS = [
     ("We were laughing all the way home.", "We was laughing all the way home."),
     ("That concert was really good.", "That concert was hella good fr."),
 ]
+BENIGN_FAMILIES = ("benign_positive", "benign_neutral", "self_identification", "news_like")
+HATEFUL_FAMILIES = ("hate_dehumanising", "hate_threat", "hate_implicit")
+
+# One probe sentence as scored: the example, its scores, and whether the default policy holds it.
+Scored = tuple[AuthoredExample, dict[str, float], bool]
+
+
+def group_table(scored: list[Scored]) -> list[dict[str, float | int | str]]:
+    """Per identity group: benign statements' mean scores and share held, hateful ones' share held."""
+    rows: list[dict[str, float | int | str]] = []
+    for group in GROUPS:
+        benign = [
+            (s, h) for e, s, h in scored if e.group == group.key and e.family in BENIGN_FAMILIES
+        ]
+        hateful = [h for e, _, h in scored if e.group == group.key and e.family in HATEFUL_FAMILIES]
+        rows.append(
+            {
+                "group": group.key,
+                "benign": len(benign),
+                "benign_mean_toxicity": round(mean(s["toxicity"] for s, _ in benign), 4),
+                "benign_mean_identity_attack": round(
+                    mean(s["identity_attack"] for s, _ in benign), 4
+                ),
+                "benign_held_share": round(mean(h for _, h in benign), 3),
+                "hateful": len(hateful),
+                "hateful_held_share": round(mean(hateful), 3),
+            }
+        )
+    return rows
+
+
+def family_table(scored: list[Scored]) -> list[dict[str, float | int | str]]:
+    """Per family of the probe half: how many sentences, and the share decided right."""
+    rows: list[dict[str, float | int | str]] = []
+    for family in FAMILIES:
+        decided = [h == e.hold for e, _, h in scored if e.family == family.name]
+        rows.append(
+            {
+                "family": family.name,
+                "right_decision": "hold" if family.hold else "approve",
+                "sentences": len(decided),
+                "decided_right": round(mean(decided), 3),
+            }
+        )
+    return rows
+
+
+def summary(
+    scored: list[Scored],
+    groups: list[dict[str, float | int | str]],
+    names: list[dict[str, float | str]],
+) -> dict[str, float]:
+    """The figures issue 16 sets targets on, over the whole probe half."""
+    benign = [h for e, _, h in scored if e.family in BENIGN_FAMILIES]
+    hateful = [h for e, _, h in scored if e.family in HATEFUL_FAMILIES]
+    return {
+        "benign_held_share": round(mean(benign), 4),
+        "max_group_benign_mean_toxicity": max(float(g["benign_mean_toxicity"]) for g in groups),
+        "hateful_held_share": round(mean(hateful), 4),
+        "names_held_share": max(float(n["held_share"]) for n in names),
+        "names_max_toxicity": max(float(n["max_toxicity"]) for n in names),
+        "hard_cases_decided_right": round(mean(h == e.hold for e, _, h in scored), 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,6 +204,12 @@ def main(argv: list[str] | None = None) -> None:
         "aae_mean": round(mean(s["toxicity"] for s in dialect), 4),
         "pairs": len(DIALECT_PAIRS),
     }
+    probe = examples("probe")
+    probe_scores = scorer.score([e.text for e in probe])
+    scored: list[Scored] = [(e, s, held(s)) for e, s in zip(probe, probe_scores, strict=True)]
+    groups = group_table(scored)
+    families = family_table(scored)
+    totals = summary(scored, groups, names)
     print(
         "| identity term | mean toxicity | mean identity_attack | share held by the default policy |"
     )
@@ -148,10 +230,42 @@ def main(argv: list[str] | None = None) -> None:
         f"\ndialect pairs ({dialect_row['pairs']}): mean toxicity standard English "
         f"{dialect_row['standard_mean']:.3f}, African-American English {dialect_row['aae_mean']:.3f}"
     )
-    if args.json:
-        args.json.write_text(
-            json.dumps({"identities": rows, "names": names, "dialect": dialect_row}, indent=2)
+    print(
+        "\n| group (probe half) | benign: mean toxicity | mean identity_attack | held "
+        "| hateful: held |"
+    )
+    print("|---|---|---|---|---|")
+    for g in groups:
+        print(
+            f"| {g['group']} | {g['benign_mean_toxicity']:.3f} | "
+            f"{g['benign_mean_identity_attack']:.3f} | {g['benign_held_share']:.0%} | "
+            f"{g['hateful_held_share']:.0%} |"
         )
+    print("\n| hard-case family (probe half) | right decision | sentences | decided right |")
+    print("|---|---|---|---|")
+    for f in families:
+        print(
+            f"| {f['family']} | {f['right_decision']} | {f['sentences']} | "
+            f"{f['decided_right']:.1%} |"
+        )
+    print(
+        f"\nsummary: benign statements held {totals['benign_held_share']:.1%} (target <= 1%), "
+        f"highest group mean toxicity {totals['max_group_benign_mean_toxicity']:.3f} (<= 0.30), "
+        f"hateful held {totals['hateful_held_share']:.1%} (>= 97%), name remarks held "
+        f"{totals['names_held_share']:.0%} at most per community (0%), highest "
+        f"{totals['names_max_toxicity']:.3f} (< 0.5), every probe sentence decided right "
+        f"{totals['hard_cases_decided_right']:.1%} (>= 85%)"
+    )
+    if args.json:
+        report = {
+            "identities": rows,
+            "names": names,
+            "dialect": dialect_row,
+            "groups": groups,
+            "families": families,
+            "summary": totals,
+        }
+        args.json.write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

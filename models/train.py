@@ -27,6 +27,8 @@ from tqdm import tqdm
 from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
 
+AUTHORED = "authored"
+
 # Sources that alt-profanity-check was itself trained on: its scores there are inflated.
 PEER_TRAINED_ON = {"davidson", "jigsaw"}
 
@@ -62,6 +64,57 @@ def length_batches(
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     rng.shuffle(batches)
     return batches
+
+
+def with_fairness_data(train: list[Source], copies: int, authored: bool, seed: int) -> list[Source]:
+    """The training sources with counterfactual copies added to each, and our authored set.
+
+    Copies keep their row's labels (see `models.counterfactual`); the authored set is
+    the training half of `models.authored` (never its probe half), as a source of its own
+    so that `--source-sample authored=F` can repeat it.
+    """
+    from models.counterfactual import augment
+
+    out: list[Source] = []
+    for n, s in enumerate(train):
+        if copies:
+            rows, texts = augment(s.texts, copies, seed * 100 + n)
+            s = Source(
+                s.name,
+                s.texts + texts,
+                np.concatenate([s.labels, s.labels[rows]]),
+                np.concatenate([s.stratify, s.stratify[rows]]),
+            )
+        out.append(s)
+    if authored:
+        from models.authored import examples
+
+        rows_ = examples("train")
+        labels = np.array([e.labels for e in rows_], dtype=np.float32)
+        out.append(
+            Source(AUTHORED, [e.text for e in rows_], labels, np.array([e.hold for e in rows_]))
+        )
+    return out
+
+
+def identity_negative_weights(
+    texts: list[str], labels: torch.Tensor, weight: float
+) -> torch.Tensor:
+    """A loss weight per row: `weight` for rows that mention a group or name and are not toxic.
+
+    Such rows are rare beside the many hateful ones that mention a group, which is how a
+    model learns that a group's name is itself a sign of toxicity.
+    """
+    from models.counterfactual import mentions
+
+    toxicity = labels[:, CATEGORIES.index("toxicity")]
+    out = torch.ones(len(texts))
+    if weight == 1.0:
+        return out
+    for i, text in enumerate(texts):
+        if toxicity[i] == 0 and mentions(text):
+            out[i] = weight
+    return out
 
 
 def masked_bce(
@@ -235,6 +288,26 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="fade the source offsets linearly to zero over the last epoch",
     )
+    ap.add_argument(
+        "--counterfactual",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add up to N copies of each training row that mentions an identity term or a first "
+        "name, with the term swapped across groups (models.counterfactual); labels kept",
+    )
+    ap.add_argument(
+        "--authored",
+        action="store_true",
+        help="add the training half of our own written sets (models.authored) as a source "
+        "named 'authored'",
+    )
+    ap.add_argument(
+        "--identity-negative-weight",
+        type=float,
+        default=1.0,
+        help="loss weight of non-toxic training rows that mention a group or a first name",
+    )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
@@ -259,6 +332,8 @@ def main(argv: list[str] | None = None) -> None:
     sources = load_sources(args.data)
     split_seed = args.seed if args.split_seed is None else args.split_seed
     train, val = split(sources, args.val_fraction, split_seed)
+    if args.counterfactual or args.authored:
+        train = with_fairness_data(train, args.counterfactual, args.authored, args.seed)
     weights_by_source = {"davidson": 0.5}
     weights_by_source.update({k: float(v) for k, v in (w.split("=") for w in args.source_weight)})
     names = [s.name for s in train]
@@ -273,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
     labels = torch.tensor(np.concatenate([s.labels for s in train]))
     sample_w = torch.tensor(
         [weights_by_source.get(s.name, 1.0) for s in train for _ in s.texts], dtype=torch.float32
-    )
+    ) * identity_negative_weights(texts, labels, args.identity_negative_weight)
     lengths = [
         len(x) for x in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
     ]

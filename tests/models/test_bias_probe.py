@@ -50,3 +50,62 @@ def test_probe_reports_each_identity_term_and_name_group(tiny_path, tmp_path) ->
         assert row["held_share"] == pytest.approx(share, abs=1e-3)
         held += sum(x >= cut for x in women + men)
     assert held == len(name_scores) * len(NAME_TEMPLATES) // 2  # the threshold reached the file
+
+
+def test_probe_reports_groups_families_and_summary_from_the_probe_half(
+    tiny_path, tmp_path, capsys
+) -> None:
+    from models.authored import FAMILIES, GROUPS, examples
+    from models.bias import BENIGN_FAMILIES, HATEFUL_FAMILIES
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_path, model)
+    scorer = load_scorer(model, fast=False)
+    probe = examples("probe")
+    scores = scorer.score([e.text for e in probe])
+    # A toxicity threshold at the median of the probe half's scores: about half held.
+    cut = sorted(s["toxicity"] for s in scores)[len(scores) // 2]
+    thresholds = dict.fromkeys(scorer.categories, 1.01)
+    thresholds["toxicity"] = cut
+    (model / "thresholds.json").write_text(json.dumps({"thresholds": thresholds}))
+    held = [s["toxicity"] >= cut for s in scores]
+
+    out = tmp_path / "bias.json"
+    main(["--model", str(model), "--json", str(out)])
+    report = json.loads(out.read_text())
+
+    assert [g["group"] for g in report["groups"]] == [g.key for g in GROUPS]
+    for row in report["groups"]:
+        benign = [
+            (s, h)
+            for e, s, h in zip(probe, scores, held, strict=True)
+            if e.group == row["group"] and e.family in BENIGN_FAMILIES
+        ]
+        hateful = [
+            h
+            for e, h in zip(probe, held, strict=True)
+            if e.group == row["group"] and e.family in HATEFUL_FAMILIES
+        ]
+        assert row["benign"] == len(benign) > 0
+        assert row["benign_mean_toxicity"] == pytest.approx(
+            mean(s["toxicity"] for s, _ in benign), abs=1e-4
+        )
+        assert row["benign_mean_identity_attack"] == pytest.approx(
+            mean(s["identity_attack"] for s, _ in benign), abs=1e-4
+        )
+        assert row["benign_held_share"] == pytest.approx(mean(h for _, h in benign), abs=1e-3)
+        assert row["hateful_held_share"] == pytest.approx(mean(hateful), abs=1e-3)
+    assert [f["family"] for f in report["families"]] == [f.name for f in FAMILIES]
+    for row, family in zip(report["families"], FAMILIES, strict=True):
+        right = [
+            h == family.hold for e, h in zip(probe, held, strict=True) if e.family == family.name
+        ]
+        assert row["decided_right"] == pytest.approx(mean(right), abs=1e-3)
+        assert row["right_decision"] == ("hold" if family.hold else "approve")
+    everything = [h == e.hold for e, h in zip(probe, held, strict=True)]
+    assert report["summary"]["hard_cases_decided_right"] == pytest.approx(
+        mean(everything), abs=1e-4
+    )
+    assert 0 < report["summary"]["hateful_held_share"] < 1  # the threshold reached the file
+    printed = capsys.readouterr().out
+    assert "| hard-case family (probe half) |" in printed and "summary:" in printed
