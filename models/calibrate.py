@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.compare import validation_scores
 from models.data import Source, load_sources
 from models.labels import CATEGORIES
 from models.train import auc_row, format_table, peer_table, split
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None) -> None:
         help="share of a category's negatives allowed at or above its threshold",
     )
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the fp32 validation scores here by weights version (models.compare reads them)",
+    )
     args = ap.parse_args(argv)
 
     from models import load_scorer
@@ -56,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     scorer = load_scorer(args.model, fast=False, threads=args.threads)
     texts = [t for s in val for t in s.texts]
     labels = np.concatenate([s.labels for s in val])
-    scores = np.array([[r[c] for c in CATEGORIES] for r in scorer.score(texts)])
+    scores = validation_scores(scorer, texts, args.cache, f"seed{args.seed}-{args.val_fraction}")
 
     thresholds: dict[str, float] = {}
     report: dict[str, dict[str, float]] = {}
