@@ -1,4 +1,7 @@
-"""Flask CLI: `flask --app api sites|keys|users|db|rescore ...`."""
+"""Flask CLI: `flask --app api sites|keys|users|db|rescore ...` (`scripts/cli.sh` from any shell).
+
+With `--json`, a command prints one JSON object and nothing else, so it can be piped to `jq`.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,11 @@ def _site_or_fail(ref: str) -> Any:
     return site
 
 
+def _echo_json(value: dict[str, Any]) -> None:
+    """Print `value` as the command's only output."""
+    click.echo(json.dumps(value))
+
+
 sites_cli = AppGroup("sites", help="Create and list sites.")
 keys_cli = AppGroup("keys", help="Create, list and revoke site API keys.")
 users_cli = AppGroup("users", help="Create moderators, operators and admins.")
@@ -37,17 +45,33 @@ db_cli = AppGroup("db", help="Database schema.")
 @sites_cli.command("create")
 @click.argument("name")
 @click.option("--webhook-url", default=None, help="where decisions are POSTed, signed")
-@click.option("--json", "as_json", is_flag=True, help="last line: {site_id, api_key}")
-def create_site(name: str, webhook_url: str | None, as_json: bool) -> None:
+@click.option(
+    "--exist-ok",
+    is_flag=True,
+    help="succeed without a new key when a site of that name exists (for setup scripts)",
+)
+@click.option("--json", "as_json", is_flag=True, help="print only {site_id, api_key, created}")
+def create_site(name: str, webhook_url: str | None, exist_ok: bool, as_json: bool) -> None:
     """Create a site; print its id and a new API key (shown only now)."""
     try:
         site, key = _store().create_site(name, webhook_url=webhook_url)
     except Conflict as exc:
-        raise click.ClickException(str(exc)) from exc
+        existing = _store().get_site(name) if exist_ok else None
+        if existing is None:
+            raise click.ClickException(str(exc)) from exc
+        if as_json:
+            _echo_json({"site_id": existing.id, "api_key": None, "created": False})
+        else:
+            click.echo(
+                f"site {existing.name} exists: id {existing.id} (its key was shown when it was "
+                f"made; `keys create {existing.name}` makes another)"
+            )
+        return
+    if as_json:
+        _echo_json({"site_id": site.id, "api_key": key, "created": True})
+        return
     click.echo(f"site {site.name} created: id {site.id}")
     click.echo(f"API key (shown once, store it now): {key}")
-    if as_json:
-        click.echo(json.dumps({"site_id": site.id, "api_key": key}))
 
 
 @sites_cli.command("list")
@@ -59,13 +83,14 @@ def list_sites() -> None:
 
 @keys_cli.command("create")
 @click.argument("site")
-@click.option("--json", "as_json", is_flag=True, help="last line: {key_id, api_key}")
+@click.option("--json", "as_json", is_flag=True, help="print only {key_id, api_key}")
 def create_key(site: str, as_json: bool) -> None:
     """Create another API key for SITE (id or name), e.g. to rotate keys."""
     key_id, key = _store().create_api_key(_site_or_fail(site).id)
-    click.echo(f"key {key_id} created (shown once, store it now): {key}")
     if as_json:
-        click.echo(json.dumps({"key_id": key_id, "api_key": key}))
+        _echo_json({"key_id": key_id, "api_key": key})
+    else:
+        click.echo(f"key {key_id} created (shown once, store it now): {key}")
 
 
 @keys_cli.command("list")
@@ -90,7 +115,7 @@ def revoke_key(key_id: str) -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--site", "sites", multiple=True, help="a site (id or name) this person works on")
-@click.option("--json", "as_json", is_flag=True, help="last line: {user_id, token}")
+@click.option("--json", "as_json", is_flag=True, help="print only {user_id, token}")
 def create_user(name: str, role: str, sites: tuple[str, ...], as_json: bool) -> None:
     """Create a person and print their API token (shown only now)."""
     site_ids = [_site_or_fail(s).id for s in sites]
@@ -100,10 +125,11 @@ def create_user(name: str, role: str, sites: tuple[str, ...], as_json: bool) -> 
         user, token = _store().create_user(name, Role(role), site_ids)
     except Conflict as exc:
         raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _echo_json({"user_id": user.id, "token": token})
+        return
     click.echo(f"{user.role.value} {user.name} created: id {user.id}")
     click.echo(f"API token (shown once, store it now): {token}")
-    if as_json:
-        click.echo(json.dumps({"user_id": user.id, "token": token}))
 
 
 MIN_PASSWORD_LENGTH = 10

@@ -54,16 +54,14 @@ class Service:
         return out.stdout
 
     def create_site(self, name: str) -> dict[str, str]:
-        result: dict[str, str] = json.loads(
-            self.flask("sites", "create", name, "--json").splitlines()[-1]
-        )
+        result: dict[str, str] = json.loads(self.flask("sites", "create", name, "--json"))
         return result
 
     def create_user(self, name: str, role: str, *sites: str) -> dict[str, str]:
         args = ["users", "create", name, "--role", role, "--json"]
         for s in sites:
             args += ["--site", s]
-        result: dict[str, str] = json.loads(self.flask(*args).splitlines()[-1])
+        result: dict[str, str] = json.loads(self.flask(*args))
         return result
 
     def worker_pids(self) -> list[int]:

@@ -1,0 +1,62 @@
+"""The command line: `--json` prints JSON only; `sites create --exist-ok` for setup scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def cli(app: Any) -> Any:
+    runner = app.test_cli_runner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(args=list(args))
+
+    return run
+
+
+def test_json_flags_print_one_json_object_and_nothing_else(app: Any, cli: Any) -> None:
+    store = app.extensions["moderation.store"]
+    made = cli("sites", "create", "daily-bugle", "--json")
+    assert made.exit_code == 0, made.output
+    site = json.loads(made.stdout)  # the whole output, as `| jq` reads it
+    assert site["created"] is True and site["site_id"] == store.get_site("daily-bugle").id
+    assert store.site_for_key(site["api_key"]).name == "daily-bugle"
+
+    key = json.loads(cli("keys", "create", "daily-bugle", "--json").stdout)
+    assert store.site_for_key(key["api_key"]).name == "daily-bugle"
+    assert key["key_id"] in {k.id for k in store.list_api_keys(site["site_id"])}
+
+    user = json.loads(
+        cli(
+            "users", "create", "mia", "--role", "moderator", "--site", "daily-bugle", "--json"
+        ).stdout
+    )
+    assert store.user_for_token(user["token"]).id == user["user_id"]
+
+    # Without --json the same commands speak to a person, and still show the secret once.
+    plain = cli("keys", "create", "daily-bugle")
+    assert plain.exit_code == 0 and "shown once" in plain.stdout and "msk_" in plain.stdout
+
+
+def test_sites_create_exist_ok_keeps_the_site_and_its_keys(app: Any, cli: Any) -> None:
+    store = app.extensions["moderation.store"]
+    first = cli("sites", "create", "demo", "--exist-ok")
+    assert first.exit_code == 0 and "API key (shown once" in first.stdout
+    site = store.get_site("demo")
+    again = cli("sites", "create", "demo", "--exist-ok")
+    assert again.exit_code == 0, again.output
+    assert f"site demo exists: id {site.id}" in again.stdout and "msk_" not in again.stdout
+    assert json.loads(cli("sites", "create", "demo", "--exist-ok", "--json").stdout) == {
+        "site_id": site.id,
+        "api_key": None,
+        "created": False,
+    }
+    assert [s.name for s in store.list_sites()] == ["demo"]
+    assert len(store.list_api_keys(site.id)) == 1
+    # Without the flag a taken name is still an error.
+    taken = cli("sites", "create", "demo")
+    assert taken.exit_code == 1 and "already exists" in taken.output
