@@ -21,5 +21,8 @@ RUN useradd --system --home /app moderation && mkdir -p /data && chown moderatio
 USER moderation
 VOLUME /data
 EXPOSE 8000
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# Healthy means able to serve: /readyz answers once a worker has loaded the model, and 503
+# while the database is unreachable (/healthz would only say the process is up).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import os, urllib.request; port = os.environ['MODERATION_BIND'].rsplit(':', 1)[1]; urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=4)"
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "api:create_app()"]

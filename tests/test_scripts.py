@@ -1,8 +1,8 @@
-"""The README's commands as a newcomer runs them: scripts/serve.sh, scripts/cli.sh.
+"""What a newcomer runs: scripts/serve.sh, scripts/cli.sh, and the image's health check.
 
-serve.sh runs in a fresh checkout (the project's files without instance/, with this project's
-.venv linked in) and is stopped once it starts gunicorn: everything before that is what a second run
-used to trip on.
+serve.sh runs in a fresh checkout (the project's files without instance/, with this
+project's .venv linked in) and is stopped once it starts gunicorn: everything before that
+is what a second run used to trip on.
 """
 
 from __future__ import annotations
@@ -11,11 +11,15 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -143,3 +147,45 @@ def test_serve_runs_twice_in_a_fresh_checkout_and_the_cli_works_from_any_shell(
     )
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 2
     assert not (elsewhere / "instance").exists()
+
+
+def _healthcheck_code() -> str:
+    """The Python the image's HEALTHCHECK runs (`python -c CODE` in the Dockerfile)."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    command = re.search(r"^HEALTHCHECK .*? CMD (.+)$", text, re.MULTILINE)
+    assert command, "the Dockerfile has no HEALTHCHECK ... CMD"
+    words = shlex.split(command.group(1))
+    assert words[:2] == ["python", "-c"], words
+    return words[2]
+
+
+@pytest.fixture
+def served(app: Any) -> Iterator[str]:
+    """The app on a loopback port (werkzeug, in this process): its MODERATION_BIND."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"0.0.0.0:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def test_the_image_is_healthy_only_when_ready(
+    served: str, client: Any, auth: dict[str, str]
+) -> None:
+    def healthcheck() -> int:
+        env = {**os.environ, "MODERATION_BIND": served}
+        return subprocess.run(
+            [sys.executable, "-c", _healthcheck_code()], env=env, capture_output=True, timeout=30
+        ).returncode
+
+    # The process is up (/healthz answers) but the model is not loaded: not healthy.
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
+    assert healthcheck() != 0
+    client.post("/v1/comments", json={"text": "Lovely photos."}, headers=auth)  # loads it
+    assert client.get("/readyz").status_code == 200
+    assert healthcheck() == 0
