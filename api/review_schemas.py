@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -142,6 +143,55 @@ class PolicySchema(StrictSchema):
     max_links = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0))
     premoderation = StrictBoolean()
     other_languages = ma.fields.Enum(OtherLanguages, by_value=True)
+
+
+_POLICY_FIELDS = frozenset(PolicySchema().fields)
+
+
+@dataclass(frozen=True)
+class PolicyUpdate:
+    """A PUT of the live policy: the changed fields and what the caller read."""
+
+    changes: dict[str, Any]
+    policy_version: int | None = None
+    shadow_policy: dict[str, Any] | None = None
+    has_shadow_policy: bool = False
+
+
+class PolicyUpdateSchema(PolicySchema):
+    """The policy fields themselves, or the document GET answers, sent back (changed or not)."""
+
+    policy = ma.fields.Nested(
+        PolicySchema,
+        metadata={"description": "the policy as GET answers it; instead of the fields above"},
+    )
+    policy_version = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "the version you read; if the policy changed since, 409"},
+    )
+    shadow_policy = ma.fields.Nested(
+        PolicySchema,
+        allow_none=True,
+        metadata={"description": "as GET answers it, unchanged (PUT .../policy/shadow sets it)"},
+    )
+
+    @ma.validates_schema
+    def _one_shape(self, data: dict[str, Any], **_: Any) -> None:
+        both = sorted(_POLICY_FIELDS & set(data)) if "policy" in data else []
+        if both:
+            message = "Send the policy's fields inside 'policy' or at the top level, not both."
+            raise ma.ValidationError({name: [message] for name in both})
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> PolicyUpdate:
+        changes = data.get("policy", {k: v for k, v in data.items() if k in _POLICY_FIELDS})
+        return PolicyUpdate(
+            changes=changes,
+            policy_version=data.get("policy_version"),
+            shadow_policy=data.get("shadow_policy"),
+            has_shadow_policy="shadow_policy" in data,
+        )
 
 
 class SimulateInSchema(StrictSchema):

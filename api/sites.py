@@ -9,12 +9,14 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
 from api.auth import site_for_user, user_required
 from api.review_schemas import (
     AuditListSchema,
     PolicySchema,
+    PolicyUpdate,
+    PolicyUpdateSchema,
     SimulateInSchema,
     WebhookInSchema,
     WebhookOutSchema,
@@ -23,7 +25,7 @@ from api.review_schemas import (
 from moderation import tuning
 from moderation.policy import Policy
 from moderation.sites import Role, Site
-from moderation.store import SqlStore
+from moderation.store import SqlStore, StalePolicy
 from moderation.webhooks import Deliverer
 
 blp = Blueprint(
@@ -55,6 +57,23 @@ def _merged(site: Site, proposed: dict[str, Any]) -> Policy:
     return Policy.from_dict(proposed, site.policy)
 
 
+def _check_shadow_unchanged(site: Site, update: PolicyUpdate) -> None:
+    """A shadow policy sent back with the live one must be the one GET answered (422 if not)."""
+    if not update.has_shadow_policy:
+        return
+    sent = update.shadow_policy
+    sent_policy = _merged(site, sent).as_dict() if sent is not None else None
+    if sent_policy != (site.shadow_policy.as_dict() if site.shadow_policy else None):
+        abort(
+            422,
+            message=(
+                f"The shadow policy is set with PUT /v1/sites/{site.name}/policy/shadow: "
+                "send it back unchanged here, or leave it out."
+            ),
+            errors={"shadow_policy": ["Differs from the current shadow policy."]},
+        )
+
+
 @blp.route("/<string:site>/policy")
 class SitePolicy(MethodView):
     decorators = [user_required(*OPERATORS)]
@@ -64,13 +83,34 @@ class SitePolicy(MethodView):
         """The live and shadow policy."""
         return _policy_view(_site(site))
 
-    @blp.arguments(PolicySchema())
+    @blp.arguments(PolicyUpdateSchema())
     @blp.response(200)
-    def put(self, proposed: dict[str, Any], site: str) -> Any:
-        """Change the live policy (fields left out keep their value); audited."""
+    @blp.alt_response(409, response="CONFLICT")
+    def put(self, update: PolicyUpdate, site: str) -> Any:
+        """Change the live policy (fields left out keep their value); audited.
+
+        Send the fields, or the document GET answers with your changes; with its
+        `policy_version`, a policy changed meanwhile is a 409 and nothing is saved.
+        """
         current = _site(site)
-        policy = _merged(current, proposed)
-        store().set_policy(current.id, actor=g.user.id, live=policy.as_dict())
+        _check_shadow_unchanged(current, update)
+        policy = _merged(current, update.changes)
+        try:
+            store().set_policy(
+                current.id,
+                actor=g.user.id,
+                live=policy.as_dict(),
+                expected_version=update.policy_version,
+            )
+        except StalePolicy as exc:
+            abort(
+                409,
+                message=(
+                    f"The policy changed since you read version {update.policy_version}: it is "
+                    f"at version {exc.current_version}. Read it again and reapply your change."
+                ),
+                errors={"policy_version": [f"stale: the current version is {exc.current_version}"]},
+            )
         return _policy_view(_site(site))
 
 

@@ -36,6 +36,14 @@ class Conflict(Exception):
     """A unique value (a site name, a user name, an external id) is taken."""
 
 
+class StalePolicy(Exception):
+    """The live policy changed after the version the caller read."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the policy is at version {current_version}")
+        self.current_version = current_version
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -633,13 +641,22 @@ class SqlStore:
         live: dict[str, Any] | None = None,
         shadow: dict[str, Any] | None = None,
         clear_shadow: bool = False,
+        expected_version: int | None = None,
     ) -> None:
-        """Change the live or shadow policy, with an audit row holding before and after."""
+        """Change the live or shadow policy, with an audit row holding before and after.
+
+        With `expected_version`, raise StalePolicy (changing nothing) unless the live policy
+        is still at that version. A live policy equal to the current one is no change: no
+        new version, no audit row.
+        """
         s = db.sites.c
         with self.write() as conn:
-            row = conn.execute(db.sites.select().where(s.id == site_id)).one()
+            # FOR UPDATE: two writers on PostgreSQL must not both build on one version.
+            row = conn.execute(db.sites.select().where(s.id == site_id).with_for_update()).one()
+            if expected_version is not None and expected_version != row.policy_version:
+                raise StalePolicy(row.policy_version)
             values: dict[str, Any] = {}
-            if live is not None:
+            if live is not None and live != self._site(row).policy.as_dict():
                 values.update(policy=live, policy_version=row.policy_version + 1)
                 self.audit(
                     conn,
@@ -659,7 +676,8 @@ class SqlStore:
                     before=row.shadow_policy,
                     after=shadow,
                 )
-            conn.execute(db.sites.update().where(s.id == site_id).values(**values))
+            if values:
+                conn.execute(db.sites.update().where(s.id == site_id).values(**values))
 
     def set_webhook(
         self, site_id: str, url: str | None, *, actor: str, rotate_secret: bool = False

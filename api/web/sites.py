@@ -16,6 +16,7 @@ from api.web.common import OPERATORS, blueprint, signed_in, store, user
 from moderation import tuning
 from moderation.policy import CATEGORIES, OtherLanguages, Policy
 from moderation.sites import Site
+from moderation.store import StalePolicy
 
 bp = blueprint("web_sites")
 
@@ -139,9 +140,22 @@ def save_policy(site: str) -> ResponseReturnValue:
     if request.form.get("target") == "shadow":
         store().set_policy(current.id, actor=user().id, shadow=policy)
         flash("Shadow policy set: new comments are also decided by it, without effect.", "ok")
-    else:
-        store().set_policy(current.id, actor=user().id, live=policy)
-        flash(f"Saved. New comments on {current.name} are decided by this policy.", "ok")
+        return redirect(url_for("web_sites.settings", site=current.name))
+    read = request.form.get("policy_version", "")
+    try:
+        store().set_policy(
+            current.id,
+            actor=user().id,
+            live=policy,
+            expected_version=int(read) if read.isdigit() else None,
+        )
+    except StalePolicy as exc:
+        changed = (
+            f"someone saved version {exc.current_version} after you opened this page. "
+            "Your changes are not in it: make them again below."
+        )
+        return _render(_site(site), errors={"policy": changed}, status=409)
+    flash(f"Saved. New comments on {current.name} are decided by this policy.", "ok")
     return redirect(url_for("web_sites.settings", site=current.name))
 
 

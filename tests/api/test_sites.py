@@ -66,6 +66,98 @@ def test_policy_get_put_is_validated_and_audited(client: Any, op: dict[str, str]
     assert_error(client.get("/v1/sites/nope/policy", headers=op), 404, "not_found")
 
 
+def _policy_updates(client: Any, op: dict[str, str]) -> int:
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=op).get_json()["entries"]
+    return sum(e["action"] == "policy.update" for e in entries)
+
+
+def test_a_policy_read_and_written_back_is_accepted_and_versioned(
+    client: Any, op: dict[str, str]
+) -> None:
+    url = "/v1/sites/daily-bugle/policy"
+    read = client.get(url, headers=op).get_json()
+    assert set(read) == {"policy", "policy_version", "shadow_policy"}
+    # Unchanged: accepted, and nothing changed (no new version, no audit row).
+    same = client.put(url, headers=op, json=read)
+    assert same.status_code == 200, same.get_json()
+    assert same.get_json() == read
+    assert _policy_updates(client, op) == 0
+
+    # Changed and sent back with the version read: saved as the next version.
+    edited = json.loads(json.dumps(read))
+    edited["policy"]["thresholds"]["threat"] = 0.3
+    edited["policy"]["blocked_words"] = ["grr"]
+    saved = client.put(url, headers=op, json=edited)
+    assert saved.status_code == 200, saved.get_json()
+    after = saved.get_json()
+    assert after["policy_version"] == read["policy_version"] + 1
+    assert after["policy"]["thresholds"]["threat"] == 0.3
+    assert after["policy"]["blocked_words"] == ["grr"]
+
+    # The same edit from someone who read the old version: 409, and nothing is saved.
+    edited["policy"]["thresholds"]["threat"] = 0.9
+    stale = client.put(url, headers=op, json=edited)
+    error = assert_error(stale, 409, "conflict")
+    assert f"version {after['policy_version']}" in error["message"]
+    assert error["details"] == {
+        "policy_version": [f"stale: the current version is {after['policy_version']}"]
+    }
+    assert client.get(url, headers=op).get_json() == after
+    assert _policy_updates(client, op) == 1
+    # The fields on their own, with or without a version, still work as before.
+    flat = client.put(
+        url, headers=op, json={"max_links": 3, "policy_version": after["policy_version"]}
+    )
+    assert flat.status_code == 200 and flat.get_json()["policy"]["max_links"] == 3
+    assert_error(
+        client.put(url, headers=op, json={"max_links": 4, "policy_version": 1}), 409, "conflict"
+    )
+    mixed = client.put(url, headers=op, json={"policy": {"max_links": 1}, "max_links": 2})
+    assert assert_error(mixed, 422, "validation_error")["details"].keys() == {"max_links"}
+
+
+def test_a_shadow_policy_sent_back_must_be_unchanged(client: Any, op: dict[str, str]) -> None:
+    url = "/v1/sites/daily-bugle/policy"
+    client.put(f"{url}/shadow", headers=op, json={"premoderation": True})
+    read = client.get(url, headers=op).get_json()
+    assert read["shadow_policy"]["premoderation"] is True
+    read["policy"]["max_links"] = 2
+    saved = client.put(url, headers=op, json=read)
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["policy"]["max_links"] == 2
+    assert saved.get_json()["shadow_policy"] == read["shadow_policy"]
+    # Changing the shadow here is refused, not silently ignored: it has its own endpoint.
+    read["policy_version"] = saved.get_json()["policy_version"]
+    read["shadow_policy"]["premoderation"] = False
+    refused = client.put(url, headers=op, json=read)
+    error = assert_error(refused, 422, "validation_error")
+    assert "/policy/shadow" in error["message"] and "shadow_policy" in error["details"]
+    assert client.get(url, headers=op).get_json()["shadow_policy"]["premoderation"] is True
+
+
+def test_concurrent_policy_writes_from_one_version_save_once(app: Any, op: dict[str, str]) -> None:
+    url = "/v1/sites/daily-bugle/policy"
+    version = app.test_client().get(url, headers=op).get_json()["policy_version"]
+    start = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def write(threshold: float) -> None:
+        client = app.test_client()
+        start.wait()
+        body = {"thresholds": {"threat": threshold}, "policy_version": version}
+        statuses.append(client.put(url, headers=op, json=body).status_code)
+
+    threads = [threading.Thread(target=write, args=(0.1 * (i + 1),)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [409] * 5
+    client = app.test_client()
+    assert client.get(url, headers=op).get_json()["policy_version"] == version + 1
+    assert _policy_updates(client, op) == 1
+
+
 def test_new_policy_applies_to_new_comments(client: Any, auth: dict[str, str], op: Any) -> None:
     client.put("/v1/sites/daily-bugle/policy", headers=op, json={"premoderation": True})
     r = client.post("/v1/comments", json={"text": "Lovely photos."}, headers=auth)

@@ -280,6 +280,27 @@ def test_operator_saves_a_policy_and_sees_the_audit(
     assert bad.status_code == 422 and "not saved" in bad.get_data(as_text=True)
 
 
+def test_a_settings_page_opened_before_another_save_does_not_overwrite_it(
+    app: Any, client: Any, people: dict[str, Any]
+) -> None:
+    sign_in(client, "op")
+    page = client.get("/sites/daily-bugle").get_data(as_text=True)
+    opened = re.search(r'name="policy_version" value="(\d+)"', page).group(1)
+    token = page_token(client, "/sites/daily-bugle")
+    form = {f"threshold-{c}": "0.8" for c in present.CATEGORY_LABELS}
+    form.update({"csrf_token": token, "policy_version": opened, "target": "live"})
+    store = app.extensions["moderation.store"]
+    site = store.get_site("daily-bugle")
+    store.set_policy(site.id, actor="someone", live={**site.policy.as_dict(), "max_links": 1})
+    stale = client.post("/sites/daily-bugle/policy", data={**form, "threshold-insult": "0.5"})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "not saved" in html and "someone saved version" in html
+    assert store.get_site("daily-bugle").policy.thresholds["insult"] == 0.8
+    fresh = {**form, "threshold-insult": "0.5", "policy_version": str(int(opened) + 1)}
+    assert client.post("/sites/daily-bugle/policy", data=fresh).status_code == 302
+    assert store.get_site("daily-bugle").policy.thresholds["insult"] == 0.5
+
+
 def test_operator_creates_and_revokes_keys(app: Any, client: Any, people: dict[str, Any]) -> None:
     sign_in(client, "op")
     token = page_token(client, "/sites/daily-bugle")
