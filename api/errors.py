@@ -56,9 +56,16 @@ def error_response(
     return jsonify(body), status, headers or {}
 
 
+_LOCATIONS = frozenset({"json", "query", "form", "headers"})
+
+
+def _messages(data: Any) -> Any:
+    return data.get("messages") or data.get("errors") if isinstance(data, dict) else None
+
+
 def _details(data: Any) -> Any:
-    messages = data.get("messages") or data.get("errors") if isinstance(data, dict) else None
-    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "headers"}:
+    messages = _messages(data)
+    if isinstance(messages, dict) and set(messages) <= _LOCATIONS:
         # webargs nests field errors under their location; one location is the norm.
         merged: dict[str, Any] = {}
         for location_errors in messages.values():
@@ -69,6 +76,22 @@ def _details(data: Any) -> Any:
             )
         return merged
     return messages
+
+
+def _invalid_message(data: Any) -> str:
+    """What a 422 says: which query parameters are wrong, or that the body is."""
+    messages = _messages(data)
+    query = messages.get("query") if isinstance(messages, dict) else None
+    if not isinstance(query, dict) or not query or set(messages) != {"query"}:
+        return "The request body is not valid; see details for each field."
+    names = sorted(query)
+    if len(names) > 1:
+        listed = ", ".join(f"'{n}'" for n in names)
+        return f"The query parameters {listed} are not valid; see details for each."
+    problem = query[names[0]]
+    first = problem[0] if isinstance(problem, list) and problem else None
+    said = f": {first}" if isinstance(first, str) else "; see details."
+    return f"The query parameter '{names[0]}' is not valid{said}"
 
 
 class ApiWithErrors(Api):
@@ -82,7 +105,7 @@ class ApiWithErrors(Api):
         details = _details(data)
         message = data.get("message") if isinstance(data, dict) else None
         if status == 422:
-            message = message or "The request body is not valid; see details for each field."
+            message = message or _invalid_message(data)
         elif status == 400 and details and "_schema" in (details or {}):
             message = "The request body is not valid JSON."
             details = {}

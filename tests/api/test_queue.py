@@ -110,6 +110,53 @@ def test_claims_never_overlap_and_expire(
     assert mine <= {i["id"] for i in later["items"]}
 
 
+def test_claim_renew_and_release_take_the_documented_bodies(
+    client: Any, auth: dict[str, str], people: Any
+) -> None:
+    for i in range(3):
+        held(client, auth, f"nitwit number {i}")
+    claimed = client.post(
+        "/v1/queue/claim", json={"n": 2, "site": "daily-bugle"}, headers=people["mod"]
+    )
+    assert claimed.status_code == 200
+    ids = [i["id"] for i in claimed.get_json()["items"]]
+    assert len(ids) == 2 and claimed.get_json()["lease_seconds"] == 300
+    renew = client.post("/v1/queue/claim/renew", json={"ids": ids}, headers=people["mod"])
+    assert renew.status_code == 200 and sorted(renew.get_json()["ids"]) == sorted(ids)
+    released = client.post("/v1/queue/claim/release", json={"ids": ids[:1]}, headers=people["mod"])
+    assert released.status_code == 204
+    # The released one is anyone's again; the kept one still the moderator's.
+    renew = client.post("/v1/queue/claim/renew", json={"ids": ids}, headers=people["mod"])
+    assert renew.get_json()["ids"] == ids[1:]
+    theirs = client.post("/v1/queue/claim", json={"n": 10}, headers=people["mod2"]).get_json()
+    assert ids[0] in {i["id"] for i in theirs["items"]}
+    for path in ("renew", "release"):
+        missing = client.post(f"/v1/queue/claim/{path}", json={}, headers=people["mod"])
+        assert "ids" in assert_error(missing, 422, "validation_error")["details"]
+
+
+def test_query_string_errors_name_the_parameter(client: Any, people: Any) -> None:
+    cases = {
+        "sort=bogus": ("sort", "The query parameter 'sort' is not valid: Must be one of"),
+        "limit=100000": ("limit", "The query parameter 'limit' is not valid: Must be"),
+        "colour=red": ("colour", "The query parameter 'colour' is not valid: Unknown field."),
+        "sort=bogus&limit=0": (
+            "limit",
+            "The query parameters 'limit', 'sort' are not valid; see details for each.",
+        ),
+    }
+    for query, (name, message) in cases.items():
+        error = assert_error(
+            client.get(f"/v1/queue?{query}", headers=people["mod"]), 422, "validation_error"
+        )
+        assert error["message"].startswith(message), (query, error)
+        assert "body" not in error["message"]
+        assert name in error["details"]
+    # A body's errors still say it is the body.
+    body = client.post("/v1/queue/claim", json={"n": 0}, headers=people["mod"])
+    assert "request body" in assert_error(body, 422, "validation_error")["message"]
+
+
 def test_decide_with_version_then_stale_is_409_and_undo(
     app: Any, client: Any, auth: dict[str, str], people: Any
 ) -> None:
