@@ -198,8 +198,22 @@ class SimulateInSchema(StrictSchema):
     policy = ma.fields.Nested(PolicySchema, required=True)
     since = ma.fields.AwareDateTime(default_timezone=UTC, allow_none=True)
     until = ma.fields.AwareDateTime(default_timezone=UTC, allow_none=True)
-    target_precision = ma.fields.Float(validate=ma.validate.Range(0, 1), allow_none=True)
-    target_recall = ma.fields.Float(validate=ma.validate.Range(0, 1), allow_none=True)
+    target_precision = ma.fields.Float(
+        validate=ma.validate.Range(0, 1),
+        allow_none=True,
+        metadata={"description": "suggest thresholds for this precision; or target_recall"},
+    )
+    target_recall = ma.fields.Float(
+        validate=ma.validate.Range(0, 1),
+        allow_none=True,
+        metadata={"description": "suggest thresholds for this recall; or target_precision"},
+    )
+
+    @ma.validates_schema
+    def _one_target(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("target_precision") is not None and data.get("target_recall") is not None:
+            message = "Give target_precision or target_recall, not both."
+            raise ma.ValidationError({"target_precision": [message], "target_recall": [message]})
 
 
 class WindowArgsSchema(StrictSchema):

@@ -74,11 +74,13 @@ class ArticleSchema(StrictSchema):
 class CommentInSchema(StrictSchema):
     text = ma.fields.String(
         required=True,
-        validate=[ma.validate.Length(min=1), _not_blank, _within_limit],
-        # The limit is MAX_COMMENT_CHARS (documented at its default); blank text is refused.
+        # Empty and blank text get one message (from _not_blank, not also from a Length);
+        # the limit is MAX_COMMENT_CHARS, documented at its default.
+        validate=[_not_blank, _within_limit],
         metadata={
             "description": "the comment as the reader typed it",
             "pattern": r"\S",
+            "minLength": 1,
             "maxLength": 20_000,
         },
     )

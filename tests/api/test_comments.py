@@ -202,6 +202,12 @@ def test_field_errors_are_422_with_details(app: Any, client: Any, auth: dict[str
     assert count_rows(app, db.comments) == 0
 
 
+def test_empty_or_blank_text_gets_one_message(client: Any, auth: dict[str, str]) -> None:
+    for text in ("", "   ", "\u3000\n"):
+        error = assert_error(post(client, auth, {"text": text}), 422, "validation_error")
+        assert error["details"] == {"text": ["The comment text is empty."]}, text
+
+
 def test_oversized_body_is_413(app: Any, client: Any, auth: dict[str, str]) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 10_000
     r = post(client, auth, {"text": "y" * 20_000})

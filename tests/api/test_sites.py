@@ -227,6 +227,20 @@ def test_simulate_matches_a_hand_computed_example(
     )
 
 
+def test_simulate_takes_a_target_precision_or_a_target_recall_not_both(
+    client: Any, op: dict[str, str]
+) -> None:
+    url = "/v1/sites/daily-bugle/policy/simulate"
+    policy = {"thresholds": {"insult": 0.5}}
+    for target in ({"target_precision": 0.6}, {"target_recall": 0.6}, {}):
+        assert client.post(url, headers=op, json={"policy": policy, **target}).status_code == 200
+    both = {"policy": policy, "target_precision": 0.6, "target_recall": 0.6}
+    error = assert_error(client.post(url, headers=op, json=both), 422, "validation_error")
+    assert error["details"].keys() == {"target_precision", "target_recall"}
+    one = {"policy": policy, "target_precision": 0.6, "target_recall": None}
+    assert client.post(url, headers=op, json=one).status_code == 200
+
+
 def test_shadow_policy_decides_but_never_acts(client: Any, auth: dict[str, str], op: Any) -> None:
     r = client.put("/v1/sites/daily-bugle/policy/shadow", headers=op, json={"premoderation": True})
     assert r.get_json()["shadow_policy"]["premoderation"] is True
