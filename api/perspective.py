@@ -37,7 +37,6 @@ from moderation.policy import OtherLanguages
 from moderation.service import ModerationService
 from moderation.sites import Site
 from moderation.store import SqlStore
-from moderation.text import normalize
 
 blp = Blueprint("perspective", __name__)
 
@@ -452,7 +451,7 @@ def _attribute(key: str, languages: Sequence[str]) -> Attribute:
 
 def _language_check(site: Site, text: str, requested: Sequence[str], attribute: str) -> str | None:
     """The detected language; English only, as our model is (a hold-policy site refuses others)."""
-    detected = _service().detect_language(normalize(text))[0]
+    detected = _service().detect_language(text)[0]
     if requested:
         if not any(english(lang) for lang in requested):
             raise _unsupported_language(attribute, "requestedLanguages", list(requested))
@@ -584,7 +583,7 @@ def suggest_score() -> ResponseReturnValue:
         labels.append((attribute.name, value))
     for name, value in labels:
         _store().add_feedback(site.id, text, name, value, FEEDBACK_SOURCE)
-    detected = _service().detect_language(normalize(text))[0]
+    detected = _service().detect_language(text)[0]
     body: dict[str, Any] = {}
     if detected != "und":
         body["detectedLanguages"] = [detected]

@@ -14,7 +14,7 @@ import re
 import threading
 from typing import Any
 
-from moderation.text import normalize
+from moderation.text import language_form
 
 __all__ = ["LANGUAGES", "UNDETERMINED", "detect_language"]
 
@@ -64,10 +64,12 @@ def _english_prior(letters: int) -> float:
 def detect_language(text: str) -> tuple[str, float]:
     """Return the ISO 639-1 code of ``text`` and a confidence in [0, 1].
 
-    "und" with confidence 0.0 only when the text has no letters at all (emoji, digits,
+    Reads ``language_form(text)``, so pass the text as written (its word gaps matter):
+    spaced-out or leetspeak English is English. "und" with confidence 0.0 only when the text has no letters at all (emoji, digits,
     links); otherwise one of ``LANGUAGES``.
     """
-    cleaned = _NOT_LANGUAGE.sub(" ", normalize(text))
+    # Links and addresses out first: reading leetspeak would make "sam@example.org" a word.
+    cleaned = language_form(_NOT_LANGUAGE.sub(" ", text))
     letters = len(_LETTER.findall(cleaned))
     if letters == 0:
         return UNDETERMINED, 0.0

@@ -151,7 +151,11 @@ class ModerationService:
 
     def _score(self, texts: Sequence[str], memo: _Memo | None = None) -> list[_Scored]:
         normalized = [normalize(t) for t in texts]
-        languages = [self.detect_language(n)[0] if n.strip() else "und" for n in normalized]
+        # From the text as written: spaced-out words keep their word gaps there.
+        languages = [
+            self.detect_language(t)[0] if n.strip() else "und"
+            for t, n in zip(texts, normalized, strict=True)
+        ]
         try:
             scores: list[dict[str, float] | None] = list(self._model_scores(texts, memo))
         except ScoringUnavailable:

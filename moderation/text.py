@@ -6,7 +6,9 @@ Three forms of a comment exist side by side:
 * ``normalize(text)``, what the model scores: NFKC, invisible characters removed,
   look-alike letters folded to Latin inside Latin words, whitespace collapsed;
 * ``matching_form(text)``, an aggressive form used only to match word lists: lower case,
-  accents stripped, every look-alike folded, spaced-out letters joined, leetspeak undone.
+  accents stripped, every look-alike folded, spaced-out letters joined, leetspeak undone;
+* ``language_form(text)``, what language identification reads: ``normalize`` with
+  spaced-out letters joined and leetspeak undone, case and accents kept.
 
 Confusable folding rule used by ``normalize`` (Cyrillic, Greek and Armenian letters that look
 like Latin ones, e.g. Cyrillic а е о р с у х і ј ѕ ԁ, Greek ο α ν ι κ ρ τ υ): a *word* is a
@@ -35,7 +37,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Match", "WordMatcher", "count_links", "matching_form", "normalize"]
+__all__ = ["Match", "WordMatcher", "count_links", "language_form", "matching_form", "normalize"]
 
 
 # --- character tables -------------------------------------------------------------------------
@@ -481,15 +483,20 @@ def _undo_leet(state: _State) -> _State:
     return _Tracked("".join(chars), state.starts, state.ends)
 
 
+def _undisguise(state: _State) -> _State:
+    """Join spelled-out letters and read leetspeak (case, accents and scripts stay)."""
+    if _SPELLED_HINT.search(_text(state)):
+        state = _sub(state, _SPELLED, _join_spelled)
+    return _undo_leet(state)
+
+
 def _matching(state: _State) -> _State:
     state = _lower(state)
     if not _text(state).isascii():
         state = _fold_for_matching(state)
         state = _sub(state, _MARKS, "")
     state = _sub(state, _REPEAT, _shorten_repeat)
-    if _SPELLED_HINT.search(_text(state)):
-        state = _sub(state, _SPELLED, _join_spelled)
-    return _undo_leet(state)
+    return _undisguise(state)
 
 
 def matching_form(text: str) -> str:
@@ -504,6 +511,18 @@ def matching_form(text: str) -> str:
     4->a 5->s 7->t @->a $->s |->i and a non-final ! -> i.
     """
     return _text(_matching(_normalize(text, _GAP))).replace(_SOFT, "")
+
+
+def language_form(text: str) -> str:
+    """Return ``text`` as read to identify its language: ``normalize`` with disguises undone.
+
+    Spaced-out letters are joined at their word gaps ("y o u  a r e  a n  i d i o t" ->
+    "you are an idiot", which as written reads as Croatian or Portuguese to an n-gram
+    model) and leetspeak is read as in ``matching_form``; unlike there, case, accents and
+    every script's letters are kept, since they are what tells languages apart.
+    """
+    undisguised = _text(_undisguise(_normalize(text, _GAP))).replace(_SOFT, "")
+    return _text(_collapse_whitespace(undisguised))
 
 
 # --- word matching ----------------------------------------------------------------------------

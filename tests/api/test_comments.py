@@ -70,6 +70,14 @@ def test_toxic_comment_is_held_with_reason_and_sentence_spans(
     assert first["scores"]["insult"] > second["scores"]["insult"]
 
 
+def test_spaced_out_english_is_held_as_english(client: Any, auth: dict[str, str]) -> None:
+    body = post(
+        client, auth, {"text": "y o u  a r e  a  n i t w i t  a n d  a  f o o l"}
+    ).get_json()
+    assert body["status"] == "held" and body["language"] == "en"
+    assert {r["code"] for r in body["reasons"]} == {"category"}
+
+
 def test_get_returns_current_status_and_other_sites_get_404(
     app: Any, client: Any, auth: dict[str, str]
 ) -> None:

@@ -70,6 +70,26 @@ def test_short_text_with_clear_evidence_is_not_forced_to_english(text: str, code
     assert detect_language(text)[0] == code
 
 
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "y o u  a r e  a n  i d i o t",  # read as written: Croatian
+        "Y O U  A R E  A N  I D I O T",
+        "s h u t  u p  y o u  s t u p i d  c l o w n",  # Croatian
+        "y o u  a r e  a  w o r t h l e s s  m o r o n",  # Portuguese
+        "y.o.u a.r.e a n.i.t.w.i.t",
+        "y0u 4r3 4 w0rthl3ss m0r0n",
+    ],
+)
+def test_disguised_english_is_english(disguised: str) -> None:
+    assert detect_language(disguised)[0] == "en"
+
+
+def test_mentions_and_addresses_are_dropped_before_leetspeak_is_read() -> None:
+    # Read as leetspeak first, "@alice_w3" would be the word "aalice_we" (and this, Dutch).
+    assert detect_language("@bob_the_builder @alice_w3 @k1ng ok")[0] == "en"
+
+
 @pytest.mark.parametrize("text", ["", "   ", "12345 !!!", "😂😂😂", "https://example.com/x?y=1"])
 def test_text_without_letters_is_undetermined(text: str) -> None:
     assert detect_language(text) == ("und", 0.0)

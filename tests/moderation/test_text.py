@@ -12,6 +12,7 @@ from moderation.text import (
     Match,
     WordMatcher,
     count_links,
+    language_form,
     matching_form,
     normalize,
     scoring_forms,
@@ -66,6 +67,7 @@ def test_normalize_never_raises_and_leaves_no_invisible_characters(text: str) ->
 @settings(max_examples=300)
 def test_every_function_accepts_any_string(text: str) -> None:
     matching_form(text)
+    language_form(text)
     count_links(text)
     for m in WordMatcher(WORDS).find(text):
         assert 0 <= m.begin < m.end <= len(text)
@@ -192,6 +194,24 @@ def test_count_links(text: str, links: int) -> None:
 )
 def test_matching_form(text: str, form: str) -> None:
     assert matching_form(text) == form
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("y o u  a r e  a n  i d i o t", "you are an idiot"),  # word gaps kept
+        ("Y O U   A R E", "YOU ARE"),  # case kept
+        ("y0u 4r3 4n 1d10t", "you are an idiot"),
+        ("i.d.i.o.t", "idiot"),
+        ("Franchement, c'est très bien.", "Franchement, c'est très bien."),  # accents kept
+        ("Мне кажется, что автор прав", "Мне кажется, что автор прав"),  # scripts kept
+        ("idiooooot", "idiooooot"),  # spelling is evidence too
+    ],
+)
+def test_language_form_undoes_disguises_and_keeps_what_tells_languages_apart(
+    text: str, form: str
+) -> None:
+    assert language_form(text) == form
 
 
 # --- WordMatcher: evasions that must match ----------------------------------------------------
