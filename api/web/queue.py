@@ -1,4 +1,4 @@
-"""The moderator's pages: the queue (claims a batch on opening) and one comment in full."""
+"""The moderator's pages: the queue (a moderator's view claims a batch) and one comment in full."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from api.web.common import MODERATORS, blueprint, local_path, review, signed_in,
 from moderation.comments import Status
 from moderation.policy import CATEGORIES
 from moderation.review import LEASE, Action, DecisionIn, ReviewError
+from moderation.sites import Role
 from moderation.store import utcnow
 
 bp = blueprint("web_queue")
@@ -25,8 +26,13 @@ FILTERS = ("site", "category", "reason", "sort")
 @bp.get("/queue")
 @signed_in(*MODERATORS)
 def queue() -> ResponseReturnValue:
-    """Held comments, riskiest first; opening the page claims the next batch for you."""
+    """Held comments, riskiest first; a moderator opening the page claims the next batch.
+
+    Operators and admins see the queue without claiming: their look at it must not keep
+    a batch from the moderators for as long as the page stays open.
+    """
     person = user()
+    claims = person.role is Role.MODERATOR
     try:
         args: dict[str, Any] = QueueArgsSchema().load(
             {k: v for k in FILTERS if (v := request.args.get(k, "").strip())}
@@ -34,7 +40,8 @@ def queue() -> ResponseReturnValue:
     except ma.ValidationError as exc:
         raise BadRequest(f"Those filters are not valid: {exc.messages}") from exc
     try:
-        review().claim(person, current_app.config["QUEUE_CLAIM"], args.get("site"))
+        if claims:
+            review().claim(person, current_app.config["QUEUE_CLAIM"], args.get("site"))
         page = review().queue(person, **args)
     except ReviewError as exc:
         abort(exc.status, exc.message)
@@ -47,6 +54,7 @@ def queue() -> ResponseReturnValue:
         cards=cards,
         more=page.next_cursor is not None,
         mine=sum(c.mine for c in cards),
+        claims=claims,
         filters=args,
         sites=list(sites.values()),
         categories=[(c, present.label(c)) for c in CATEGORIES],

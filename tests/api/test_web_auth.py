@@ -224,6 +224,28 @@ def test_queue_page_claims_a_batch_and_highlights(
     assert bad.status_code == 400
 
 
+def test_only_a_moderators_view_of_the_queue_claims(
+    app: Any, client: Any, auth: dict[str, str], people: dict[str, Any]
+) -> None:
+    store = app.extensions["moderation.store"]
+    comments = [held(client, auth, f"Only a nitwit parks there, number {i}.") for i in range(3)]
+    for viewer in ("op", "admin"):
+        if viewer == "admin":
+            store.create_user("root", Role.ADMIN, [])
+            store.set_password("root", "admin-password")
+            sign_in(client, "root", "admin-password")
+        else:
+            sign_in(client, viewer)
+        page = client.get("/queue").get_data(as_text=True)
+        assert "3 held" in page and "without claiming" in page and "by you" not in page
+        assert all(store.get_comment(c["id"]).claimed_by is None for c in comments), viewer
+        client.post("/signout", data={"csrf_token": page_token(client, "/queue")})
+    sign_in(client, "mod")
+    page = client.get("/queue").get_data(as_text=True)
+    assert "3 claimed by you" in page and "without claiming" not in page
+    assert {store.get_comment(c["id"]).claimed_by for c in comments} == {people["mod"].id}
+
+
 def test_decide_and_undo_with_forms(
     app: Any, client: Any, auth: dict[str, str], people: dict[str, Any]
 ) -> None:
