@@ -8,7 +8,6 @@ instance folder, readable only by the service, so every worker uses the same one
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from pathlib import Path
 from typing import Any, cast
@@ -106,6 +105,18 @@ class DemoCommentSchema(ma.Schema):
     )
 
 
+def reader(name: str) -> Author:
+    """The comment's author as a site without accounts knows them: by the name they typed.
+
+    Two readers who type different names are two authors (each with their own history in
+    the queue), whichever browser they use; no name, no identity, so no history.
+    """
+    shown = " ".join(name.split())
+    if not shown:
+        return Author(name="Anonymous reader")
+    return Author(id=f"demo-reader:{shown.casefold()}", name=shown)
+
+
 def _mine(site: Site) -> list[StoredComment]:
     out = []
     for comment_id in session.get(MINE, []):
@@ -144,12 +155,11 @@ def post_comment() -> ResponseReturnValue:
         form = DemoCommentSchema().load(request.form)
     except ma.ValidationError as exc:
         return _page(site, errors=exc.messages, form=request.form), 422
-    reader = session.setdefault("demo_reader", "reader-" + secrets.token_hex(4))
     result = service().submit(
         site,
         NewComment(
             text=form["text"],
-            author=Author(id=reader, name=form["name"].strip() or "Anonymous reader"),
+            author=reader(form["name"]),
             article=Article(
                 id=ARTICLE_ID, url=url_for("web_demo.article", _external=True), title=ARTICLE_TITLE
             ),

@@ -371,3 +371,28 @@ def test_demo_posts_through_a_demo_site(app: Any, client: Any, tmp_path: Path) -
     app.extensions.pop("web.demo", None)
     assert client.get("/demo").status_code == 200
     assert store.site_for_key(key_file.read_text()).name == "demo"
+
+
+def test_demo_authors_are_the_names_they_type(app: Any, tmp_path: Path) -> None:
+    app.extensions["web.demo_key_path"] = tmp_path / "demo_site_key"
+    first, second = app.test_client(), app.test_client()  # two browsers
+
+    def post(browser: Any, name: str, text: str) -> None:
+        token = page_token(browser, "/demo")
+        r = browser.post("/demo/comments", data={"csrf_token": token, "name": name, "text": text})
+        assert r.status_code == 302
+
+    post(first, "Ann", "You nitwit, the market was fine.")
+    post(first, "Bob", "What a dunderhead of a council.")  # same browser, another author
+    post(second, "  ANN ", "Nitwit, again.")  # another browser, the same author
+    post(second, "", "Blasted rain.")
+    store = app.extensions["moderation.store"]
+    site = store.get_site("demo")
+    authors = {c.text: c.author for c in store.comments_between(site.id, None, None)}
+    ann = authors["You nitwit, the market was fine."].id
+    assert ann is not None and authors["Nitwit, again."].id == ann
+    assert authors["Nitwit, again."].name == "ANN"
+    assert authors["What a dunderhead of a council."].id not in (None, ann)
+    assert authors["Blasted rain."].id is None  # no name: no identity, no shared record
+    assert authors["Blasted rain."].name == "Anonymous reader"
+    assert store.author_history(site.id, [ann])[ann]["held"] == 2
