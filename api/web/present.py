@@ -384,6 +384,15 @@ def x_at(threshold: float) -> float:
     return round(PLOT["x0"] + threshold * PLOT["w"], 1)
 
 
+def marker_label(threshold: float) -> dict[str, Any]:
+    """Where a threshold marker's label goes: beside its line, on the side nearer the middle.
+
+    So a label never runs out of the plot; settings.js places labels by the same rule.
+    """
+    toward_left = threshold > 0.5
+    return {"x": -3 if toward_left else 3, "anchor": "end" if toward_left else "start"}
+
+
 def path(curve: Sequence[Mapping[str, Any]], key: str) -> str:
     """An SVG path through the curve's points; a gap where the value is unknown."""
     d = []

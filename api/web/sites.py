@@ -112,6 +112,7 @@ def _render(
         },
         plot=present.PLOT,
         x_at=present.x_at,
+        marker_label=present.marker_label,
         audit=[present.audit_line(e, names) for e in entries],
         keys=store().list_api_keys(site.id),
         new_key=new_key,

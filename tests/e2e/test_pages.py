@@ -227,3 +227,126 @@ def test_bulk_decisions_undo_together_and_help_lists_the_keys(
     expect(cards).to_have_count(before)
     expect(mod.locator("#toast")).to_contain_text("2 comments are back in the queue")
     assert errors == []
+
+
+def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Whether two bounding boxes (Playwright's x, y, width, height) share any area."""
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_a_wrong_password_keeps_the_name_and_puts_the_cursor_in_the_password(
+    browser: Any, web: WebService
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, errors)
+    page.goto(f"{web.url}/signin")
+    page.keyboard.type("maria")
+    page.keyboard.press("Tab")
+    page.keyboard.type("not the password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    expect(page.get_by_label("Name")).to_have_value("maria")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(PASSWORDS["maria"])
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{web.url}/queue")
+    # The one console error is the browser noting the refused sign-in's 401.
+    assert [e for e in errors if "status of 401" not in e] == []
+
+
+def test_a_rejection_waits_for_the_moderator_to_pick_a_reason(
+    browser: Any, web: WebService
+) -> None:
+    errors: list[str] = []
+    reader = open_page(browser, errors)
+    reader.goto(f"{web.url}/demo")
+    post_comment(reader, "Ivo", "You pathetic nitwit, nobody wants your stupid opinions here.")
+    expect(reader.locator(".comment.pending")).to_contain_text("awaiting review")
+    mod = open_page(browser, errors)
+    mod.goto(f"{web.url}/signin")
+    sign_in_with_keyboard(mod, "maria")
+    card = mod.locator(".card", has_text="nobody wants your stupid opinions")
+    expect(card).to_have_count(1)
+    # The queue's picker: nothing chosen; Enter alone rejects nothing.
+    card.focus()
+    mod.keyboard.press("r")
+    dialog = mod.get_by_role("dialog", name=re.compile("Reject"))
+    expect(dialog).to_be_visible()
+    expect(dialog.locator('input[name="reason"]:checked')).to_have_count(0)
+    mod.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    mod.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(card).to_have_count(1)
+    # The comment's page: the reason select starts empty and must be chosen.
+    card.get_by_role("link", name="Details").click()
+    reason = mod.get_by_label("Reason")
+    expect(reason).to_have_value("")
+    mod.get_by_role("button", name="Reject", exact=True).click()
+    assert reason.evaluate("(e) => e.validity.valueMissing")
+    expect(mod.locator(".status")).to_have_text("held")
+    reason.select_option("spam")
+    mod.get_by_role("button", name="Reject", exact=True).click()
+    expect(mod).to_have_url(f"{web.url}/queue")
+    expect(mod.locator(".flash")).to_contain_text("Rejected the comment.")
+    assert errors == []
+
+
+def test_the_chart_labels_stay_apart_and_inside_the_plot(browser: Any, web: WebService) -> None:
+    errors: list[str] = []
+    op = open_page(browser, errors)
+    op.goto(f"{web.url}/signin")
+    sign_in_with_keyboard(op, "omar")
+    expect(op).to_have_url(f"{web.url}/sites/demo")
+    chart = op.locator("#chart")
+    grid = chart.locator("line.grid").first  # spans the plot from left to right
+
+    def check(state: str) -> None:
+        now = chart.locator(".current text").bounding_box()
+        proposed = chart.locator(".proposed text").bounding_box()
+        plot = grid.bounding_box()
+        assert now and proposed and plot
+        assert not boxes_overlap(now, proposed), (state, now, proposed)
+        for label in (now, proposed):
+            assert plot["x"] - 0.5 <= label["x"], (state, label, plot)
+            assert label["x"] + label["width"] <= plot["x"] + plot["width"] + 0.5, (state, label)
+
+    select = op.get_by_label("Chart")
+    for category in select.locator("option").evaluate_all("(os) => os.map((o) => o.value)"):
+        select.select_option(category)  # now and proposed at the same threshold
+        check(f"{category}, equal thresholds")
+    op.locator("#threshold-toxicity").focus()
+    for key in ("End", "Home"):  # proposed at either end, now where it was saved
+        op.keyboard.press(key)
+        check(f"toxicity after {key}")
+    assert errors == []
+
+
+def test_the_toast_never_covers_the_current_cards_scores(browser: Any, web: WebService) -> None:
+    errors: list[str] = []
+    reader = open_page(browser, errors)
+    reader.goto(f"{web.url}/demo")
+    for i in range(5):
+        post_comment(reader, "Una", f"Shut up, you worthless nitwit number {i}. You are pathetic.")
+    expect(reader.locator(".comment.pending")).to_have_count(5)
+    # On a phone a card is taller than half the screen: its score bars are near its foot,
+    # where the toast shows.
+    mod = open_page(browser, errors, PHONE)
+    mod.goto(f"{web.url}/signin")
+    sign_in_with_keyboard(mod, "maria")
+    expect(mod.locator(".card")).not_to_have_count(0)
+    toast = mod.locator("#toast")
+    for _ in range(2):
+        decided = mod.locator(f"#c-{mod.locator('.card.current').get_attribute('data-id')}")
+        mod.keyboard.press("a")
+        expect(decided).to_have_count(0)
+        expect(toast).to_be_visible()
+        bars = mod.locator(".card.current .bars").bounding_box()
+        shown = toast.bounding_box()
+        assert bars and shown and not boxes_overlap(bars, shown), (bars, shown)
+    assert errors == []

@@ -109,7 +109,7 @@
     rejectDialog.querySelector("[data-what]").textContent = els.length === 1 ? "this comment" : `${els.length} comments`;
     rejectDialog.returnValue = "";
     rejectDialog.showModal();
-    rejectForm.querySelector('input[name="reason"]:checked').focus();
+    rejectForm.querySelector('input[name="reason"]').focus(); // focused, not picked: no default
   }
 
   rejectForm.addEventListener("change", () => {

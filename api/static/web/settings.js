@@ -44,8 +44,14 @@
     return d.trim();
   }
 
+  // The label goes on the side of the line nearer the middle, so it stays inside the plot
+  // (the same rule as present.marker_label); "now" and "proposed" label different rows.
   function place(marker, threshold) {
     marker.setAttribute("transform", `translate(${(plot.x0 + threshold * plot.w).toFixed(1)} 0)`);
+    const label = marker.querySelector("text");
+    const towardLeft = threshold > 0.5;
+    label.setAttribute("x", towardLeft ? "-3" : "3");
+    label.setAttribute("text-anchor", towardLeft ? "end" : "start");
   }
 
   function drawChart() {

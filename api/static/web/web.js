@@ -35,8 +35,20 @@ window.Mod = (() => {
       toastEl.append(button);
     }
     toastEl.hidden = false;
+    keepClear();
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { toastEl.hidden = true; }, 8000);
+  }
+
+  // The toast covers the bottom of the viewport: scroll what has focus (the queue's current
+  // card) up above it, so the toast never hides the scores being read.
+  function keepClear() {
+    const focused = document.activeElement;
+    if (!focused || focused === document.body || focused === document.documentElement) return;
+    const box = focused.getBoundingClientRect();
+    const covered = box.bottom - toastEl.getBoundingClientRect().top;
+    const room = box.top - 8; // never scroll its top out of view
+    if (covered > 0 && room > 0) window.scrollBy({ top: Math.min(covered + 12, room) });
   }
 
   document.addEventListener("click", (event) => {
