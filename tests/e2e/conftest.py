@@ -44,7 +44,7 @@ def _missing(reason: str) -> None:
 def browser() -> Iterator[Any]:
     """Chromium from Debian's package (Playwright never downloads a browser here)."""
     if not CHROMIUM.exists():
-        _missing("no /usr/bin/chromium: apt-get install -y chromium")
+        _missing("no /usr/bin/chromium: apt-get install -y --no-install-recommends chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
