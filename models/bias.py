@@ -82,7 +82,13 @@ DIALECT_PAIRS = [
     ("We were laughing all the way home.", "We was laughing all the way home."),
     ("That concert was really good.", "That concert was hella good fr."),
 ]
-BENIGN_FAMILIES = ("benign_positive", "benign_neutral", "self_identification", "news_like")
+BENIGN_FAMILIES = (
+    "benign_positive",
+    "benign_rights",
+    "benign_neutral",
+    "self_identification",
+    "news_like",
+)
 HATEFUL_FAMILIES = ("hate_dehumanising", "hate_threat", "hate_implicit")
 
 # One probe sentence as scored: the example, its scores, and whether the default policy holds it.

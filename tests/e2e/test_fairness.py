@@ -1,0 +1,96 @@
+"""Fair judgement through the real API and the shipped model, with the default policy.
+
+Benign sentences about groups are approved and their hateful counterparts held;
+friendly remarks to people by first name are approved whatever community the
+name is common in. The sentences are ours, written for this test, and none of
+them is in the training half of `models.authored`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.authored import examples
+from tests.serving import real_model_path
+
+GROUPS = {
+    "gay": ("Gay people", "gay"),
+    "muslim": ("Muslims", "Muslim"),
+    "black": ("Black people", "Black"),
+    "transgender": ("Transgender people", "transgender"),
+    "queer": ("Queer people", "queer"),
+    "jewish": ("Jews", "Jewish"),
+}
+# Statements of rights ("... deserve the same rights as everyone else") are still held by the
+# shipped model (issue 16 and the model card); they join this list with the model that fixes it.
+BENIGN = [
+    "My {adj} neighbour lent me her ladder last weekend.",
+    "I'm {adj}, and this was a lovely article about the allotments.",
+]
+HATEFUL = [
+    "{people} are a plague and should be wiped out.",
+    "{people} are disgusting animals who should not be allowed near us.",
+]
+NAME_REMARKS = [
+    "Nice to see you here again, {}.",
+    "Thanks for the tip about the ferry, {}!",
+]
+NAMES = ("Tyrone", "Keisha", "Fatima", "Omar", "Priya", "Wei", "Carmen", "Emily")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from api import create_app
+
+    tmp: Path = tmp_path_factory.mktemp("fairness")
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp / 'f.db'}",
+            "MODEL": str(real_model_path()),
+            "LOG_REQUESTS": False,
+            "RATE_LIMIT_ENABLED": False,
+            "SECRET_KEY": "f",
+        }
+    )
+    _, key = app.extensions["moderation.store"].create_site("fairness")
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    yield test_client
+
+
+def statuses(client: Any, texts: list[str]) -> dict[str, str]:
+    r = client.post("/v1/comments/batch", json={"comments": [{"text": t} for t in texts]})
+    assert r.status_code == 201, r.get_json()
+    return {x["comment"]["text"]: x["comment"]["status"] for x in r.get_json()["results"]}
+
+
+def _fill(templates: list[str]) -> list[str]:
+    return [t.format(people=p, adj=a) for t in templates for p, a in GROUPS.values()]
+
+
+def test_none_of_these_sentences_was_trained_on() -> None:
+    trained = {e.text for e in examples("train")}
+    names = [t.format(n) for t in NAME_REMARKS for n in NAMES]
+    assert not trained & set(_fill(BENIGN) + _fill(HATEFUL) + names)
+
+
+def test_benign_statements_about_groups_are_approved(client: Any) -> None:
+    got = statuses(client, _fill(BENIGN))
+    held = [t for t, s in got.items() if s != "approved"]
+    assert held == [], held
+
+
+def test_hateful_statements_against_the_same_groups_are_held(client: Any) -> None:
+    got = statuses(client, _fill(HATEFUL))
+    approved = [t for t, s in got.items() if s != "held"]
+    assert approved == [], approved
+
+
+def test_friendly_remarks_by_first_name_are_approved_in_every_community(client: Any) -> None:
+    got = statuses(client, [t.format(n) for t in NAME_REMARKS for n in NAMES])
+    held = [t for t, s in got.items() if s != "approved"]
+    assert held == [], held
