@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
 
-from api import cli, config, errors, observability
+from api import cli, config, errors, inbound, observability
 from moderation import migrate
 from moderation.db import make_engine
 from moderation.language import detect_language
@@ -170,6 +170,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             )
         return None
 
+    inbound.init_app(app)
     if app.config["PRELOAD_MODEL"]:
         scorer.load()
     return app

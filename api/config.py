@@ -37,6 +37,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "AUTO_MIGRATE": True,  # create/upgrade the schema when the app starts
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # bytes of request body (413 above)
         "MAX_COMMENT_CHARS": 20_000,  # characters of comment text (422 above)
+        "MAX_JSON_DEPTH": 32,  # levels of nested JSON arrays and objects in a body (400 above)
         "BATCH_LIMIT": 100,
         "RESCORE_INTERVAL": 60.0,  # seconds between re-scoring runs in each worker
         "BACKGROUND_INTERVAL": 5.0,  # seconds between webhook delivery runs; 0: no background job

@@ -28,6 +28,7 @@ from moderation.integrations import (
 )
 from moderation.service import ModerationService
 from moderation.store import SqlStore, utcnow
+from moderation.text import is_blank
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,12 +123,7 @@ class CoralRequestSchema(_CoralSchema):
         body = data["comment"]["body"]
         text = html_to_text(body) if looks_like_html(body) else body
         limit = current_app.config["MAX_COMMENT_CHARS"]
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate, which no database can store
-            message = "Not valid Unicode (a lone surrogate)."
-            raise ma.ValidationError({"comment": {"body": [message]}}) from exc
-        if not text.strip():
+        if is_blank(text):
             raise ma.ValidationError({"comment": {"body": ["The comment text is empty."]}})
         if len(text) > limit:
             message = f"The comment is {len(text)} characters; the limit is {limit}."

@@ -37,6 +37,7 @@ from moderation.policy import OtherLanguages
 from moderation.service import ModerationService
 from moderation.sites import Site
 from moderation.store import SqlStore
+from moderation.text import is_blank
 
 blp = Blueprint("perspective", __name__)
 
@@ -124,6 +125,14 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     if code == 413:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         return google_error(413, f"Request payload size exceeds the limit: {limit} bytes.")
+    if code == 422:
+        # What api.inbound refuses before the view runs (text no database can store),
+        # in Google's words: a 400 naming each field.
+        data = getattr(exc, "data", None) or {}
+        located = data.get("messages") or {}
+        return _perspective_error(
+            _invalid_payload({k: v for where in located.values() for k, v in where.items()})
+        )
     if code == 503:
         unavailable = "The service is currently unavailable."
         return google_error(503, unavailable, headers={"Retry-After": "5"})
@@ -134,7 +143,7 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 
 # Registered per code as well as per class: an app-wide handler for one code
 # would otherwise win over a blueprint's class handler (Flask looks codes up first).
-for _code in (400, 404, 405, 413, 415, 429, 500, 503):
+for _code in (400, 404, 405, 413, 415, 422, 429, 500, 503):
     blp.register_error_handler(_code, _http_error)
 blp.register_error_handler(HTTPException, _http_error)
 
@@ -422,12 +431,7 @@ def _text(comment: TextEntry) -> str:
     MAX_COMMENT_CHARS: clients written against Google's limit must keep working.
     """
     raw = comment.text or ""
-    try:
-        size = len(raw.encode("utf-8"))
-    except UnicodeEncodeError as exc:  # a lone surrogate, which no database can store
-        raise PerspectiveError(
-            400, "Invalid value at 'comment.text': not valid Unicode (a lone surrogate)."
-        ) from exc
+    size = len(raw.encode("utf-8"))  # api.inbound refused lone surrogates before the view ran
     if size > MAX_PERSPECTIVE_BYTES:
         raise PerspectiveError(
             400,
@@ -436,7 +440,7 @@ def _text(comment: TextEntry) -> str:
             "COMMENT_TOO_LONG",
         )
     text = html_to_text(raw) if comment.type == "HTML" else raw
-    if not text.strip():
+    if is_blank(text):
         raise PerspectiveError(400, "Comment must be non-empty.", "COMMENT_EMPTY")
     return text
 

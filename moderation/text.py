@@ -37,7 +37,15 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Match", "WordMatcher", "count_links", "language_form", "matching_form", "normalize"]
+__all__ = [
+    "Match",
+    "WordMatcher",
+    "count_links",
+    "is_blank",
+    "language_form",
+    "matching_form",
+    "normalize",
+]
 
 
 # --- character tables -------------------------------------------------------------------------
@@ -340,6 +348,17 @@ def _normalize(state: _State, gap: str = " ") -> _State:
 def normalize(text: str) -> str:
     """Return the form of ``text`` given to the model (see the module docstring)."""
     return _text(_normalize(text))
+
+
+# Normalization never removes a visible ASCII character: a text with one is not blank.
+_VISIBLE_ASCII = re.compile("[!-~]")
+
+
+def is_blank(text: str) -> bool:
+    """Whether nothing is left of ``text`` once normalized (only spaces, invisible characters)."""
+    if _VISIBLE_ASCII.search(text):
+        return False
+    return not normalize(text).strip()
 
 
 # --- links ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from moderation.comments import Article, Author, NewComment, Status, StoredComme
 from moderation.service import ModerationService, NotFound
 from moderation.sites import Site
 from moderation.store import Conflict, SqlStore
+from moderation.text import is_blank
 
 bp = blueprint("web_demo")
 
@@ -90,6 +91,11 @@ def service() -> ModerationService:
     return cast(ModerationService, current_app.extensions["moderation.service"])
 
 
+def _written(text: str) -> None:
+    if is_blank(text):
+        raise ma.ValidationError("Write something first.")
+
+
 class DemoCommentSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE  # the CSRF token travels in the same form
@@ -99,7 +105,7 @@ class DemoCommentSchema(ma.Schema):
         required=True,
         validate=[
             ma.validate.Length(max=2000, error="Keep it under 2,000 characters."),
-            ma.validate.Regexp(r"\S", error="Write something first."),
+            _written,
         ],
         error_messages={"required": "Write something first."},
     )

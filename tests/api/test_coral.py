@@ -256,6 +256,7 @@ def test_signed_but_invalid_bodies(app: Any, client: Any, site: Any, secret: str
         ({k: v for k, v in coral_request(BENIGN).items() if k != "comment"}, "comment"),
         (coral_request("   "), "comment"),
         (coral_request("<p> </p>"), "comment"),
+        (coral_request("\u200b\u2060<p>\u200d</p>"), "comment"),
         (coral_request("x" * 20_001), "comment"),
         ({**coral_request(BENIGN), "comment": {"parentID": None}}, "comment"),
         ({**coral_request(BENIGN), "comment": "hello"}, "comment"),
