@@ -8,7 +8,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas import CommentSchema, StrictBoolean, StrictSchema
+from api.schemas import CommentSchema, StrictBoolean, StrictSchema, UtcDateTime
 from moderation.policy import CATEGORIES, OtherLanguages
 from moderation.review import Action, DecisionIn, RejectReason
 
@@ -226,7 +226,26 @@ class WebhookInSchema(StrictSchema):
     rotate_secret = StrictBoolean(load_default=False)
 
 
+class DeliveryAttemptSchema(ma.Schema):
+    attempted_at = UtcDateTime()
+    status_code = ma.fields.Integer(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    duration_ms = ma.fields.Float()
+
+
+class DeliverySchema(ma.Schema):
+    id = ma.fields.String()
+    event = ma.fields.String()
+    comment_id = ma.fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    delivered_at = UtcDateTime(allow_none=True)
+    attempts = ma.fields.Integer()
+    next_attempt_at = UtcDateTime()
+    last_error = ma.fields.String(allow_none=True)
+    history = ma.fields.List(ma.fields.Nested(DeliveryAttemptSchema))
+
+
 class WebhookOutSchema(ma.Schema):
     url = ma.fields.String(allow_none=True)
     secret = ma.fields.String(metadata={"description": "verify X-Moderation-Signature with it"})
-    deliveries = ma.fields.List(ma.fields.Dict())
+    deliveries = ma.fields.List(ma.fields.Nested(DeliverySchema))

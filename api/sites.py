@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import marshmallow as ma
@@ -12,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from api.auth import site_for_user, user_required
+from api.exports import decisions_csv
 from api.review_schemas import (
     AuditListSchema,
     PolicySchema,
@@ -182,40 +181,14 @@ class DecisionsExport(MethodView):
 
     @blp.response(200, content_type="text/csv")
     def get(self, site: str) -> Any:
-        """Moderator-labelled comments as CSV (text,label,...): input for models.evaluate and models.train."""
+        """Moderator-labelled comments as CSV (text,label,...): input for models.evaluate and models.train.
+
+        Cells a spreadsheet would run as a formula start with a quote; times are ISO 8601 with offset.
+        """
         current = _site(site)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(
-            ["comment_id", "text", "label", "reason", "decided_at", "source", "model_toxicity"]
-        )
-        for r in store().labelled(current.id):
-            writer.writerow(
-                [
-                    r.id,
-                    r.text,
-                    1 if r.status == "rejected" else 0,
-                    r.decision_reason or "",
-                    r.decided_at.isoformat() if r.decided_at else "",
-                    "moderator",
-                    (r.scores or {}).get("toxicity", ""),
-                ]
-            )
-        for f in store().feedback_rows(current.id):
-            if f.attribute.upper() == "TOXICITY":
-                writer.writerow(
-                    [
-                        f.comment_id or "",
-                        f.text,
-                        1 if f.score >= 0.5 else 0,
-                        "",
-                        f.created_at.isoformat(),
-                        f.source,
-                        "",
-                    ]
-                )
+        body = decisions_csv(store().labelled(current.id), store().feedback_rows(current.id))
         return Response(
-            out.getvalue(),
+            body,
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{current.name}-decisions.csv"'},
         )

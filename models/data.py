@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from models.exports import unescape_cell
 from models.labels import CATEGORIES
 
 NAN = float("nan")
@@ -162,7 +163,7 @@ def load_labelled_csv(path: Path) -> Source:
     df = pd.read_csv(path)
     y = pd.to_numeric(df["label"], errors="coerce").to_numpy().astype(float)
     keep = ~np.isnan(y)
-    texts = df.text.astype(str)[keep].tolist()
+    texts = [unescape_cell(t) for t in df.text.astype(str)[keep]]
     y = y[keep]
     return Source(path.stem, texts, _frame({"toxicity": y}, len(texts)), y.astype(int))
 

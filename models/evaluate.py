@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from models.exports import unescape_cell
+
 THRESHOLDS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 POSITIVE = frozenset(
@@ -135,7 +137,7 @@ def read_csv(
                 labels.append(parse_label(value))
             except EvaluationError as err:
                 raise EvaluationError(f"{path}, row {row_number}: {err}") from None
-            texts.append(row[text_column] or "")
+            texts.append(unescape_cell(row[text_column] or ""))
             rows.append(row_number)
     if not texts:
         raise EvaluationError(f"{path}: no labelled rows" if skipped else f"{path}: no rows")

@@ -6,11 +6,13 @@ import csv
 import io
 import json
 import threading
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
 
+from models.evaluate import read_csv
 from moderation.sites import Role
 from moderation.webhooks import SIGNATURE_HEADER, http_post, verify
 from tests.api.test_comments import assert_error
@@ -280,6 +282,51 @@ def test_decisions_csv_exports_moderator_labels(
     assert {(x["text"], x["label"]) for x in rows} == {(a["text"], "1"), (b["text"], "0")}
 
 
+FORMULAS = [
+    '=HYPERLINK("http://evil.example", "nitwit")',
+    "+1+1 nitwit",
+    "-2+3 nitwit",
+    "@SUM(1) nitwit",
+    "\tnitwit tab",
+    "\r=1 nitwit",
+    "'=already quoted nitwit",
+]
+
+
+def test_decisions_csv_has_no_formula_cell_and_times_carry_their_offset(
+    client: Any, auth: dict[str, str], op: Any, mod: Any, site_key: str, tmp_path: Any
+) -> None:
+    for text in FORMULAS:
+        c = held(client, auth, text)
+        client.post(
+            f"/v1/comments/{c['id']}/decision",
+            headers=mod,
+            json={"action": "reject", "reason": "abusive", "version": 1},
+        )
+    suggested = {
+        "comment": {"text": "=cmd|' /C calc'!A0"},
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0.9}}},
+    }
+    r = client.post(
+        "/v1alpha1/comments:suggestscore", json=suggested, query_string={"key": site_key}
+    )
+    assert r.status_code == 200
+    r = client.get("/v1/sites/daily-bugle/decisions.csv", headers=op)
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(FORMULAS) + 1
+    for row in body:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+        decided_at = datetime.fromisoformat(row[header.index("decided_at")])
+        assert decided_at.utcoffset() == timedelta(0)
+    # models.evaluate (and models.train) read back exactly the texts that were stored.
+    export = tmp_path / "decisions.csv"
+    export.write_bytes(r.get_data())
+    texts = read_csv(export, "text", "label").texts
+    assert sorted(texts) == sorted([*FORMULAS, suggested["comment"]["text"]])
+
+
 class _Receiver(BaseHTTPRequestHandler):
     """A webhook receiver that answers 503 until told to recover."""
 
@@ -323,9 +370,11 @@ def test_webhooks_survive_a_receiver_outage(
         log = client.get("/v1/sites/daily-bugle/webhook", headers=op).get_json()["deliveries"]
         assert {e["event"] for e in log} == {"comment.held", "comment.rejected"}
         assert all(e["attempts"] == 1 and e["last_error"] == "HTTP 503" for e in log)
+        # Times in the log are ISO 8601 with their offset, like every other timestamp.
+        for e in log:
+            for when in (e["created_at"], e["next_attempt_at"], e["history"][0]["attempted_at"]):
+                assert datetime.fromisoformat(when).utcoffset() == timedelta(0), e
         # An hour later the receiver is back: everything is delivered, once.
-        from datetime import timedelta
-
         real = deliverer.clock
         deliverer.clock = lambda: real() + timedelta(hours=1)
         _Receiver.up = True
