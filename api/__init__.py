@@ -6,6 +6,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ from moderation.review import Review
 from moderation.scoring import GuardedScorer, Scorer
 from moderation.service import ModerationService
 from moderation.store import SqlStore
+from moderation.throttle import (
+    MemoryFailureCounts,
+    RedisFailureCounts,
+    SignInLimits,
+    SignInThrottle,
+)
 from moderation.webhooks import Deliverer, http_post
 
 _JSON_METHODS = {"POST", "PUT", "PATCH"}
@@ -95,6 +102,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         on_decision=observability.count_decision,
     )
     post = app.config.get("WEBHOOK_POST") or http_post(timeout=app.config["WEBHOOK_TIMEOUT"])
+    failure_counts = (
+        RedisFailureCounts.from_url(app.config["REDIS_URL"])
+        if app.config["REDIS_URL"]
+        else MemoryFailureCounts()
+    )
+    signin_limits = SignInLimits(
+        account_failures=app.config["SIGNIN_ACCOUNT_FAILURES"],
+        address_failures=app.config["SIGNIN_ADDRESS_FAILURES"],
+        window=timedelta(minutes=app.config["SIGNIN_LOCKOUT_MINUTES"]),
+    )
     app.extensions.update(
         {
             "moderation.store": store,
@@ -102,6 +119,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "moderation.service": service,
             "moderation.review": Review(store),
             "moderation.deliverer": Deliverer(store, post),
+            "moderation.signin_throttle": SignInThrottle(failure_counts, signin_limits),
         }
     )
 

@@ -131,9 +131,14 @@ def csrf_ok(sent: str | None = None) -> bool:
 
 
 def sign_in(user: User, stamp: str) -> None:
-    """Start a fresh session for the person (a new CSRF token: no session fixation)."""
+    """Start a fresh session for the person: nothing of the one before is kept.
+
+    A new session id and a new CSRF token, so a session someone planted or read
+    before the sign-in (session fixation) is worth nothing after it.
+    """
     session.clear()
     session.permanent = True
+    session["sid"] = secrets.token_urlsafe(16)
     session["user_id"] = user.id
     session["stamp"] = stamp
     session["csrf"] = secrets.token_urlsafe(32)

@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 
 from moderation import migrate
 from moderation.integrations import CORAL_SECRET, ApprovedAnswer
+from moderation.security import WeakPassword
 from moderation.sites import Role
 from moderation.store import Conflict, SqlStore
 
@@ -132,23 +133,25 @@ def create_user(name: str, role: str, sites: tuple[str, ...], as_json: bool) -> 
     click.echo(f"API token (shown once, store it now): {token}")
 
 
-MIN_PASSWORD_LENGTH = 10
-
-
 @users_cli.command("set-password")
 @click.argument("name")
 @click.option(
     "--password-stdin", is_flag=True, help="read the password from the first line of stdin"
 )
 def set_password(name: str, password_stdin: bool) -> None:
-    """Set NAME's password for signing in to the web pages (ends their open sessions)."""
+    """Set NAME's password for signing in to the web pages (ends their open sessions).
+
+    At least 12 characters, at most 1,024, and not the user name.
+    """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"use at least {MIN_PASSWORD_LENGTH} characters")
-    if _store().set_password(name, password) is None:
+    try:
+        user = _store().set_password(name, password)
+    except WeakPassword as exc:
+        raise click.ClickException(str(exc)) from exc
+    if user is None:
         raise click.ClickException(f"no user named {name!r}")
     click.echo(f"password set for {name}")
 

@@ -49,6 +49,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0: every worker shares one count
         "SESSION_COOKIE_SECURE": False,  # true behind HTTPS: the sign-in cookie only travels over it
         "SESSION_HOURS": 12.0,  # a web sign-in lasts this long
+        # Failed sign-ins in a row (no gap of SIGNIN_LOCKOUT_MINUTES) per account and per
+        # address: from half of these on, each next try waits 1, 2, 4 ... 30 s; at these, the
+        # account or address is locked until SIGNIN_LOCKOUT_MINUTES after the last failure.
+        # Counted in Redis when REDIS_URL is set, else in each worker's memory.
+        "SIGNIN_ACCOUNT_FAILURES": 5,
+        "SIGNIN_ADDRESS_FAILURES": 20,
+        "SIGNIN_LOCKOUT_MINUTES": 15.0,
         "QUEUE_CLAIM": 20,  # comments the queue page claims for a moderator when it opens
         "DEMO": True,  # serve /demo, an article page whose comments go through a "demo" site
     }

@@ -33,3 +33,21 @@ def new_id(prefix: str) -> str:
 def hash_email(email: str, pepper: str) -> str:
     """Keyed hash of a normalised address: lets us count an author's comments, not read the address."""
     return hmac.new(pepper.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # a longer one is a mistake or an attack on the hash's cost
+
+
+class WeakPassword(ValueError):
+    """A password the policy refuses; the message says why, in words for the person."""
+
+
+def check_password_policy(name: str, password: str) -> None:
+    """Raise WeakPassword unless the password is 12 to 1,024 characters and not the name."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"use at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(f"use at most {MAX_PASSWORD_LENGTH} characters")
+    if password.strip().casefold() == name.strip().casefold():
+        raise WeakPassword("the password cannot be the user name")

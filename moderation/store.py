@@ -28,7 +28,13 @@ from moderation.comments import (
 )
 from moderation.integrations import ApprovedAnswer, CoralPhase
 from moderation.policy import Policy
-from moderation.security import hash_secret, new_id, new_secret, same_hash
+from moderation.security import (
+    check_password_policy,
+    hash_secret,
+    new_id,
+    new_secret,
+    same_hash,
+)
 from moderation.sites import ApiKey, Role, Site, User
 
 
@@ -743,7 +749,11 @@ class SqlStore:
     # -- passwords and sign-in sessions ---------------------------------------
 
     def set_password(self, name: str, password: str, actor: str = "cli") -> User | None:
-        """Store a scrypt hash of a person's password; None if nobody has that name."""
+        """Store a scrypt hash of a person's password; None if nobody has that name.
+
+        Raises WeakPassword when the password policy refuses it.
+        """
+        check_password_policy(name, password)
         digest = hash_password(password)
         with self.write() as conn:
             row = conn.execute(db.users.select().where(db.users.c.name == name)).first()

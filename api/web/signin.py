@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+import math
+from typing import cast
+
+from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from api.auth import session_user, sign_in, sign_out
 from api.web.common import blueprint, is_operator, local_path, store
+from moderation.throttle import SignInThrottle
 
 bp = blueprint("web_signin")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 def _home() -> str:
@@ -29,18 +39,38 @@ def signin() -> ResponseReturnValue:
     return render_template("web/signin.html", next=request.args.get("next", ""), error=None)
 
 
+def throttle() -> SignInThrottle:
+    return cast(SignInThrottle, current_app.extensions["moderation.signin_throttle"])
+
+
 @bp.post("/signin")
 def signin_post() -> ResponseReturnValue:
-    """Check the name and password; start a session."""
+    """Check the name and password, unless too many tries failed lately; start a session."""
     name = request.form.get("name", "").strip()
+    address = request.remote_addr or "unknown"
+    wait = math.ceil(throttle().retry_after(name, address))
+    if wait > 0:
+        # Not checked and not counted: a guess made now tells nothing and costs nothing.
+        return (
+            render_template(
+                "web/signin.html",
+                next=request.form.get("next", ""),
+                name=name,
+                error=f"Too many failed sign-ins. Try again in {_duration(wait)}.",
+            ),
+            429,
+            {"Retry-After": str(wait)},
+        )
     found = store().check_password(name, request.form.get("password", "")) if name else None
     if found is None:
+        throttle().failed(name, address)
         return render_template(
             "web/signin.html",
             next=request.form.get("next", ""),
             name=name,
             error="That name and password do not match. Check both and try again.",
         ), 401
+    throttle().succeeded(name)
     person, stamp = found
     sign_in(person, stamp)
     default = url_for("web_sites.index") if is_operator(person) else _home()

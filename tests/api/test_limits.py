@@ -182,3 +182,31 @@ def test_redis_down_falls_back_to_memory_and_still_limits(database_url: str, tmp
     client = app.test_client()
     assert [comment(client, key).status_code for _ in range(3)] == [201, 201, 429]
     app.extensions["moderation.store"].engine.dispose()
+
+
+def test_sign_in_failures_are_shared_by_workers_through_redis(
+    two_workers: tuple[Any, Any, str],
+) -> None:
+    """Five wrong passwords on one worker lock the account on the other too."""
+    from moderation.sites import Role
+    from tests.api.test_web_auth import sign_in
+
+    first, second, _ = two_workers
+    store = first.extensions["moderation.store"]
+    name = "mod-" + secrets.token_hex(4)  # Redis outlives a test: counts of its own
+    address = {"REMOTE_ADDR": f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.9"}
+    store.create_user(name, Role.ADMIN, [])
+    store.set_password(name, "the right password")
+    now = 1_800_000_000.0 + secrets.randbelow(10**6)  # time stands still: no flaky waits
+    for app in (first, second):
+        app.extensions["moderation.signin_throttle"].clock = lambda: now
+    a, b = first.test_client(), second.test_client()
+    statuses = []
+    for client in (a, b, a, b, a):
+        statuses.append(sign_in(client, name, "a wrong password", environ=address).status_code)
+        if statuses[-1] == 429:
+            break
+    # The second worker saw the first's failures: it asked for a wait after the second.
+    assert statuses == [401, 401, 429]
+    r = sign_in(b, name, "the right password", environ=address)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1

@@ -11,6 +11,7 @@ import pytest
 
 from api.web import present
 from moderation.comments import Reason, Span
+from moderation.security import WeakPassword
 from moderation.sites import Role
 
 PASSWORDS = {"mod": "moderator-password", "op": "operator-password"}
@@ -37,11 +38,18 @@ def page_token(client: Any, path: str = "/signin") -> str:
     return found.group(1)
 
 
-def sign_in(client: Any, name: str, password: str | None = None, **extra: str) -> Any:
+def sign_in(
+    client: Any,
+    name: str,
+    password: str | None = None,
+    environ: dict[str, str] | None = None,
+    **extra: str,
+) -> Any:
     token = page_token(client)
     return client.post(
         "/signin",
         data={"csrf_token": token, "name": name, "password": password or PASSWORDS[name], **extra},
+        environ_overrides=environ or {},
     )
 
 
@@ -61,14 +69,28 @@ def test_set_password_cli(app: Any, people: dict[str, Any]) -> None:
     store = app.extensions["moderation.store"]
     assert store.check_password("mod", "a brand new secret") is not None
     assert store.check_password("mod", PASSWORDS["mod"]) is None
+    with pytest.raises(WeakPassword):
+        store.set_password("mod", "too short")
     prompted = runner.invoke(
         args=["users", "set-password", "op"], input="prompted secret\nprompted secret\n"
     )
     assert prompted.exit_code == 0, prompted.output
     short = runner.invoke(
-        args=["users", "set-password", "mod", "--password-stdin"], input="short\n"
+        args=["users", "set-password", "mod", "--password-stdin"], input="eleven char\n"
     )
-    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
+    store_before = app.extensions["moderation.store"].check_password("mod", "a brand new secret")
+    assert store_before is not None  # a refused password changes nothing
+    store = app.extensions["moderation.store"]
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE users SET name = 'moderator-one' WHERE name = 'mod'")
+    same = runner.invoke(
+        args=["users", "set-password", "moderator-one", "--password-stdin"],
+        input="Moderator-One\n",
+    )
+    assert same.exit_code != 0 and "cannot be the user name" in same.output
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE users SET name = 'mod' WHERE name = 'moderator-one'")
     nobody = runner.invoke(
         args=["users", "set-password", "ghost", "--password-stdin"], input="long enough secret\n"
     )
@@ -155,6 +177,103 @@ def test_a_new_password_ends_open_sessions(app: Any, client: Any, people: dict[s
     app.extensions["moderation.store"].set_password("mod", "another long password")
     assert client.get("/queue").status_code == 302
     assert client.get("/v1/queue").status_code == 401
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(app: Any) -> FakeClock:
+    """The sign-in throttle's clock, moved by hand (tests never sleep)."""
+    fake = FakeClock()
+    app.extensions["moderation.signin_throttle"].clock = fake
+    return fake
+
+
+def test_failed_sign_ins_are_slowed_then_locked_out(
+    app: Any, client: Any, people: dict[str, Any], clock: FakeClock
+) -> None:
+    assert sign_in(client, "mod", "wrong password 1").status_code == 401
+    assert sign_in(client, "mod", "wrong password 2").status_code == 401
+    # Too soon after the second failure: refused without looking at the password.
+    early = sign_in(client, "mod")
+    assert early.status_code == 429 and early.headers["Retry-After"] == "1"
+    assert "Too many failed sign-ins. Try again in 1 second." in early.get_data(as_text=True)
+    assert client.get("/queue").status_code == 302
+    for wait in (1, 2, 4):
+        clock.now += wait
+        assert sign_in(client, "mod", "still wrong").status_code == 401
+    # Five failures: the account is locked for 15 minutes, from every address.
+    clock.now += 8
+    for address in ("127.0.0.1", "198.51.100.20"):
+        locked = sign_in(client, "mod", environ={"REMOTE_ADDR": address})
+        assert locked.status_code == 429
+        assert int(locked.headers["Retry-After"]) == 15 * 60 - 8
+        assert "Try again in 15 minutes" in locked.get_data(as_text=True)
+    assert client.get("/queue").status_code == 302
+    # Other people are not locked out (from another address: this one has failed too).
+    other = app.test_client()
+    r = sign_in(other, "op", environ={"REMOTE_ADDR": "198.51.100.20"})
+    assert r.status_code == 302
+    clock.now += 15 * 60
+    assert sign_in(client, "mod").status_code == 302
+    assert client.get("/queue").status_code == 200
+
+
+def test_unknown_names_are_counted_and_answered_alike(
+    client: Any, people: dict[str, Any], clock: FakeClock
+) -> None:
+    for name in ("mod", "ghost"):
+        answers = []
+        for _ in range(6):
+            clock.now += 60
+            answers.append(sign_in(client, name, "wrong password").status_code)
+        assert answers == [401, 401, 401, 401, 401, 429], name
+        clock.now += 15 * 60
+
+
+def test_an_address_guessing_many_names_is_locked_out(
+    app: Any, client: Any, people: dict[str, Any], clock: FakeClock
+) -> None:
+    for i in range(20):
+        clock.now += 60
+        assert sign_in(client, f"user{i}", "guess").status_code == 401
+    clock.now += 60
+    assert sign_in(client, "mod").status_code == 429
+    elsewhere = app.test_client()
+    assert sign_in(elsewhere, "mod", environ={"REMOTE_ADDR": "203.0.113.77"}).status_code == 302
+
+
+def test_sign_in_rotates_the_session(app: Any, client: Any, people: dict[str, Any]) -> None:
+    """A session planted before the sign-in (fixation) is worth nothing after it."""
+    planted_token = page_token(client)
+    with client.session_transaction() as before:
+        planted = dict(before)
+    attacker = app.test_client()
+    with attacker.session_transaction() as sess:
+        sess.update(planted)
+    # The victim signs in carrying the planted session.
+    assert sign_in(client, "mod").status_code == 302
+    with client.session_transaction() as after:
+        assert after["sid"] and after.get("sid") != planted.get("sid")
+        assert after["csrf"] != planted["csrf"]
+        assert after["user_id"] == people["mod"].id
+    # The attacker's copy stays signed out, and its CSRF token opens nothing.
+    assert attacker.get("/queue").status_code == 302
+    assert attacker.get("/v1/queue").status_code == 401
+    assert client.post("/signout", data={"csrf_token": planted_token}).status_code == 400
+    # Signing in again gives yet another session id.
+    with client.session_transaction() as first:
+        first_sid = first["sid"]
+    client.post("/signout", data={"csrf_token": page_token(client, "/queue")})
+    sign_in(client, "mod")
+    with client.session_transaction() as second:
+        assert second["sid"] != first_sid
 
 
 def test_pages_send_security_headers(client: Any) -> None:
