@@ -18,6 +18,7 @@ from moderation import migrate
 from moderation.db import make_engine
 from moderation.language import detect_language
 from moderation.policy import FALLBACK_THRESHOLDS, Policy
+from moderation.privacy import AddressPolicy, AddressStorage
 from moderation.review import Review
 from moderation.scoring import GuardedScorer, Scorer
 from moderation.service import ModerationService
@@ -100,6 +101,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         detect_language=detect_language,
         email_pepper=app.config["SECRET_KEY"],
         on_decision=observability.count_decision,
+        addresses=AddressPolicy(AddressStorage(app.config["AUTHOR_IP"]), app.config["SECRET_KEY"]),
     )
     post = app.config.get("WEBHOOK_POST") or http_post(timeout=app.config["WEBHOOK_TIMEOUT"])
     failure_counts = (

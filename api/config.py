@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from moderation.privacy import AddressStorage
+
 ENV_PREFIX = "MODERATION_"
 
 
@@ -56,6 +58,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SIGNIN_ACCOUNT_FAILURES": 5,
         "SIGNIN_ADDRESS_FAILURES": 20,
         "SIGNIN_LOCKOUT_MINUTES": 15.0,
+        # What is kept of a reader's IP address: truncate (IPv4 /24, IPv6 /48), hash (keyed,
+        # per site) or none.
+        "AUTHOR_IP": "truncate",
         "QUEUE_CLAIM": 20,  # comments the queue page claims for a moderator when it opens
         "DEMO": True,  # serve /demo, an article page whose comments go through a "demo" site
     }
@@ -91,6 +96,9 @@ def load(instance_path: str, test_config: Mapping[str, Any] | None) -> dict[str,
 
     if config["FAST_ENGINE"] not in ENGINES:
         raise SystemExit(f"{ENV_PREFIX}FAST_ENGINE: expected one of {', '.join(ENGINES)}")
+    if config["AUTHOR_IP"] not in set(AddressStorage):
+        choices = ", ".join(AddressStorage)
+        raise SystemExit(f"{ENV_PREFIX}AUTHOR_IP: expected one of {choices}")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
     return config

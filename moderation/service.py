@@ -9,6 +9,7 @@ from typing import Any
 
 from moderation.comments import NewComment, Reason, Span, Status, StoredComment, Verdict
 from moderation.policy import OtherLanguages, decide
+from moderation.privacy import AddressPolicy
 from moderation.scoring import GuardedScorer, ScoringUnavailable
 from moderation.security import hash_email, new_id
 from moderation.sites import Site
@@ -80,8 +81,10 @@ class ModerationService:
         email_pepper: str = "",
         clock: Callable[[], datetime] = utcnow,
         on_decision: Callable[[StoredComment], None] | None = None,
+        addresses: AddressPolicy | None = None,
     ) -> None:
         self.store = store
+        self.addresses = addresses or AddressPolicy(secret=email_pepper)
         self.scorer = scorer
         self.detect_language = detect_language
         self.email_pepper = email_pepper
@@ -223,7 +226,7 @@ class ModerationService:
             "author_email_hash": hash_email(author.email, self.email_pepper)
             if author.email
             else None,
-            "author_ip": author.ip,
+            "author_ip": self.addresses.stored(author.ip, site.id),
             "article_id": comment.article.id,
             "article_url": comment.article.url,
             "article_title": comment.article.title,

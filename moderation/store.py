@@ -223,6 +223,13 @@ class SqlStore:
             for r in rows
         ]
 
+    def api_key_id(self, key: str) -> str | None:
+        """The id of the key with this secret (revoked or not), or None."""
+        with self.read() as conn:
+            return conn.execute(
+                sa.select(db.api_keys.c.id).where(db.api_keys.c.key_hash == hash_secret(key))
+            ).scalar()
+
     def site_for_key(self, key: str) -> Site | None:
         """The site an unrevoked API key belongs to, or None (one query: it runs per request)."""
         digest = hash_secret(key)

@@ -44,7 +44,10 @@ def register(app: Flask) -> None:
         if bp is demo.bp and not app.config["DEMO"]:
             continue
         app.register_blueprint(bp)
-    app.extensions["web.demo_key_path"] = Path(app.instance_path) / "demo_site_key"
+    # Earlier versions kept the demo site's key here, in plain text: revoked and gone.
+    demo.retire_plain_key(
+        app.extensions["moderation.store"], Path(app.instance_path) / "demo_site_key"
+    )
 
     @app.after_request
     def _page_headers(response: Response) -> Response:

@@ -1,14 +1,15 @@
 """/demo: an article page whose comment form goes through a tiny "site backend" to the service.
 
-The backend plays the part of a real site's server: it holds a site API key (for a site
-named "demo", made on first use) and submits each comment with it. The key lives in the
-instance folder, readable only by the service, so every worker uses the same one.
+The backend plays the part of a real site's server for a site named "demo" (made
+on first use, or by `scripts/serve.sh`, which prints its API key once). It runs
+inside the service, so it submits comments for that site directly: it needs no
+API key, and none is kept for it (a key file would be a secret in plain text,
+where every other key exists only as a hash).
 """
 
 from __future__ import annotations
 
-import os
-import threading
+import contextlib
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,59 +33,26 @@ ARTICLE_TITLE = "The night the river market moved uphill"
 MINE = "demo_mine"  # session key: ids of this visitor's comments, newest last
 
 
-class DemoSite:
-    """The demo site's backend: finds or makes the site and an API key, and submits comments."""
-
-    def __init__(self, store: SqlStore, key_path: Path) -> None:
-        self.store = store
-        self.key_path = key_path
-        self._key: str | None = None
-        self._lock = threading.Lock()
-
-    def _valid(self, key: str | None) -> Site | None:
-        site = self.store.site_for_key(key) if key else None
-        return site if site is not None and site.name == SITE_NAME else None
-
-    def site(self) -> Site:
-        """The demo site, authenticated with its API key as any site backend would be."""
-        with self._lock:
-            site = self._valid(self._key)
-            if site is not None:
-                return site
-            saved = self.key_path.read_text().strip() if self.key_path.exists() else None
-            site = self._valid(saved)
-            if site is not None:
-                self._key = saved
-                return site
-            self._key = self._new_key()
-            site = self._valid(self._key)
-            assert site is not None
-            return site
-
-    def _new_key(self) -> str:
-        existing = self.store.get_site(SITE_NAME)
-        key: str | None = None
-        if existing is None:
-            try:
-                _, key = self.store.create_site(SITE_NAME)
-            except Conflict:  # another worker made it a moment ago
-                existing = self.store.get_site(SITE_NAME)
-        if key is None:
-            assert existing is not None
-            _, key = self.store.create_api_key(existing.id, actor="demo")
-        self.key_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.key_path.with_suffix(f".{os.getpid()}")
-        tmp.write_text(key)
-        tmp.chmod(0o600)
-        os.replace(tmp, self.key_path)
-        return key
+def demo_site() -> Site:
+    """The demo site, made on first use (its first API key, unseen, lives only as a hash)."""
+    site = store().get_site(SITE_NAME)
+    if site is None:
+        with contextlib.suppress(Conflict):  # another worker made it a moment ago
+            site, _ = store().create_site(SITE_NAME)
+        site = site or store().get_site(SITE_NAME)
+    assert site is not None
+    return site
 
 
-def demo_site() -> DemoSite:
-    ext = current_app.extensions
-    if "web.demo" not in ext:
-        ext["web.demo"] = DemoSite(store(), ext["web.demo_key_path"])
-    return cast(DemoSite, ext["web.demo"])
+def retire_plain_key(store: SqlStore, path: Path) -> None:
+    """Revoke and delete the plain-text demo key file that earlier versions kept."""
+    if not path.exists():
+        return
+    key = path.read_text().strip()
+    key_id = store.api_key_id(key) if key else None
+    if key_id is not None:
+        store.revoke_api_key(key_id, actor="demo")
+    path.unlink(missing_ok=True)
 
 
 def service() -> ModerationService:
@@ -150,13 +118,13 @@ def _page(site: Site, errors: Any, form: Any) -> str:
 @bp.get("/demo")
 def article() -> ResponseReturnValue:
     """The article, its published comments, and this visitor's own comments still in review."""
-    return _page(demo_site().site(), errors={}, form={})
+    return _page(demo_site(), errors={}, form={})
 
 
 @bp.post("/demo/comments")
 def post_comment() -> ResponseReturnValue:
     """Submit the reader's comment to the service, as the site's backend would."""
-    site = demo_site().site()
+    site = demo_site()
     try:
         form = DemoCommentSchema().load(request.form)
     except ma.ValidationError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -464,13 +463,13 @@ def test_operator_creates_and_revokes_keys(app: Any, client: Any, people: dict[s
 
 
 def test_demo_posts_through_a_demo_site(app: Any, client: Any, tmp_path: Path) -> None:
-    app.extensions["web.demo_key_path"] = tmp_path / "demo_site_key"
     page = client.get("/demo")
     assert page.status_code == 200 and "Leave a comment" in page.get_data(as_text=True)
-    key_file = tmp_path / "demo_site_key"
-    assert key_file.exists() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
     store = app.extensions["moderation.store"]
-    assert store.site_for_key(key_file.read_text()).name == "demo"
+    demo = store.get_site("demo")
+    assert demo is not None and len(store.list_api_keys(demo.id)) == 1
+    # No key is kept in plain text for the demo's backend, in the instance folder or anywhere.
+    assert not (Path(app.instance_path) / "demo_site_key").exists()
     token = page_token(client, "/demo")
     client.post(
         "/demo/comments",
@@ -485,15 +484,38 @@ def test_demo_posts_through_a_demo_site(app: Any, client: Any, tmp_path: Path) -
     assert "The service held your comment" in html
     empty = client.post("/demo/comments", data={"csrf_token": token, "text": "   "})
     assert empty.status_code == 422 and "Write something first." in empty.get_data(as_text=True)
-    # a lost key file is replaced by a new key for the same site
-    key_file.unlink()
-    app.extensions.pop("web.demo", None)
-    assert client.get("/demo").status_code == 200
-    assert store.site_for_key(key_file.read_text()).name == "demo"
+    assert len(store.list_api_keys(demo.id)) == 1  # no key was made per request either
+
+
+def test_a_plain_demo_key_left_by_an_earlier_version_is_revoked_and_deleted(
+    database_url: str, scorer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import create_app
+
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SCORER": scorer,
+        "MODEL": str(tmp_path / "no-checkpoint"),
+        "SECRET_KEY": "test-secret",
+        "LOG_REQUESTS": False,
+    }
+    monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(tmp_path / "instance"))
+    first = create_app(config)
+    store = first.extensions["moderation.store"]
+    _, key = store.create_site("demo")
+    key_file = tmp_path / "instance" / "demo_site_key"
+    key_file.write_text(key)  # what the previous version left behind
+    assert store.site_for_key(key) is not None
+    second = create_app(config)  # the next start (or any worker's)
+    assert not key_file.exists()
+    assert store.site_for_key(key) is None
+    assert second.test_client().get("/demo").status_code == 200  # the demo still works
+    for app in (first, second):
+        app.extensions["moderation.store"].engine.dispose()
 
 
 def test_demo_authors_are_the_names_they_type(app: Any, tmp_path: Path) -> None:
-    app.extensions["web.demo_key_path"] = tmp_path / "demo_site_key"
     first, second = app.test_client(), app.test_client()  # two browsers
 
     def post(browser: Any, name: str, text: str) -> None:
