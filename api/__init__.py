@@ -18,7 +18,7 @@ from moderation import migrate
 from moderation.db import make_engine
 from moderation.language import detect_language
 from moderation.policy import FALLBACK_THRESHOLDS, Policy
-from moderation.privacy import AddressPolicy, AddressStorage
+from moderation.privacy import AddressPolicy, AddressStorage, ReadersRights
 from moderation.review import Review
 from moderation.scoring import GuardedScorer, Scorer
 from moderation.service import ModerationService
@@ -121,6 +121,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "moderation.service": service,
             "moderation.review": Review(store),
             "moderation.deliverer": Deliverer(store, post),
+            "moderation.rights": ReadersRights(store),
             "moderation.signin_throttle": SignInThrottle(failure_counts, signin_limits),
         }
     )
@@ -133,11 +134,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         },
     )
     app.extensions["moderation.api"] = api
-    from api import comments, docs, health, queue, sites, web
+    from api import authors, comments, docs, health, queue, sites, web
 
     api.register_blueprint(comments.blp)
     api.register_blueprint(queue.blp)
     api.register_blueprint(sites.blp)
+    api.register_blueprint(authors.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
     web.register(app)

@@ -248,7 +248,39 @@ def coral_show(site: str) -> None:
         click.echo(f"previous secret accepted until {phase.previous_expires_at.isoformat()}")
 
 
+authors_cli = AppGroup("authors", help="A reader's data on a site: export it, erase it.")
+
+
+@authors_cli.command("export")
+@click.argument("site")
+@click.argument("author_id")
+def export_author(site: str, author_id: str) -> None:
+    """Print everything stored about AUTHOR_ID on SITE as JSON (what the API's export answers)."""
+    from api.review_schemas import AuthorExportSchema
+
+    rights = current_app.extensions["moderation.rights"]
+    record = rights.export(_site_or_fail(site).id, author_id, actor="cli")
+    click.echo(json.dumps(AuthorExportSchema().dump(record), indent=2, ensure_ascii=False))
+
+
+@authors_cli.command("erase")
+@click.argument("site")
+@click.argument("author_id")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def erase_author(site: str, author_id: str, yes: bool) -> None:
+    """Erase AUTHOR_ID's comments and every copy of their data on SITE (cannot be undone)."""
+    current = _site_or_fail(site)
+    if not yes:
+        click.confirm(f"Erase everything stored about {author_id!r} on {current.name}?", abort=True)
+    erasure = current_app.extensions["moderation.rights"].erase(current.id, author_id, actor="cli")
+    click.echo(
+        f"erased {erasure.comments} comment(s) and {erasure.labels} label(s) of {author_id!r} "
+        f"on {current.name}; {erasure.audit_entries_scrubbed} audit entr(y/ies) lost their notes"
+    )
+
+
 def register(app: Flask) -> None:
     for command in (sites_cli, keys_cli, users_cli, db_cli, rescore, deliver_webhooks):
         app.cli.add_command(command)
     app.cli.add_command(coral_cli)
+    app.cli.add_command(authors_cli)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas import CommentSchema, StrictBoolean, StrictSchema, UtcDateTime
+from moderation.comments import StoredComment
 from moderation.policy import CATEGORIES, OtherLanguages
 from moderation.review import Action, DecisionIn, RejectReason
 
@@ -249,3 +251,71 @@ class WebhookOutSchema(ma.Schema):
     url = ma.fields.String(allow_none=True)
     secret = ma.fields.String(metadata={"description": "verify X-Moderation-Signature with it"})
     deliveries = ma.fields.List(ma.fields.Nested(DeliverySchema))
+
+
+class ExportedAuthorSchema(ma.Schema):
+    id = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True)
+    email_hash = ma.fields.String(allow_none=True)
+    ip = ma.fields.String(
+        allow_none=True, metadata={"description": "as stored: truncated to its network, or hashed"}
+    )
+
+
+class ExportedCommentSchema(CommentSchema):
+    """A comment with everything kept about it, its author's e-mail hash and address included."""
+
+    site_id = ma.fields.String(dump_only=True)
+    author = ma.fields.Nested(ExportedAuthorSchema, dump_only=True)
+    decision_reason = ma.fields.String(dump_only=True, allow_none=True)
+    decision_note = ma.fields.String(dump_only=True, allow_none=True)
+    decided_at = UtcDateTime(dump_only=True, allow_none=True)
+
+    @ma.pre_dump
+    def _with_email_hash(self, comment: StoredComment, **_: Any) -> dict[str, Any]:
+        data = dataclasses.asdict(comment)
+        data["author"] = {**data["author"], "email_hash": comment.author_email_hash}
+        return data
+
+
+class WebhookEventSchema(ma.Schema):
+    id = ma.fields.String()
+    event = ma.fields.String()
+    payload = ma.fields.Raw()
+    created_at = UtcDateTime()
+    delivered_at = UtcDateTime(allow_none=True)
+    attempts = ma.fields.Integer()
+
+
+class LabelSchema(ma.Schema):
+    comment_id = ma.fields.String(allow_none=True)
+    text = ma.fields.String()
+    attribute = ma.fields.String()
+    score = ma.fields.Float()
+    source = ma.fields.String()
+    created_at = UtcDateTime()
+
+
+class AuthorExportSchema(ma.Schema):
+    site_id = ma.fields.String()
+    author_id = ma.fields.String()
+    exported_at = UtcDateTime()
+    comments = ma.fields.List(ma.fields.Nested(ExportedCommentSchema))
+    audit = ma.fields.List(
+        ma.fields.Nested(AuditEntrySchema),
+        metadata={"description": "what happened to these comments, and who did it"},
+    )
+    webhook_events = ma.fields.List(ma.fields.Nested(WebhookEventSchema))
+    feedback = ma.fields.List(
+        ma.fields.Nested(LabelSchema), metadata={"description": "labels given on these comments"}
+    )
+
+
+class ErasureSchema(ma.Schema):
+    author_id = ma.fields.String()
+    comments = ma.fields.Integer(metadata={"description": "comments erased"})
+    labels = ma.fields.Integer(metadata={"description": "labels on them erased"})
+    audit_entries_scrubbed = ma.fields.Integer(
+        metadata={"description": "audit entries that lost a moderator's note (decisions kept)"}
+    )
+    webhook_events_scrubbed = ma.fields.Integer()

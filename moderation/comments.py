@@ -122,3 +122,4 @@ class StoredComment:
     decision_note: str | None = None
     decided_at: datetime | None = None
     shadow_status: str | None = None
+    author_email_hash: str | None = None  # never in API answers; in an author's data export

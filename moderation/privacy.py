@@ -1,4 +1,4 @@
-"""Readers' personal data: how little of it is kept.
+"""Readers' personal data: how little of it is kept, and a reader's rights to see and erase it.
 
 A reader's IP address is never stored as sent. By default it is truncated to its
 network (IPv4 to /24, IPv6 to /48: enough to see that comments came from one
@@ -15,7 +15,15 @@ import enum
 import hashlib
 import hmac
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from moderation.comments import StoredComment
+
+if TYPE_CHECKING:
+    from moderation.store import SqlStore
 
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
@@ -57,3 +65,89 @@ class AddressPolicy:
         return hmac.new(
             self.secret.encode(), f"author-ip:{site_id}".encode(), hashlib.sha256
         ).digest()
+
+
+# What a webhook event carries (moderation.webhooks.event_row): ids, status, reasons, a
+# time. An erasure keeps only these fields of the events about the author's comments, so
+# nothing of theirs could ride along in a payload still waiting to be delivered.
+EVENT_FIELDS = frozenset({"event", "comment_id", "external_id", "status", "reasons", "occurred_at"})
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A webhook event about a comment, and how far its delivery got."""
+
+    id: str
+    event: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    delivered_at: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Label:
+    """A score a site suggested for a comment's text (Perspective's SuggestCommentScore)."""
+
+    comment_id: str | None
+    text: str
+    attribute: str
+    score: float
+    source: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AuthorRecord:
+    """Everything a site's store holds about one author (a reader's right of access)."""
+
+    site_id: str
+    author_id: str
+    exported_at: datetime
+    comments: tuple[StoredComment, ...]
+    audit: tuple[Mapping[str, Any], ...]
+    webhook_events: tuple[WebhookEvent, ...]
+    feedback: tuple[Label, ...]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing an author removed (a reader's right to erasure)."""
+
+    author_id: str
+    comments: int
+    labels: int
+    audit_entries_scrubbed: int
+    webhook_events_scrubbed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def without_notes(snapshot: Any) -> Any:
+    """An audit before/after without the moderator's note, which may quote the comment."""
+    if isinstance(snapshot, dict) and snapshot.get("decision_note") is not None:
+        return {**snapshot, "decision_note": None}
+    return snapshot
+
+
+class ReadersRights:
+    """A reader's rights over what a site holds about them: to see it all, to have it erased."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def export(self, site_id: str, author_id: str, actor: str) -> AuthorRecord:
+        """Everything stored about the author on the site; the access itself is audited."""
+        record = self.store.author_record(site_id, author_id)
+        self.store.record(
+            site_id=site_id,
+            actor=actor,
+            action="author.export",
+            after={"author_id": author_id, "comments": len(record.comments)},
+        )
+        return record
+
+    def erase(self, site_id: str, author_id: str, actor: str) -> Erasure:
+        """Erase the author's comments and every copy of their data (idempotent, audited)."""
+        return self.store.erase_author(site_id, author_id, actor)

@@ -28,6 +28,14 @@ from moderation.comments import (
 )
 from moderation.integrations import ApprovedAnswer, CoralPhase
 from moderation.policy import Policy
+from moderation.privacy import (
+    EVENT_FIELDS,
+    AuthorRecord,
+    Erasure,
+    Label,
+    WebhookEvent,
+    without_notes,
+)
 from moderation.security import (
     check_password_policy,
     hash_secret,
@@ -328,6 +336,7 @@ class SqlStore:
             decision_note=row.decision_note,
             decided_at=_aware(row.decided_at),
             shadow_status=row.shadow_status,
+            author_email_hash=row.author_email_hash,
         )
 
     def get_comment(self, comment_id: str, site_id: str | None = None) -> StoredComment | None:
@@ -752,6 +761,115 @@ class SqlStore:
             return list(
                 conn.execute(db.feedback.select().where(f.site_id == site_id).order_by(f.id)).all()
             )
+
+    # -- readers' data ---------------------------------------------------------
+
+    def author_record(self, site_id: str, author_id: str) -> AuthorRecord:
+        """Everything stored about one author of one site: comments, their audit, events, labels."""
+        c, a, o, f = db.comments.c, db.audit_log.c, db.webhook_outbox.c, db.feedback.c
+        with self.read() as conn:
+            rows = conn.execute(
+                db.comments.select()
+                .where(c.site_id == site_id, c.author_id == author_id)
+                .order_by(c.created_at, c.id)
+            ).all()
+            ids = [r.id for r in rows]
+            audit = conn.execute(
+                db.audit_log.select().where(a.comment_id.in_(ids)).order_by(a.id)
+            ).all()
+            events = [
+                e
+                for e in conn.execute(
+                    db.webhook_outbox.select().where(o.site_id == site_id).order_by(o.id)
+                ).all()
+                if (e.payload or {}).get("comment_id") in ids
+            ]
+            labels = conn.execute(
+                db.feedback.select().where(f.comment_id.in_(ids)).order_by(f.id)
+            ).all()
+        return AuthorRecord(
+            site_id=site_id,
+            author_id=author_id,
+            exported_at=utcnow(),
+            comments=tuple(self._comment(r) for r in rows),
+            audit=tuple({**r._asdict(), "created_at": _aware(r.created_at)} for r in audit),
+            webhook_events=tuple(
+                WebhookEvent(
+                    id=f"evt_{e.id}",
+                    event=e.event,
+                    payload=dict(e.payload),
+                    created_at=_aware(e.created_at) or utcnow(),
+                    delivered_at=_aware(e.delivered_at),
+                    attempts=e.attempts,
+                )
+                for e in events
+            ),
+            feedback=tuple(
+                Label(
+                    comment_id=r.comment_id,
+                    text=r.text,
+                    attribute=r.attribute,
+                    score=r.score,
+                    source=r.source,
+                    created_at=_aware(r.created_at) or utcnow(),
+                )
+                for r in labels
+            ),
+        )
+
+    def record(self, *, site_id: str | None, actor: str, action: str, after: Any = None) -> None:
+        """Append one audit row in a transaction of its own (for things that change nothing)."""
+        with self.write() as conn:
+            self.audit(conn, site_id=site_id, actor=actor, action=action, after=after)
+
+    def erase_author(self, site_id: str, author_id: str, actor: str) -> Erasure:
+        """Remove an author's comments and every copy of their words, name, e-mail hash and address.
+
+        One transaction: the comments and the labels given on them are deleted; audit
+        rows about them keep who decided what (action, status, reason) but lose the
+        moderators' notes; webhook events about them keep only the fields an event is
+        made of (no text could ride along). Idempotent; every call is audited.
+        """
+        c, a, o, f = db.comments.c, db.audit_log.c, db.webhook_outbox.c, db.feedback.c
+        with self.write() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(c.id).where(c.site_id == site_id, c.author_id == author_id)
+                ).scalars()
+            )
+            scrubbed_audit = 0
+            for row in conn.execute(
+                sa.select(a.id, a.before, a.after).where(a.comment_id.in_(ids))
+            ).all():
+                before, after = without_notes(row.before), without_notes(row.after)
+                if (before, after) != (row.before, row.after):
+                    conn.execute(
+                        db.audit_log.update()
+                        .where(a.id == row.id)
+                        .values(before=before, after=after)
+                    )
+                    scrubbed_audit += 1
+            scrubbed_events = 0
+            for event in conn.execute(sa.select(o.id, o.payload).where(o.site_id == site_id)).all():
+                payload = dict(event.payload or {})
+                if payload.get("comment_id") in ids:
+                    kept = {k: v for k, v in payload.items() if k in EVENT_FIELDS}
+                    if kept != payload:
+                        conn.execute(
+                            db.webhook_outbox.update().where(o.id == event.id).values(payload=kept)
+                        )
+                        scrubbed_events += 1
+            labels = conn.execute(db.feedback.delete().where(f.comment_id.in_(ids))).rowcount
+            conn.execute(db.comments.delete().where(c.id.in_(ids)))
+            erasure = Erasure(author_id, len(ids), labels, scrubbed_audit, scrubbed_events)
+            self.audit(
+                conn,
+                site_id=site_id,
+                actor=actor,
+                action="author.erase",
+                after=erasure.as_dict(),
+            )
+        return erasure
 
     # -- passwords and sign-in sessions ---------------------------------------
 

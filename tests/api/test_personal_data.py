@@ -131,3 +131,205 @@ def test_migration_truncates_addresses_stored_in_plain_text(database_url: str) -
         "cmt_3": None,
     }
     engine.dispose()
+
+
+# -- a reader's rights: export and erase -------------------------------------------------
+
+ZEB = {
+    "id": "reader-zeb-7",
+    "name": "Zebulon Quigley-Marsh",
+    "email": "zebulon.qm@example.org",
+    "ip": "198.51.100.23",
+}
+ZEB_TEXTS = [
+    "Zebulon thinks the ferry timetable is a nitwit's work.",
+    "Zebulon again: the tide tables are lovely this year.",
+    "Zebulon's third: what a dunderhead of a harbour master.",
+]
+ANA = {
+    "id": "reader-ana-1",
+    "name": "Ana Oyelaran",
+    "email": "ana@example.org",
+    "ip": "203.0.113.77",
+}
+ANA_TEXT = "Ana here: the ferry is fine, you nitwit."
+
+
+@pytest.fixture
+def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
+    from moderation.sites import Role
+
+    store = app.extensions["moderation.store"]
+    site = store.get_site("daily-bugle")
+    _, op = store.create_user("olga", Role.OPERATOR, [site.id])
+    _, mod = store.create_user("max", Role.MODERATOR, [site.id])
+    return {
+        "op": {"Authorization": f"Bearer {op}"},
+        "mod": {"Authorization": f"Bearer {mod}"},
+        "site": {"Authorization": f"Bearer {site_key}"},
+    }
+
+
+@pytest.fixture
+def zeb_and_ana(app: Any, client: Any, people: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Zeb's three comments (one decided with a note quoting him, one held, one approved), Ana's one,
+    with a webhook receiver configured, so events wait in the outbox."""
+    store = app.extensions["moderation.store"]
+    site = store.get_site("daily-bugle")
+    store.set_webhook(site.id, "http://127.0.0.1:9/hook", actor="test")
+    made = []
+    for text in ZEB_TEXTS:
+        r = client.post("/v1/comments", json={"text": text, "author": ZEB}, headers=people["site"])
+        assert r.status_code == 201
+        made.append(r.get_json())
+    ana = client.post(
+        "/v1/comments", json={"text": ANA_TEXT, "author": ANA}, headers=people["site"]
+    ).get_json()
+    first = made[0]
+    assert first["status"] == "held"
+    r = client.post(
+        f"/v1/comments/{first['id']}/decision",
+        headers=people["mod"],
+        json={
+            "action": "reject",
+            "reason": "other",
+            "version": first["version"],
+            "note": f"quoting: {ZEB_TEXTS[0]} ({ZEB['name']})",
+        },
+    )
+    assert r.status_code == 200
+    # A label given on one of his comments, and an event whose payload (as a later version
+    # might write it) carries his words: both must go too.
+    store.add_feedback(site.id, ZEB_TEXTS[1], "TOXICITY", 0.1, "test", comment_id=made[1]["id"])
+    with store.write() as conn:
+        conn.execute(
+            db.webhook_outbox.insert().values(
+                site_id=site.id,
+                event="comment.test",
+                payload={"comment_id": made[2]["id"], "text": ZEB_TEXTS[2], "status": "held"},
+                created_at=sa.func.now(),
+                attempts=0,
+                next_attempt_at=sa.func.now(),
+            )
+        )
+    return {"site": site, "zeb": made, "ana": ana}
+
+
+def zeb_traces(app: Any) -> list[str]:
+    """Every form of Zeb's data as it could be stored."""
+    from moderation.security import hash_email
+
+    service = app.extensions["moderation.service"]
+    site = app.extensions["moderation.store"].get_site("daily-bugle")
+    return [
+        *ZEB_TEXTS,
+        ZEB["name"],
+        ZEB["email"],
+        hash_email(ZEB["email"], app.config["SECRET_KEY"]),
+        ZEB["ip"],
+        service.addresses.stored(ZEB["ip"], site.id),
+    ]
+
+
+def test_export_has_everything_stored_about_the_author(
+    app: Any, client: Any, people: dict[str, dict[str, str]], zeb_and_ana: dict[str, Any]
+) -> None:
+    r = client.get(f"/v1/sites/daily-bugle/authors/{ZEB['id']}/export", headers=people["op"])
+    assert r.status_code == 200, r.get_json()
+    export = r.get_json()
+    assert export["author_id"] == ZEB["id"]
+    assert [c["text"] for c in export["comments"]] == ZEB_TEXTS
+    author = export["comments"][0]["author"]
+    traces = zeb_traces(app)
+    assert author == {
+        "id": ZEB["id"],
+        "name": ZEB["name"],
+        "email_hash": traces[5],
+        "ip": traces[7],
+    }
+    assert author["ip"] == "198.51.100.0/24"
+    first = export["comments"][0]
+    assert first["status"] == "rejected" and first["decision_note"].startswith("quoting:")
+    actions = [(e["comment_id"], e["action"]) for e in export["audit"]]
+    assert (first["id"], "comment.decision") in actions
+    assert {e["payload"]["comment_id"] for e in export["webhook_events"]} >= {first["id"]}
+    assert [f["text"] for f in export["feedback"]] == [ZEB_TEXTS[1]]
+    assert ANA_TEXT not in json.dumps(export)  # nothing of anyone else
+    # The access is audited; moderators may not export.
+    audit = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
+    assert any(
+        e["action"] == "author.export" and e["after"]["author_id"] == ZEB["id"] for e in audit
+    )
+    r = client.get(f"/v1/sites/daily-bugle/authors/{ZEB['id']}/export", headers=people["mod"])
+    assert r.status_code == 403
+
+
+def test_erase_leaves_no_copy_in_any_column_of_any_table(
+    app: Any, client: Any, people: dict[str, dict[str, str]], zeb_and_ana: dict[str, Any]
+) -> None:
+    traces = zeb_traces(app)
+    before = [value for _, _, value in every_value(app)]
+    for trace in traces[:4] + traces[5:6] + traces[7:]:
+        assert any(trace in value for value in before), trace  # they were there
+    r = client.delete(f"/v1/sites/daily-bugle/authors/{ZEB['id']}", headers=people["op"])
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json() == {
+        "author_id": ZEB["id"],
+        "comments": 3,
+        "labels": 1,
+        "audit_entries_scrubbed": 1,
+        "webhook_events_scrubbed": 1,
+    }
+    for table, column, value in every_value(app):
+        for trace in traces:
+            assert trace not in value, (table, column, trace)
+    # Everyone else's data stays; the audit keeps who decided what, without the note.
+    everything = "\n".join(value for _, _, value in every_value(app))
+    assert ANA_TEXT in everything and ANA["name"] in everything
+    rejected = zeb_and_ana["zeb"][0]["id"]
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
+    decision = next(
+        e for e in entries if e["comment_id"] == rejected and e["action"] == "comment.decision"
+    )
+    assert (
+        decision["after"]["status"] == "rejected"
+        and decision["after"]["decision_reason"] == "other"
+    )
+    assert decision["after"]["decision_note"] is None and decision["actor"].startswith("usr_")
+    assert client.get(f"/v1/comments/{rejected}", headers=people["site"]).status_code == 404
+    # Idempotent: again, nothing more to erase, the same answer shape; both calls audited.
+    again = client.delete(f"/v1/sites/daily-bugle/authors/{ZEB['id']}", headers=people["op"])
+    assert again.status_code == 200 and again.get_json()["comments"] == 0
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
+    assert sum(e["action"] == "author.erase" for e in entries) == 2
+    export = client.get(f"/v1/sites/daily-bugle/authors/{ZEB['id']}/export", headers=people["op"])
+    assert export.get_json()["comments"] == [] and export.get_json()["feedback"] == []
+    # Moderators may not erase; another site's operator sees no such site.
+    r = client.delete(f"/v1/sites/daily-bugle/authors/{ANA['id']}", headers=people["mod"])
+    assert r.status_code == 403
+
+
+def test_cli_exports_and_erases(app: Any, zeb_and_ana: dict[str, Any]) -> None:
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["authors", "export", "daily-bugle", ZEB["id"]])
+    assert out.exit_code == 0, out.output
+    export = json.loads(out.output)
+    assert [c["text"] for c in export["comments"]] == ZEB_TEXTS
+    refused = runner.invoke(args=["authors", "erase", "daily-bugle", ZEB["id"]], input="n\n")
+    assert refused.exit_code != 0
+    assert (
+        len(
+            app.extensions["moderation.store"]
+            .author_record(zeb_and_ana["site"].id, ZEB["id"])
+            .comments
+        )
+        == 3
+    )
+    done = runner.invoke(args=["authors", "erase", "daily-bugle", ZEB["id"], "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "erased 3 comment(s)" in done.output
+    for _, _, value in every_value(app):
+        for trace in zeb_traces(app):
+            assert trace not in value
+    nowhere = runner.invoke(args=["authors", "erase", "no-such-site", ZEB["id"], "--yes"])
+    assert nowhere.exit_code != 0 and "no site" in nowhere.output

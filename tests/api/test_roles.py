@@ -17,7 +17,7 @@ from moderation.sites import Role
 SITE_KEY = {"own_key"}
 MODERATORS = {"own_moderator", "own_operator", "admin"}
 OPERATORS = {"own_operator", "admin"}
-ALLOWED = {"comments": SITE_KEY, "queue": MODERATORS, "sites": OPERATORS}
+ALLOWED = {"comments": SITE_KEY, "queue": MODERATORS, "sites": OPERATORS, "authors": OPERATORS}
 # Posting creates a comment on the caller's own site: any valid site key may.
 ANY_SITE_KEY = {"comments.Comments", "comments.CommentBatch"}
 # Endpoints that only ever touch the caller's own sites or claims.
@@ -121,7 +121,7 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 def test_every_role_against_every_endpoint(app: Any, world: dict[str, Any]) -> None:
     client = app.test_client()
-    ids = {"comment_id": world["comment"], "site": world["site"]}
+    ids = {"comment_id": world["comment"], "site": world["site"], "author_id": "r-1"}
     operations = _operations(app)
     assert len(operations) >= 20
     unauthorised, denied_owner, checked = [], [], 0

@@ -38,3 +38,29 @@ def test_nothing_kept() -> None:
     assert AddressPolicy(AddressStorage.NONE).stored("203.0.113.9", "site_a") is None
     assert AddressPolicy().stored(None, "site_a") is None
     assert AddressPolicy().stored("not an address", "site_a") is None
+
+
+def test_an_erasure_keeps_every_field_a_webhook_event_is_made_of() -> None:
+    """A field added to events must be added here on purpose (and carry nothing personal)."""
+    from datetime import UTC, datetime
+
+    from moderation.comments import Reason, Status
+    from moderation.policy import Policy
+    from moderation.privacy import EVENT_FIELDS
+    from moderation.sites import Site
+    from moderation.webhooks import event_row
+
+    site = Site(
+        "site_a", "a", Policy(), None, "https://example.org/hook", "whsec", 1, datetime.now(UTC)
+    )
+    row = event_row(
+        site,
+        "comment.held",
+        "cmt_1",
+        "ext-1",
+        Status.HELD,
+        [Reason("premoderation")],
+        datetime.now(UTC),
+    )
+    assert row is not None
+    assert set(row["payload"]) == EVENT_FIELDS
