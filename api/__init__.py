@@ -19,17 +19,18 @@ from moderation.db import make_engine
 from moderation.language import detect_language
 from moderation.policy import FALLBACK_THRESHOLDS, Policy
 from moderation.privacy import AddressPolicy, AddressStorage, ReadersRights
+from moderation.retention import Retention, RetentionJob
 from moderation.review import Review
 from moderation.scoring import GuardedScorer, Scorer
 from moderation.service import ModerationService
-from moderation.store import SqlStore
+from moderation.store import SqlStore, utcnow
 from moderation.throttle import (
     MemoryFailureCounts,
     RedisFailureCounts,
     SignInLimits,
     SignInThrottle,
 )
-from moderation.webhooks import Deliverer, http_post
+from moderation.webhooks import MAX_ATTEMPTS, Deliverer, http_post
 
 _JSON_METHODS = {"POST", "PUT", "PATCH"}
 # Endpoints whose body may be left out (all fields have defaults, or there is none).
@@ -122,6 +123,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "moderation.review": Review(store),
             "moderation.deliverer": Deliverer(store, post),
             "moderation.rights": ReadersRights(store),
+            "moderation.retention": RetentionJob(
+                store,
+                Retention(
+                    comment_text_days=app.config["RETENTION_DAYS"] or None,
+                    webhook_days=app.config["WEBHOOK_RETENTION_DAYS"] or None,
+                ),
+                max_webhook_attempts=MAX_ATTEMPTS,
+                clock=utcnow,
+            ),
             "moderation.signin_throttle": SignInThrottle(failure_counts, signin_limits),
         }
     )
@@ -199,15 +209,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def start_background(app: Flask) -> threading.Thread | None:
-    """Re-score comments whose scoring failed and deliver due webhooks, in a background thread.
+    """Deliver due webhooks, re-score comments whose scoring failed and apply retention.
 
-    Every worker runs one; they cannot double-process a row: re-scoring updates
-    are version-checked and webhook rows are claimed in a write transaction.
+    Every worker runs one thread; they cannot double-process a row: re-scoring
+    updates are version-checked, webhook rows are claimed in a write transaction,
+    and a retention run removes only what is still there (the first run comes a
+    tick after start, then every RETENTION_INTERVAL).
     """
     interval = float(app.config["BACKGROUND_INTERVAL"])
     if interval <= 0:
         return None
     stop = threading.Event()
+
+    def every(seconds: float) -> int:
+        return max(1, round(seconds / interval))
 
     def run() -> None:
         ticks = 0
@@ -215,8 +230,11 @@ def start_background(app: Flask) -> threading.Thread | None:
             ticks += 1
             try:
                 app.extensions["moderation.deliverer"].deliver_due()
-                if ticks % max(1, round(app.config["RESCORE_INTERVAL"] / interval)) == 0:
+                if ticks % every(app.config["RESCORE_INTERVAL"]) == 0:
                     app.extensions["moderation.service"].rescore_pending(100)
+                retention = float(app.config["RETENTION_INTERVAL"])
+                if retention > 0 and (ticks == 1 or ticks % every(retention) == 0):
+                    app.extensions["moderation.retention"].run()
             except Exception:
                 app.logger.exception("background run failed; will retry")
 

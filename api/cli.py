@@ -248,6 +248,23 @@ def coral_show(site: str) -> None:
         click.echo(f"previous secret accepted until {phase.previous_expires_at.isoformat()}")
 
 
+retention_cli = AppGroup(
+    "retention", help="Remove what sites keep no longer (workers do it hourly)."
+)
+
+
+@retention_cli.command("run")
+@click.option("--site", "site_ref", default=None, help="only this site (id or name)")
+def run_retention(site_ref: str | None) -> None:
+    """Apply every site's retention policy now; print what was removed."""
+    job = current_app.extensions["moderation.retention"]
+    sites = [_site_or_fail(site_ref)] if site_ref else None
+    by_id = {s.id: s.name for s in _store().list_sites()}
+    for run in job.run(sites):
+        removed = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in run.as_dict().items())
+        click.echo(f"{by_id.get(run.site_id, run.site_id)}: removed {removed}")
+
+
 authors_cli = AppGroup("authors", help="A reader's data on a site: export it, erase it.")
 
 
@@ -284,3 +301,4 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(coral_cli)
     app.cli.add_command(authors_cli)
+    app.cli.add_command(retention_cli)

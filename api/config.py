@@ -44,6 +44,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RESCORE_INTERVAL": 60.0,  # seconds between re-scoring runs in each worker
         "BACKGROUND_INTERVAL": 5.0,  # seconds between webhook delivery runs; 0: no background job
         "WEBHOOK_TIMEOUT": 10.0,
+        # Retention defaults, per site overridable (PUT /v1/sites/{site}/retention); 0: for ever.
+        "RETENTION_DAYS": 365,  # days a decided comment's text (and author data) is kept
+        "WEBHOOK_RETENTION_DAYS": 30,  # days delivered (or given-up) webhook events are kept
+        "RETENTION_INTERVAL": 3600.0,  # seconds between retention runs in each worker; 0: none
         "SECRET_KEY": "",
         "LOG_REQUESTS": True,
         "RATE_LIMIT": "600/minute",  # per site API key, /v1/comments* and Perspective together

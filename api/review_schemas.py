@@ -319,3 +319,29 @@ class ErasureSchema(ma.Schema):
         metadata={"description": "audit entries that lost a moderator's note (decisions kept)"}
     )
     webhook_events_scrubbed = ma.fields.Integer()
+
+
+def _days(description: str) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=ma.validate.Range(min=1, max=100 * 366),
+        metadata={"description": description},
+    )
+
+
+class RetentionSchema(StrictSchema):
+    """How long the site keeps things, in days; null keeps them for ever."""
+
+    comment_text_days = _days(
+        "days after its decision a comment's text, its author's name, e-mail hash and address, "
+        "and notes on it are removed (held comments are kept); labels sent with suggestscore "
+        "after the same time"
+    )
+    webhook_days = _days("days delivered (or given-up) webhook events are kept")
+
+
+class RetentionOutSchema(RetentionSchema):
+    defaults = ma.fields.Nested(
+        RetentionSchema, dump_only=True, metadata={"description": "the installation's defaults"}
+    )

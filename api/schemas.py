@@ -193,6 +193,11 @@ class CommentSchema(ma.Schema):
     version = ma.fields.Integer(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
     updated_at = ma.fields.DateTime(dump_only=True)
+    redacted_at = ma.fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "when retention removed the text and the author's data"},
+    )
 
 
 class BatchItemSchema(ma.Schema):

@@ -16,6 +16,8 @@ from api.review_schemas import (
     PolicySchema,
     PolicyUpdate,
     PolicyUpdateSchema,
+    RetentionOutSchema,
+    RetentionSchema,
     SimulateInSchema,
     WebhookInSchema,
     WebhookOutSchema,
@@ -23,6 +25,7 @@ from api.review_schemas import (
 )
 from moderation import tuning
 from moderation.policy import Policy
+from moderation.retention import RetentionJob
 from moderation.sites import Role, Site
 from moderation.store import SqlStore, StalePolicy
 from moderation.webhooks import Deliverer
@@ -192,6 +195,29 @@ class DecisionsExport(MethodView):
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{current.name}-decisions.csv"'},
         )
+
+
+@blp.route("/<string:site>/retention")
+class SiteRetention(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.response(200, RetentionOutSchema)
+    def get(self, site: str) -> Any:
+        """How long the site keeps decided comments' text and delivered webhook events."""
+        return _retention_view(_site(site))
+
+    @blp.arguments(RetentionSchema())
+    @blp.response(200, RetentionOutSchema)
+    def put(self, settings: dict[str, Any], site: str) -> Any:
+        """Change the site's retention (fields left out keep their value; null: for ever); audited."""
+        current = _site(site)
+        store().set_retention(current.id, settings, actor=g.user.id)
+        return _retention_view(_site(site))
+
+
+def _retention_view(site: Site) -> dict[str, Any]:
+    job: RetentionJob = current_app.extensions["moderation.retention"]
+    return {**job.policy(site).as_dict(), "defaults": job.defaults.as_dict()}
 
 
 @blp.route("/<string:site>/webhook")

@@ -123,3 +123,4 @@ class StoredComment:
     decided_at: datetime | None = None
     shadow_status: str | None = None
     author_email_hash: str | None = None  # never in API answers; in an author's data export
+    redacted_at: datetime | None = None  # when retention removed the text (and the author's data)

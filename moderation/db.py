@@ -29,6 +29,8 @@ sites = sa.Table(
     sa.Column("webhook_secret", sa.String(200), nullable=False),
     sa.Column("policy_version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", Timestamp, nullable=False),
+    # How long this site keeps what it no longer needs; null: the installation's defaults.
+    sa.Column("retention", sa.JSON, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -96,11 +98,14 @@ comments = sa.Table(
     sa.Column("claim_expires_at", Timestamp, nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    # When the retention job removed the text (and the author's name, e-mail hash, address).
+    sa.Column("redacted_at", Timestamp, nullable=True),
     sa.UniqueConstraint("site_id", "external_id", name="uq_comments_site_external"),
     sa.Index("ix_comments_queue", "site_id", "status", "risk"),
     sa.Index("ix_comments_scoring", "scoring_state"),
     sa.Index("ix_comments_author", "site_id", "author_id"),
     sa.Index("ix_comments_created", "site_id", "created_at"),
+    sa.Index("ix_comments_decided", "site_id", "decided_at"),
 )
 
 audit_log = sa.Table(
@@ -128,6 +133,7 @@ webhook_outbox = sa.Table(
     sa.Column("next_attempt_at", Timestamp, nullable=False),
     sa.Column("delivered_at", Timestamp, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_webhook_outbox_delivered", "site_id", "delivered_at"),
 )
 
 
@@ -135,7 +141,9 @@ webhook_attempts = sa.Table(
     "webhook_attempts",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("webhook_outbox.id"), nullable=False),
+    sa.Column(
+        "outbox_id", sa.Integer, sa.ForeignKey("webhook_outbox.id"), nullable=False, index=True
+    ),
     sa.Column("site_id", sa.String(40), nullable=False, index=True),
     sa.Column("attempted_at", Timestamp, nullable=False),
     sa.Column("status_code", sa.Integer, nullable=True),

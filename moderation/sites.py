@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from moderation.policy import Policy
 
@@ -25,6 +27,8 @@ class Site:
     webhook_secret: str
     policy_version: int
     created_at: datetime
+    # The site's own retention settings (moderation.retention); None: the defaults.
+    retention: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ class SqlStore:
             row.webhook_secret,
             row.policy_version,
             _aware(row.created_at) or utcnow(),
+            row.retention,
         )
 
     def create_site(self, name: str, webhook_url: str | None = None) -> tuple[Site, str]:
@@ -136,6 +137,7 @@ class SqlStore:
                         webhook_secret=new_secret("whsec_"),
                         policy_version=1,
                         created_at=now,
+                        retention=None,
                     )
                 )
                 _, key = self._insert_key(conn, site_id)
@@ -337,6 +339,7 @@ class SqlStore:
             decided_at=_aware(row.decided_at),
             shadow_status=row.shadow_status,
             author_email_hash=row.author_email_hash,
+            redacted_at=_aware(row.redacted_at),
         )
 
     def get_comment(self, comment_id: str, site_id: str | None = None) -> StoredComment | None:
@@ -726,7 +729,10 @@ class SqlStore:
         query = sa.select(
             c.id, c.text, c.status, c.decision_reason, c.decided_at, c.decided_by, c.scores
         ).where(
-            c.site_id == site_id, c.decided_by != "auto", c.status.in_(["approved", "rejected"])
+            c.site_id == site_id,
+            c.decided_by != "auto",
+            c.status.in_(["approved", "rejected"]),
+            c.redacted_at.is_(None),  # the text is gone: nothing to learn from
         )
         if since is not None:
             query = query.where(c.decided_at >= since)
@@ -870,6 +876,110 @@ class SqlStore:
                 after=erasure.as_dict(),
             )
         return erasure
+
+    # -- retention -------------------------------------------------------------
+
+    def set_retention(self, site_id: str, settings: Mapping[str, Any], *, actor: str) -> None:
+        """Change a site's own retention settings (merged into what it had); audited."""
+        s = db.sites.c
+        with self.write() as conn:
+            row = conn.execute(sa.select(s.retention).where(s.id == site_id)).one()
+            after = {**(row.retention or {}), **settings}
+            conn.execute(db.sites.update().where(s.id == site_id).values(retention=after))
+            self.audit(
+                conn,
+                site_id=site_id,
+                actor=actor,
+                action="retention.update",
+                before=row.retention,
+                after=after,
+            )
+
+    def redact_decided(self, site_id: str, decided_before: datetime, now: datetime) -> int:
+        """Remove the text and author data of comments decided before a time; returns how many.
+
+        A batch per transaction, so a first run over years of comments never holds
+        the write lock for long.
+        """
+        c, a = db.comments.c, db.audit_log.c
+        decided = sa.func.coalesce(c.decided_at, c.created_at)
+        pick = (
+            sa.select(c.id)
+            .where(
+                c.site_id == site_id,
+                c.status.in_(["approved", "rejected"]),
+                c.redacted_at.is_(None),
+                decided < decided_before,
+            )
+            .limit(500)
+        )
+        done = 0
+        while True:
+            with self.write() as conn:
+                ids = list(conn.execute(pick).scalars())
+                if not ids:
+                    return done
+                conn.execute(
+                    db.comments.update()
+                    .where(c.id.in_(ids))
+                    .values(
+                        text="",
+                        author_name=None,
+                        author_email_hash=None,
+                        author_ip=None,
+                        decision_note=None,
+                        spans=[],
+                        redacted_at=now,
+                        updated_at=now,
+                        version=c.version + 1,
+                    )
+                )
+                for row in conn.execute(
+                    sa.select(a.id, a.before, a.after).where(a.comment_id.in_(ids))
+                ).all():
+                    before, after = without_notes(row.before), without_notes(row.after)
+                    if (before, after) != (row.before, row.after):
+                        conn.execute(
+                            db.audit_log.update()
+                            .where(a.id == row.id)
+                            .values(before=before, after=after)
+                        )
+                done += len(ids)
+
+    def delete_labels(self, site_id: str, created_before: datetime) -> int:
+        """Delete the labels (with their texts) a site sent before a time."""
+        f = db.feedback.c
+        with self.write() as conn:
+            return conn.execute(
+                db.feedback.delete().where(f.site_id == site_id, f.created_at < created_before)
+            ).rowcount
+
+    def delete_finished_events(
+        self, site_id: str, before: datetime, max_attempts: int
+    ) -> tuple[int, int]:
+        """Delete webhook events delivered before a time, or given up on and made before it.
+
+        Returns (events, attempts) deleted.
+        """
+        o, at = db.webhook_outbox.c, db.webhook_attempts.c
+        finished = sa.or_(
+            o.delivered_at < before,
+            sa.and_(o.delivered_at.is_(None), o.attempts >= max_attempts, o.created_at < before),
+        )
+        events = attempts = 0
+        while True:
+            with self.write() as conn:
+                ids = list(
+                    conn.execute(
+                        sa.select(o.id).where(o.site_id == site_id, finished).limit(500)
+                    ).scalars()
+                )
+                if not ids:
+                    return events, attempts
+                attempts += conn.execute(
+                    db.webhook_attempts.delete().where(at.outbox_id.in_(ids))
+                ).rowcount
+                events += conn.execute(db.webhook_outbox.delete().where(o.id.in_(ids))).rowcount
 
     # -- passwords and sign-in sessions ---------------------------------------
 

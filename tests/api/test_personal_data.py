@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from moderation import db, migrate
+from tests.api.test_web_auth import page_token
 
 
 def every_value(app: Any) -> Iterator[tuple[str, str, str]]:
@@ -333,3 +334,219 @@ def test_cli_exports_and_erases(app: Any, zeb_and_ana: dict[str, Any]) -> None:
             assert trace not in value
     nowhere = runner.invoke(args=["authors", "erase", "no-such-site", ZEB["id"], "--yes"])
     assert nowhere.exit_code != 0 and "no site" in nowhere.output
+
+
+# -- retention -------------------------------------------------------------------------------
+
+
+def set_times(app: Any, comment_id: str, *, days_ago: int, decided: bool) -> None:
+    """Move a comment back in time (created, and decided if it was)."""
+    from datetime import UTC, datetime, timedelta
+
+    when = datetime.now(UTC) - timedelta(days=days_ago)
+    values: dict[str, Any] = {"created_at": when, "updated_at": when}
+    if decided:
+        values["decided_at"] = when
+    with app.extensions["moderation.store"].write() as conn:
+        conn.execute(db.comments.update().where(db.comments.c.id == comment_id).values(**values))
+
+
+def row(app: Any, comment_id: str) -> Any:
+    with app.extensions["moderation.store"].engine.connect() as conn:
+        return conn.execute(db.comments.select().where(db.comments.c.id == comment_id)).one()
+
+
+def test_retention_removes_old_decided_texts_and_keeps_the_rest(
+    app: Any, client: Any, people: dict[str, dict[str, str]]
+) -> None:
+    def post(text: str) -> dict[str, Any]:
+        r = client.post("/v1/comments", json={"text": text, "author": ZEB}, headers=people["site"])
+        return r.get_json()
+
+    old_rejected = post("Old and rejected, you nitwit.")
+    client.post(
+        f"/v1/comments/{old_rejected['id']}/decision",
+        headers=people["mod"],
+        json={"action": "reject", "reason": "other", "version": 1, "note": "nitwit again"},
+    )
+    old_approved = post("Old and approved on arrival.")
+    old_held = post("Old and still held, nitwit.")
+    recent = post("Recently approved on arrival.")
+    set_times(app, old_rejected["id"], days_ago=400, decided=True)
+    set_times(app, old_approved["id"], days_ago=400, decided=False)
+    set_times(app, old_held["id"], days_ago=400, decided=False)
+    set_times(app, recent["id"], days_ago=10, decided=False)
+    store = app.extensions["moderation.store"]
+    site = store.get_site("daily-bugle")
+    store.add_feedback(site.id, "an old label's text", "TOXICITY", 0.9, "perspective")
+    with store.write() as conn:  # a label as old as the old comments
+        conn.execute(
+            db.feedback.update().values(created_at=row(app, old_approved["id"]).created_at)
+        )
+    runs = app.extensions["moderation.retention"].run()
+    run = next(r for r in runs if r.site_id == site.id)
+    assert (run.comment_texts, run.labels) == (2, 1)
+    for removed in (old_rejected, old_approved):
+        r = row(app, removed["id"])
+        assert r.text == "" and r.spans == [] and r.redacted_at is not None
+        assert (r.author_name, r.author_email_hash, r.author_ip, r.decision_note) == (None,) * 4
+        assert r.author_id == ZEB["id"] and r.scores  # the decision's facts stay
+    assert row(app, old_rejected["id"]).status == "rejected"
+    assert row(app, old_rejected["id"]).version == 3  # created, decided, redacted
+    for kept in (old_held, recent):
+        assert row(app, kept["id"]).text == kept["text"]
+        assert row(app, kept["id"]).author_name == ZEB["name"]
+    # What sites and operators see.
+    seen = client.get(f"/v1/comments/{old_rejected['id']}", headers=people["site"]).get_json()
+    assert seen["text"] == "" and seen["redacted_at"]
+    store.set_password("olga", "operator-password")
+    browser = app.test_client()
+    token = page_token(browser)
+    browser.post(
+        "/signin", data={"csrf_token": token, "name": "olga", "password": "operator-password"}
+    )
+    page = browser.get(f"/comments/{old_rejected['id']}").get_data(as_text=True)
+    assert "retention policy" in page and "Old and rejected" not in page
+    audit = client.get(f"/v1/comments/{old_rejected['id']}/audit", headers=people["op"]).get_json()
+    assert all((e["after"] or {}).get("decision_note") is None for e in audit["entries"])
+    assert "nitwit again" not in json.dumps(audit)
+    csv_text = client.get("/v1/sites/daily-bugle/decisions.csv", headers=people["op"]).get_data(
+        as_text=True
+    )
+    assert old_rejected["id"] not in csv_text and "an old label" not in csv_text
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
+    retention = [e for e in entries if e["action"] == "retention.run"]
+    assert len(retention) == 1 and retention[0]["after"]["comment_texts"] == 2
+    # Idempotent: a second run removes nothing and records nothing.
+    again = app.extensions["moderation.retention"].run()
+    assert not any(r.removed_anything for r in again)
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
+    assert sum(e["action"] == "retention.run" for e in entries) == 1
+
+
+def add_event(app: Any, site_id: str, *, age_days: int, delivered: bool, attempts: int) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    when = datetime.now(UTC) - timedelta(days=age_days)
+    with app.extensions["moderation.store"].write() as conn:
+        event_id = conn.execute(
+            db.webhook_outbox.insert().values(
+                site_id=site_id,
+                event="comment.approved",
+                payload={"comment_id": "cmt_x"},
+                created_at=when,
+                attempts=attempts,
+                next_attempt_at=when,
+                delivered_at=when if delivered else None,
+            )
+        ).inserted_primary_key[0]
+        for _ in range(attempts):
+            conn.execute(
+                db.webhook_attempts.insert().values(
+                    outbox_id=event_id, site_id=site_id, attempted_at=when, duration_ms=1.0
+                )
+            )
+    return int(event_id)
+
+
+def outbox_ids(app: Any) -> set[int]:
+    with app.extensions["moderation.store"].engine.connect() as conn:
+        return set(conn.execute(sa.select(db.webhook_outbox.c.id)).scalars())
+
+
+def test_retention_deletes_finished_webhook_events_and_their_attempts(
+    app: Any, people: dict[str, dict[str, str]]
+) -> None:
+    site = app.extensions["moderation.store"].get_site("daily-bugle")
+    old_delivered = add_event(app, site.id, age_days=40, delivered=True, attempts=2)
+    old_given_up = add_event(app, site.id, age_days=40, delivered=False, attempts=25)
+    recent = add_event(app, site.id, age_days=5, delivered=True, attempts=1)
+    old_pending = add_event(app, site.id, age_days=40, delivered=False, attempts=3)
+    run = app.extensions["moderation.retention"].run()[0]
+    assert (run.webhook_events, run.webhook_attempts) == (2, 27)
+    assert outbox_ids(app) == {recent, old_pending}
+    with app.extensions["moderation.store"].engine.connect() as conn:
+        left = set(conn.execute(sa.select(db.webhook_attempts.c.outbox_id)).scalars())
+    assert left == {recent, old_pending}
+    assert old_delivered not in left and old_given_up not in left
+
+
+def test_each_site_sets_its_own_retention(
+    app: Any, client: Any, people: dict[str, dict[str, str]]
+) -> None:
+    r = client.get("/v1/sites/daily-bugle/retention", headers=people["op"])
+    assert r.get_json() == {
+        "comment_text_days": 365,
+        "webhook_days": 30,
+        "defaults": {"comment_text_days": 365, "webhook_days": 30},
+    }
+    r = client.put(
+        "/v1/sites/daily-bugle/retention", headers=people["op"], json={"comment_text_days": 30}
+    )
+    assert r.status_code == 200 and r.get_json()["comment_text_days"] == 30
+    r = client.put(
+        "/v1/sites/daily-bugle/retention", headers=people["op"], json={"webhook_days": None}
+    )
+    assert r.get_json()["comment_text_days"] == 30 and r.get_json()["webhook_days"] is None
+    for bad in (
+        {"comment_text_days": 0},
+        {"webhook_days": "7"},
+        {"keep": True},
+        {"webhook_days": 1.5},
+    ):
+        r = client.put("/v1/sites/daily-bugle/retention", headers=people["op"], json=bad)
+        assert r.status_code == 422, bad
+    assert client.get("/v1/sites/daily-bugle/retention", headers=people["mod"]).status_code == 403
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
+    assert next(e["after"] for e in entries if e["action"] == "retention.update") == {
+        "comment_text_days": 30,
+        "webhook_days": None,
+    }
+    # A comment approved 40 days ago: gone on this site (30 days), kept on another (365).
+    store = app.extensions["moderation.store"]
+    _, other_key = store.create_site("other-paper")
+    mine = client.post("/v1/comments", json={"text": "Forty days old."}, headers=people["site"])
+    theirs = client.post(
+        "/v1/comments",
+        json={"text": "Forty days old."},
+        headers={"Authorization": f"Bearer {other_key}"},
+    )
+    for made in (mine, theirs):
+        set_times(app, made.get_json()["id"], days_ago=40, decided=False)
+    site = store.get_site("daily-bugle")
+    old_event = add_event(app, site.id, age_days=4000, delivered=True, attempts=1)
+    app.extensions["moderation.retention"].run()
+    assert row(app, mine.get_json()["id"]).text == ""
+    assert row(app, theirs.get_json()["id"]).text == "Forty days old."
+    assert old_event in outbox_ids(app)  # webhook_days null: kept for ever
+
+
+def test_retention_cli_and_background_job(
+    app: Any, client: Any, people: dict[str, dict[str, str]]
+) -> None:
+    import threading
+
+    from api import start_background
+
+    made = client.post("/v1/comments", json={"text": "Ancient."}, headers=people["site"]).get_json()
+    set_times(app, made["id"], days_ago=1000, decided=False)
+    out = app.test_cli_runner().invoke(args=["retention", "run", "--site", "daily-bugle"])
+    assert out.exit_code == 0, out.output
+    assert "daily-bugle: removed 1 comment texts, 0 labels, 0 webhook events" in out.output
+    # The background thread runs the job once it starts, and again every RETENTION_INTERVAL.
+    ran = threading.Event()
+    job = app.extensions["moderation.retention"]
+    original = job.run
+
+    def run(*args: Any) -> Any:
+        ran.set()
+        return original(*args)
+
+    job.run = run
+    app.config.update(BACKGROUND_INTERVAL=0.01, RETENTION_INTERVAL=3600)
+    thread = start_background(app)
+    try:
+        assert thread is not None and ran.wait(10)
+    finally:
+        app.extensions["moderation.background_stop"].set()
+        thread.join(10)

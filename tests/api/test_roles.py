@@ -45,6 +45,7 @@ BODIES: dict[str, Any] = {
     "sites.Simulate": {"policy": {"thresholds": {"threat": 0.5}}},
     "sites.Shadow": {"premoderation": True},
     "sites.Webhook": {"url": None},
+    "sites.SiteRetention": {"webhook_days": 30},
 }
 
 CREDENTIALS = [
