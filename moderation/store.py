@@ -780,6 +780,7 @@ class SqlStore:
                 .order_by(c.created_at, c.id)
             ).all()
             ids = [r.id for r in rows]
+            theirs = set(ids)
             audit = conn.execute(
                 db.audit_log.select().where(a.comment_id.in_(ids)).order_by(a.id)
             ).all()
@@ -788,7 +789,7 @@ class SqlStore:
                 for e in conn.execute(
                     db.webhook_outbox.select().where(o.site_id == site_id).order_by(o.id)
                 ).all()
-                if (e.payload or {}).get("comment_id") in ids
+                if (e.payload or {}).get("comment_id") in theirs
             ]
             labels = conn.execute(
                 db.feedback.select().where(f.comment_id.in_(ids)).order_by(f.id)
@@ -843,6 +844,7 @@ class SqlStore:
                     sa.select(c.id).where(c.site_id == site_id, c.author_id == author_id)
                 ).scalars()
             )
+            theirs = set(ids)
             scrubbed_audit = 0
             for row in conn.execute(
                 sa.select(a.id, a.before, a.after).where(a.comment_id.in_(ids))
@@ -858,7 +860,7 @@ class SqlStore:
             scrubbed_events = 0
             for event in conn.execute(sa.select(o.id, o.payload).where(o.site_id == site_id)).all():
                 payload = dict(event.payload or {})
-                if payload.get("comment_id") in ids:
+                if payload.get("comment_id") in theirs:
                     kept = {k: v for k, v in payload.items() if k in EVENT_FIELDS}
                     if kept != payload:
                         conn.execute(
