@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -24,6 +25,25 @@ def real_model_path() -> Path:
     from models import DEFAULT_MODEL_PATH
 
     return Path(os.environ.get("MODERATION_MODEL") or DEFAULT_MODEL_PATH)
+
+
+def in_process_client(folder: Path, site: str) -> Any:
+    """A Flask test client of the app with the real model on a SQLite file, as `site`'s key."""
+    from api import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'moderation.db'}",
+            "MODEL": str(real_model_path()),
+            "LOG_REQUESTS": False,
+            "RATE_LIMIT_ENABLED": False,
+            "SECRET_KEY": site,
+        }
+    )
+    _, key = app.extensions["moderation.store"].create_site(site)
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
 
 
 def free_port() -> int:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.serving import real_model_path
+from tests.serving import in_process_client
 
 # Our own toxic comments: insults, a threat, an identity attack, profanity.
 TOXIC = [
@@ -60,22 +59,7 @@ DISGUISES: dict[str, Callable[[str], str]] = {
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from api import create_app
-
-    tmp: Path = tmp_path_factory.mktemp("evasion")
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp / 'e.db'}",
-            "MODEL": str(real_model_path()),
-            "LOG_REQUESTS": False,
-            "RATE_LIMIT_ENABLED": False,
-            "SECRET_KEY": "e",
-        }
-    )
-    _, key = app.extensions["moderation.store"].create_site("evasion")
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    yield test_client
+    yield in_process_client(tmp_path_factory.mktemp("evasion"), "evasion")
 
 
 def held(client: Any, texts: list[str]) -> list[bool]:

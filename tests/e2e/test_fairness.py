@@ -9,13 +9,12 @@ them is in the training half of `models.authored`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from models.authored import examples
-from tests.serving import real_model_path
+from tests.serving import in_process_client
 
 GROUPS = {
     "gay": ("Gay people", "gay"),
@@ -44,22 +43,7 @@ NAMES = ("Tyrone", "Keisha", "Fatima", "Omar", "Priya", "Wei", "Carmen", "Emily"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from api import create_app
-
-    tmp: Path = tmp_path_factory.mktemp("fairness")
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp / 'f.db'}",
-            "MODEL": str(real_model_path()),
-            "LOG_REQUESTS": False,
-            "RATE_LIMIT_ENABLED": False,
-            "SECRET_KEY": "f",
-        }
-    )
-    _, key = app.extensions["moderation.store"].create_site("fairness")
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    yield test_client
+    yield in_process_client(tmp_path_factory.mktemp("fairness"), "fairness")
 
 
 def statuses(client: Any, texts: list[str]) -> dict[str, str]:
