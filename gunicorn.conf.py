@@ -57,10 +57,11 @@ def on_starting(server: Any) -> None:
     import gc
 
     from api import create_app, model_path
+    from api.services import services
     from models import prepare
 
     app = create_app({"PRELOAD_MODEL": False})
-    app.extensions["moderation.store"].engine.dispose()
+    services(app).store.engine.dispose()
     os.environ["MODERATION_AUTO_MIGRATE"] = "0"
     server.log.info("preparing the model runtime (a first start exports the model, ~10 s)")
     runtime = prepare(
@@ -74,9 +75,10 @@ def post_worker_init(worker: Any) -> None:
     """Load and warm the model, then start the re-scoring job, before taking traffic."""
     from api import start_background
     from api.observability import process_memory_mb
+    from api.services import services
 
     app = worker.wsgi
-    scorer = app.extensions["moderation.scorer"]
+    scorer = services(app).scorer
     scorer.load()
     scorer.score(["Warming up the model with a short comment.", "A second, longer one " * 20])
     from moderation.language import detect_language

@@ -14,6 +14,7 @@ from flask import Flask, request
 from flask.typing import ResponseReturnValue
 
 from api import cli, config, errors, inbound, observability
+from api.services import Services, install, services
 from moderation import migrate
 from moderation.db import make_engine
 from moderation.language import detect_language
@@ -115,15 +116,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         address_failures=app.config["SIGNIN_ADDRESS_FAILURES"],
         window=timedelta(minutes=app.config["SIGNIN_LOCKOUT_MINUTES"]),
     )
-    app.extensions.update(
-        {
-            "moderation.store": store,
-            "moderation.scorer": scorer,
-            "moderation.service": service,
-            "moderation.review": Review(store),
-            "moderation.deliverer": Deliverer(store, post),
-            "moderation.rights": ReadersRights(store),
-            "moderation.retention": RetentionJob(
+    install(
+        app,
+        Services(
+            store=store,
+            scorer=scorer,
+            service=service,
+            review=Review(store),
+            deliverer=Deliverer(store, post),
+            rights=ReadersRights(store),
+            retention=RetentionJob(
                 store,
                 Retention(
                     comment_text_days=app.config["RETENTION_DAYS"] or None,
@@ -132,8 +134,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 max_webhook_attempts=MAX_ATTEMPTS,
                 clock=utcnow,
             ),
-            "moderation.signin_throttle": SignInThrottle(failure_counts, signin_limits),
-        }
+            signin_throttle=SignInThrottle(failure_counts, signin_limits),
+        ),
     )
 
     api = errors.ApiWithErrors(
@@ -160,7 +162,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(perspective.blp)
     api.register_blueprint(coral.blp)
-    limits.init_app(app)
+    limits.init_app(app, per_key=(comments.blp, perspective.blp), coral=coral.blp)
 
     @app.before_request
     def _no_automatic_options() -> ResponseReturnValue | None:
@@ -220,6 +222,7 @@ def start_background(app: Flask) -> threading.Thread | None:
     if interval <= 0:
         return None
     stop = threading.Event()
+    running = services(app)
 
     def every(seconds: float) -> int:
         return max(1, round(seconds / interval))
@@ -229,12 +232,12 @@ def start_background(app: Flask) -> threading.Thread | None:
         while not stop.wait(interval):
             ticks += 1
             try:
-                app.extensions["moderation.deliverer"].deliver_due()
+                running.deliverer.deliver_due()
                 if ticks % every(app.config["RESCORE_INTERVAL"]) == 0:
-                    app.extensions["moderation.service"].rescore_pending(100)
+                    running.service.rescore_pending(100)
                 retention = float(app.config["RETENTION_INTERVAL"])
                 if retention > 0 and (ticks == 1 or ticks % every(retention) == 0):
-                    app.extensions["moderation.retention"].run()
+                    running.retention.run()
             except Exception:
                 app.logger.exception("background run failed; will retry")
 

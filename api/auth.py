@@ -8,20 +8,16 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, request, session
+from flask import g, request, session
 from flask_smorest import abort
 
+from api.services import services
 from moderation.security import SITE_KEY_PREFIX, USER_TOKEN_PREFIX
 from moderation.sites import Role, Site, User
-from moderation.store import SqlStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="moderation"'}
-
-
-def _store() -> SqlStore:
-    return cast(SqlStore, current_app.extensions["moderation.store"])
 
 
 def bearer_token() -> str | None:
@@ -30,6 +26,13 @@ def bearer_token() -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def request_key() -> str | None:
+    """The API key a request carries: a bearer token, Google's `?key=` or `X-Goog-Api-Key`."""
+    return (
+        bearer_token() or request.args.get("key") or request.headers.get("X-Goog-Api-Key") or None
+    )
 
 
 def _unauthenticated(message: str) -> None:
@@ -47,7 +50,7 @@ def site_required(view: F) -> F:
         assert token is not None
         if token.startswith(USER_TOKEN_PREFIX):
             abort(403, message="This endpoint takes a site API key, not a user token.")
-        site = _store().site_for_key(token)
+        site = services().store.site_for_key(token)
         if site is None:
             _unauthenticated("The API key is not valid or has been revoked.")
         g.site = site
@@ -72,7 +75,7 @@ def user_required(*roles: Role) -> Callable[[F], F]:
             if token is not None and token.startswith(SITE_KEY_PREFIX):
                 abort(403, message="This endpoint takes a user token, not a site API key.")
             if token is not None:
-                user = _store().user_for_token(token)
+                user = services().store.user_for_token(token)
             if user is None:
                 _unauthenticated("The token is not valid.")
             assert user is not None
@@ -88,7 +91,7 @@ def user_required(*roles: Role) -> Callable[[F], F]:
 
 def site_for_user(user: User, site_ref: str) -> Site:
     """A site the user may act on; any other (or unknown) site is a 404."""
-    site = _store().get_site(site_ref)
+    site = services().store.get_site(site_ref)
     if site is None or not user.can_access(site.id):
         abort(404, message="No such site.")
     assert site is not None
@@ -107,7 +110,7 @@ def session_user() -> User | None:
         user_id, stamp = session.get("user_id"), session.get("stamp")
         found = None
         if isinstance(user_id, str) and isinstance(stamp, str):
-            found = _store().user_for_session(user_id, stamp)
+            found = services().store.user_for_session(user_id, stamp)
         g.session_user = found
     return cast(User | None, g.session_user)
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import site_for_user, user_required
 from api.review_schemas import AuthorExportSchema, ErasureSchema
-from moderation.privacy import ReadersRights
+from api.services import services
 from moderation.sites import Role
 
 blp = Blueprint(
@@ -26,10 +26,6 @@ blp = Blueprint(
 OPERATORS = (Role.OPERATOR,)
 
 
-def rights() -> ReadersRights:
-    return current_app.extensions["moderation.rights"]
-
-
 @blp.route("/<string:site>/authors/<string:author_id>/export")
 class AuthorExport(MethodView):
     decorators = [user_required(*OPERATORS)]
@@ -37,7 +33,7 @@ class AuthorExport(MethodView):
     @blp.response(200, AuthorExportSchema)
     def get(self, site: str, author_id: str) -> Any:
         """Everything stored about the author on this site, as JSON; audited."""
-        return rights().export(site_for_user(g.user, site).id, author_id, actor=g.user.id)
+        return services().rights.export(site_for_user(g.user, site).id, author_id, actor=g.user.id)
 
 
 @blp.route("/<string:site>/authors/<string:author_id>")
@@ -51,4 +47,4 @@ class Author(MethodView):
         Decisions stay in the audit trail (who decided what), without notes or text.
         Erasing again erases nothing more and answers the same way.
         """
-        return rights().erase(site_for_user(g.user, site).id, author_id, actor=g.user.id)
+        return services().rights.erase(site_for_user(g.user, site).id, author_id, actor=g.user.id)

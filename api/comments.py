@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from api.auth import site_required
 from api.schemas import BatchInSchema, BatchOutSchema, CommentInSchema, CommentSchema
+from api.services import services
 from moderation.comments import NewComment
-from moderation.service import ModerationService, NotFound
+from moderation.service import NotFound
 
 blp = Blueprint(
     "comments",
@@ -19,10 +20,6 @@ blp = Blueprint(
     url_prefix="/v1/comments",
     description="Submit readers' comments and read their status (site API key).",
 )
-
-
-def service() -> ModerationService:
-    return current_app.extensions["moderation.service"]
 
 
 @blp.route("")
@@ -38,7 +35,7 @@ class Comments(MethodView):
     )
     def post(self, comment: NewComment) -> Any:
         """Submit one comment: approve or hold, with scores, reasons and spans."""
-        result = service().submit(g.site, comment)
+        result = services().service.submit(g.site, comment)
         return result.comment, 201 if result.created else 200
 
 
@@ -50,7 +47,7 @@ class CommentBatch(MethodView):
     @blp.response(201, BatchOutSchema)
     def post(self, body: dict[str, list[NewComment]]) -> Any:
         """Submit up to BATCH_LIMIT comments at once (backfills); results in input order."""
-        results = service().submit_batch(g.site, body["comments"])
+        results = services().service.submit_batch(g.site, body["comments"])
         return {"results": [{"created": r.created, "comment": r.comment} for r in results]}
 
 
@@ -62,6 +59,6 @@ class CommentById(MethodView):
     def get(self, comment_id: str) -> Any:
         """A comment's current status (only the calling site's own comments)."""
         try:
-            return service().get(g.site, comment_id)
+            return services().service.get(g.site, comment_id)
         except NotFound:
             abort(404, message="No such comment.")

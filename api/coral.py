@@ -18,6 +18,7 @@ from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from api.services import services
 from moderation.comments import Article, Author, NewComment
 from moderation.integrations import (
     CORAL_SIGNATURE_HEADER,
@@ -26,8 +27,7 @@ from moderation.integrations import (
     looks_like_html,
     verify_coral_signature,
 )
-from moderation.service import ModerationService
-from moderation.store import SqlStore, utcnow
+from moderation.store import utcnow
 from moderation.text import is_blank
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,14 +42,6 @@ blp = Blueprint(
 _CHALLENGE = {"WWW-Authenticate": f'{CORAL_SIGNATURE_HEADER} realm="moderation"'}
 
 
-def _store() -> SqlStore:
-    return current_app.extensions["moderation.store"]
-
-
-def _service() -> ModerationService:
-    return current_app.extensions["moderation.service"]
-
-
 def coral_signed(view: F) -> F:
     """Require a valid X-Coral-Signature for the site in the path; the site is in `g.site`.
 
@@ -59,8 +51,8 @@ def coral_signed(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        site = _store().get_site(kwargs["site"])
-        phase = _store().coral_phase(site.id) if site is not None else None
+        site = services().store.get_site(kwargs["site"])
+        phase = services().store.coral_phase(site.id) if site is not None else None
         body = request.get_data(cache=True)
         header = request.headers.get(CORAL_SIGNATURE_HEADER)
         if (
@@ -167,6 +159,6 @@ class CoralPhaseView(MethodView):
     @blp.alt_response(401, description="Unsigned or mis-signed, or no Coral secret for this site.")
     def post(self, comment: NewComment, site: str) -> Any:
         """Moderate a comment Coral is about to publish."""
-        stored = _service().submit(g.site, comment).comment
+        stored = services().service.submit(g.site, comment).comment
         answer = coral_answer(stored, g.coral_phase.approved_answer)
         return Response(status=204) if answer is None else answer

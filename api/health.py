@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from api.errors import error_response
+from api.services import services
 
 blp = Blueprint("health", __name__)
 
@@ -21,10 +22,10 @@ def healthz() -> Any:
 def readyz() -> Any:
     """The model is loaded and the database answers; otherwise 503."""
     checks: dict[str, str] = {}
-    scorer = current_app.extensions["moderation.scorer"]
+    scorer = services().scorer
     checks["model"] = "ok" if scorer.loaded else "not loaded"
     try:
-        current_app.extensions["moderation.store"].ping()
+        services().store.ping()
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 
-from flask import Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
 
 from api import errors
-from api.auth import bearer_token
+from api.auth import request_key
 from moderation.security import hash_secret
 
 _EXTENSION = "moderation.limiter"
@@ -27,13 +28,6 @@ _EXTENSION = "moderation.limiter"
 def _rate() -> str:
     # Read per request, so a changed setting (or a test) needs no new Limiter.
     return str(current_app.config["RATE_LIMIT"])
-
-
-def request_key() -> str | None:
-    """The API key a request carries: a bearer token, Google's `?key=` or `X-Goog-Api-Key`."""
-    return (
-        bearer_token() or request.args.get("key") or request.headers.get("X-Goog-Api-Key") or None
-    )
 
 
 def site_key() -> str:
@@ -72,10 +66,8 @@ def _too_many(exc: RateLimitExceeded) -> ResponseReturnValue:
     )
 
 
-def init_app(app: Flask) -> Limiter:
-    """Attach the limiter and put the shared per-key limit on the site-facing blueprints."""
-    from api import comments, coral, perspective
-
+def init_app(app: Flask, *, per_key: Iterable[Blueprint], coral: Blueprint) -> Limiter:
+    """Attach the limiter: one limit shared per key over `per_key`, refused Coral calls per address."""
     redis_url = app.config["REDIS_URL"]
     limiter = Limiter(
         site_key,
@@ -89,12 +81,12 @@ def init_app(app: Flask) -> Limiter:
         in_memory_fallback_enabled=True,
         enabled=bool(app.config["RATE_LIMIT_ENABLED"]),
     )
-    per_key = limiter.shared_limit(_rate, scope="site-key", key_func=site_key)
-    per_key(comments.blp)
-    per_key(perspective.blp)
+    shared = limiter.shared_limit(_rate, scope="site-key", key_func=site_key)
+    for blueprint in per_key:
+        shared(blueprint)
     # Coral publishes a comment whose phase answers 429, unmoderated: its signed
     # calls are never limited. Refused (unsigned, mis-signed) calls are, per address.
-    limiter.limit(_rate, key_func=address_key, deduct_when=_refused)(coral.blp)
+    limiter.limit(_rate, key_func=address_key, deduct_when=_refused)(coral)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.extensions[_EXTENSION] = limiter
     return limiter

@@ -22,7 +22,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from api.limits import request_key, retry_after
+from api.auth import request_key
+from api.limits import retry_after
+from api.services import services
 from moderation.comments import NewComment, Span
 from moderation.integrations import (
     MAX_PERSPECTIVE_BYTES,
@@ -34,9 +36,7 @@ from moderation.integrations import (
     utf16_index,
 )
 from moderation.policy import OtherLanguages
-from moderation.service import ModerationService
 from moderation.sites import Site
-from moderation.store import SqlStore
 from moderation.text import is_blank
 
 blp = Blueprint("perspective", __name__)
@@ -394,20 +394,12 @@ def _load(schema: ma.Schema) -> Any:
 # -- shared checks ------------------------------------------------------------
 
 
-def _store() -> SqlStore:
-    return current_app.extensions["moderation.store"]
-
-
-def _service() -> ModerationService:
-    return current_app.extensions["moderation.service"]
-
-
 def _site() -> Site:
     """The site whose API key is in `?key=` (or `X-Goog-Api-Key`), with Google's answers if not."""
     key = request_key()
     if not key:
         raise PerspectiveError(403, "The request is missing a valid API key.")
-    site = _store().site_for_key(key)
+    site = services().store.site_for_key(key)
     if site is None:
         raise PerspectiveError(
             400,
@@ -455,7 +447,7 @@ def _attribute(key: str, languages: Sequence[str]) -> Attribute:
 
 def _language_check(site: Site, text: str, requested: Sequence[str], attribute: str) -> str | None:
     """The detected language; English only, as our model is (a hold-policy site refuses others)."""
-    detected = _service().detect_language(text)[0]
+    detected = services().service.detect_language(text)[0]
     if requested:
         if not any(english(lang) for lang in requested):
             raise _unsupported_language(attribute, "requestedLanguages", list(requested))
@@ -486,7 +478,7 @@ def _scores_and_spans(
     site: Site, req: AnalyzeRequest, text: str
 ) -> tuple[Mapping[str, float], tuple[Span, ...]]:
     """Score with doNotStore (nothing kept) or as a stored comment (queued when held)."""
-    service = _service()
+    service = services().service
     scores: Mapping[str, float] | None
     if req.do_not_store:
         analysis = service.analyze(site, text, sentence_spans=req.span_annotations)
@@ -586,8 +578,8 @@ def suggest_score() -> ResponseReturnValue:
             )
         labels.append((attribute.name, value))
     for name, value in labels:
-        _store().add_feedback(site.id, text, name, value, FEEDBACK_SOURCE)
-    detected = _service().detect_language(text)[0]
+        services().store.add_feedback(site.id, text, name, value, FEEDBACK_SOURCE)
+    detected = services().service.detect_language(text)[0]
     body: dict[str, Any] = {}
     if detected != "und":
         body["detectedLanguages"] = [detected]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
@@ -25,8 +25,9 @@ from api.review_schemas import (
     QueueItemSchema,
     QueuePageSchema,
 )
+from api.services import services
 from moderation.comments import StoredComment
-from moderation.review import LEASE, DecisionIn, QueueItem, Review, ReviewError
+from moderation.review import LEASE, DecisionIn, QueueItem, ReviewError
 from moderation.sites import Role
 
 blp = Blueprint(
@@ -36,10 +37,6 @@ blp = Blueprint(
     description="The moderator queue (moderator, operator or admin token).",
 )
 MODERATORS = (Role.MODERATOR, Role.OPERATOR)
-
-
-def review() -> Review:
-    return current_app.extensions["moderation.review"]
 
 
 def as_item(item: QueueItem | StoredComment) -> dict[str, Any]:
@@ -64,7 +61,7 @@ class Queue(MethodView):
         min_age = args.pop("min_age_minutes", None)
         max_age = args.pop("max_age_minutes", None)
         try:
-            page = review().queue(
+            page = services().review.queue(
                 g.user,
                 min_age=timedelta(minutes=min_age) if min_age is not None else None,
                 max_age=timedelta(minutes=max_age) if max_age is not None else None,
@@ -84,7 +81,7 @@ class Claim(MethodView):
     def post(self, args: dict[str, Any]) -> Any:
         """Lease the next N unclaimed held comments to you (riskiest first)."""
         try:
-            items = review().claim(g.user, args["n"], args.get("site"))
+            items = services().review.claim(g.user, args["n"], args.get("site"))
         except ReviewError as exc:
             fail(exc)
         return {"items": [as_item(i) for i in items], "lease_seconds": int(LEASE.total_seconds())}
@@ -98,7 +95,7 @@ class RenewClaim(MethodView):
     @blp.response(200, HeldIdsSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Extend your leases; returns the ids you still hold."""
-        return {"ids": review().renew(g.user, args["ids"])}
+        return {"ids": services().review.renew(g.user, args["ids"])}
 
 
 @blp.route("/queue/claim/release")
@@ -109,7 +106,7 @@ class ReleaseClaim(MethodView):
     @blp.response(204)
     def post(self, args: dict[str, Any]) -> None:
         """Give claimed comments back to the queue."""
-        review().release(g.user, args["ids"])
+        services().review.release(g.user, args["ids"])
 
 
 @blp.route("/queue/decisions")
@@ -120,7 +117,7 @@ class BulkDecisions(MethodView):
     @blp.response(200, BulkResultsSchema)
     def post(self, body: dict[str, list[DecisionIn]]) -> Any:
         """Decide many comments; each result carries its own status (200, 404, 409, 422)."""
-        results = review().decide_many(g.user, body["decisions"])
+        results = services().review.decide_many(g.user, body["decisions"])
         for r in results:
             if "comment" in r:
                 r["comment"] = as_item(r["comment"])
@@ -136,7 +133,9 @@ class Decision(MethodView):
     def post(self, args: dict[str, Any], comment_id: str) -> Any:
         """Approve or reject at the version you saw; 409 if it changed meanwhile."""
         try:
-            return as_item(review().decide(g.user, DecisionIn(comment_id=comment_id, **args)))
+            return as_item(
+                services().review.decide(g.user, DecisionIn(comment_id=comment_id, **args))
+            )
         except ReviewError as exc:
             fail(exc)
 
@@ -149,7 +148,7 @@ class Undo(MethodView):
     def post(self, comment_id: str) -> Any:
         """Revert the comment's last moderator decision."""
         try:
-            return as_item(review().undo(g.user, comment_id))
+            return as_item(services().review.undo(g.user, comment_id))
         except ReviewError as exc:
             fail(exc)
 
@@ -162,6 +161,6 @@ class CommentAudit(MethodView):
     def get(self, comment_id: str) -> Any:
         """Every recorded event for the comment, newest first."""
         try:
-            return {"entries": review().audit(g.user, comment_id)}
+            return {"entries": services().review.audit(g.user, comment_id)}
         except ReviewError as exc:
             fail(exc)

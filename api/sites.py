@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, g
+from flask import Response, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
@@ -23,12 +23,11 @@ from api.review_schemas import (
     WebhookOutSchema,
     WindowArgsSchema,
 )
+from api.services import services
 from moderation import tuning
 from moderation.policy import Policy
-from moderation.retention import RetentionJob
 from moderation.sites import Role, Site
-from moderation.store import SqlStore, StalePolicy
-from moderation.webhooks import Deliverer
+from moderation.store import StalePolicy
 
 blp = Blueprint(
     "sites",
@@ -37,10 +36,6 @@ blp = Blueprint(
     description="Site settings and tuning (operator or admin token).",
 )
 OPERATORS = (Role.OPERATOR,)
-
-
-def store() -> SqlStore:
-    return current_app.extensions["moderation.store"]
 
 
 def _site(site: str) -> Site:
@@ -98,7 +93,7 @@ class SitePolicy(MethodView):
         _check_shadow_unchanged(current, update)
         policy = _merged(current, update.changes)
         try:
-            store().set_policy(
+            services().store.set_policy(
                 current.id,
                 actor=g.user.id,
                 live=policy.as_dict(),
@@ -125,7 +120,9 @@ class Simulate(MethodView):
     def post(self, body: dict[str, Any], site: str) -> Any:
         """What the proposed policy would hold, measured against moderators' decisions."""
         current = _site(site)
-        comments = store().comments_between(current.id, body.get("since"), body.get("until"))
+        comments = services().store.comments_between(
+            current.id, body.get("since"), body.get("until")
+        )
         proposed = _merged(current, body["policy"])
         return {
             "proposed": tuning.simulate(
@@ -144,14 +141,16 @@ class Shadow(MethodView):
     def put(self, proposed: dict[str, Any], site: str) -> Any:
         """Set a shadow policy: every new comment is also decided by it, never acted on."""
         current = _site(site)
-        store().set_policy(current.id, actor=g.user.id, shadow=_merged(current, proposed).as_dict())
+        services().store.set_policy(
+            current.id, actor=g.user.id, shadow=_merged(current, proposed).as_dict()
+        )
         return _policy_view(_site(site))
 
     @blp.response(200)
     def delete(self, site: str) -> Any:
         """Stop shadowing."""
         current = _site(site)
-        store().set_policy(current.id, actor=g.user.id, clear_shadow=True)
+        services().store.set_policy(current.id, actor=g.user.id, clear_shadow=True)
         return _policy_view(_site(site))
 
 
@@ -164,7 +163,7 @@ class ShadowReport(MethodView):
     def get(self, args: dict[str, Any], site: str) -> Any:
         """Live against shadow decisions on the same comments, and both against moderators."""
         current = _site(site)
-        rows = store().shadow_rows(current.id, args.get("since"), args.get("until"))
+        rows = services().store.shadow_rows(current.id, args.get("since"), args.get("until"))
         return tuning.shadow_report(rows)
 
 
@@ -175,7 +174,7 @@ class SiteAudit(MethodView):
     @blp.response(200, AuditListSchema)
     def get(self, site: str) -> Any:
         """Every settings change and decision on the site, newest first."""
-        return {"entries": store().audit_entries(site_id=_site(site).id)}
+        return {"entries": services().store.audit_entries(site_id=_site(site).id)}
 
 
 @blp.route("/<string:site>/decisions.csv")
@@ -189,7 +188,9 @@ class DecisionsExport(MethodView):
         Cells a spreadsheet would run as a formula start with a quote; times are ISO 8601 with offset.
         """
         current = _site(site)
-        body = decisions_csv(store().labelled(current.id), store().feedback_rows(current.id))
+        body = decisions_csv(
+            services().store.labelled(current.id), services().store.feedback_rows(current.id)
+        )
         return Response(
             body,
             mimetype="text/csv",
@@ -211,12 +212,12 @@ class SiteRetention(MethodView):
     def put(self, settings: dict[str, Any], site: str) -> Any:
         """Change the site's retention (fields left out keep their value; null: for ever); audited."""
         current = _site(site)
-        store().set_retention(current.id, settings, actor=g.user.id)
+        services().store.set_retention(current.id, settings, actor=g.user.id)
         return _retention_view(_site(site))
 
 
 def _retention_view(site: Site) -> dict[str, Any]:
-    job: RetentionJob = current_app.extensions["moderation.retention"]
+    job = services().retention
     return {**job.policy(site).as_dict(), "defaults": job.defaults.as_dict()}
 
 
@@ -228,7 +229,7 @@ class Webhook(MethodView):
     def get(self, site: str) -> Any:
         """The webhook URL, its signing secret, and the recent delivery log."""
         current = _site(site)
-        deliverer: Deliverer = current_app.extensions["moderation.deliverer"]
+        deliverer = services().deliverer
         return {
             "url": current.webhook_url,
             "secret": current.webhook_secret,
@@ -240,7 +241,7 @@ class Webhook(MethodView):
     def put(self, body: dict[str, Any], site: str) -> Any:
         """Set (or clear, with null) the webhook URL; optionally rotate the secret."""
         current = _site(site)
-        store().set_webhook(
+        services().store.set_webhook(
             current.id, body.get("url"), actor=g.user.id, rotate_secret=body["rotate_secret"]
         )
         return self.get(site)

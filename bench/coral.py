@@ -70,8 +70,9 @@ def _prepare(env: dict[str, str]) -> tuple[str, str]:
     code = (
         "import json, secrets\n"
         "from api import create_app\n"
+        "from api.services import services\n"
         "app = create_app({'PRELOAD_MODEL': False})\n"
-        "store = app.extensions['moderation.store']\n"
+        "store = services(app).store\n"
         "site, _ = store.create_site('coral-bench-' + secrets.token_hex(4))\n"
         "secret = 'empsec_' + secrets.token_hex(32)\n"
         "store.set_coral_secret(site.id, secret)\n"

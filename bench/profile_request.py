@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from api.services import services
 from bench.corpus import corpus
 
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
                 "TORCH_THREADS": 1,
             }
         )
-        _, key = app.extensions["moderation.store"].create_site("profile")
+        _, key = services(app).store.create_site("profile")
         client = app.test_client()
         headers = {"Authorization": f"Bearer {key}"}
         texts = corpus(args.n)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from api.services import services
 from tests.fakes import KeywordScorer
 
 PG_URL = os.environ.get("MODERATION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -69,7 +70,7 @@ def app(database_url: str, scorer: KeywordScorer, tmp_path: Any) -> Iterator[Any
         }
     )
     yield app
-    app.extensions["moderation.store"].engine.dispose()
+    services(app).store.engine.dispose()
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def client(app: Any) -> Any:
 @pytest.fixture
 def site_key(app: Any) -> str:
     """A site named 'daily-bugle' and its API key."""
-    _, key = app.extensions["moderation.store"].create_site("daily-bugle")
+    _, key = services(app).store.create_site("daily-bugle")
     return key
 
 

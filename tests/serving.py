@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from api.services import services
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,7 +42,7 @@ def in_process_client(folder: Path, site: str) -> Any:
             "SECRET_KEY": site,
         }
     )
-    _, key = app.extensions["moderation.store"].create_site(site)
+    _, key = services(app).store.create_site(site)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     return client

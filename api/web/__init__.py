@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
+from api.services import services
 from api.web import demo, queue, signin, sites
 
 BLUEPRINTS = (signin.bp, queue.bp, sites.bp, demo.bp)
@@ -45,9 +46,7 @@ def register(app: Flask) -> None:
             continue
         app.register_blueprint(bp)
     # Earlier versions kept the demo site's key here, in plain text: revoked and gone.
-    demo.retire_plain_key(
-        app.extensions["moderation.store"], Path(app.instance_path) / "demo_site_key"
-    )
+    demo.retire_plain_key(services(app).store, Path(app.instance_path) / "demo_site_key")
 
     @app.after_request
     def _page_headers(response: Response) -> Response:

@@ -7,28 +7,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from api.auth import csrf_ok, csrf_token, session_user
 from api.web import present
-from moderation.review import Review
 from moderation.sites import Role, User
-from moderation.store import SqlStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 MODERATORS = (Role.MODERATOR, Role.OPERATOR)
 OPERATORS = (Role.OPERATOR,)
-
-
-def store() -> SqlStore:
-    return cast(SqlStore, current_app.extensions["moderation.store"])
-
-
-def review() -> Review:
-    return cast(Review, current_app.extensions["moderation.review"])
 
 
 def user() -> User:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import marshmallow as ma
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from api.services import services
 from api.web import present
-from api.web.common import blueprint, store
+from api.web.common import blueprint
 from moderation.comments import Article, Author, NewComment, Status, StoredComment
-from moderation.service import ModerationService, NotFound
+from moderation.service import NotFound
 from moderation.sites import Site
 from moderation.store import Conflict, SqlStore
 from moderation.text import is_blank
@@ -35,11 +36,11 @@ MINE = "demo_mine"  # session key: ids of this visitor's comments, newest last
 
 def demo_site() -> Site:
     """The demo site, made on first use (its first API key, unseen, lives only as a hash)."""
-    site = store().get_site(SITE_NAME)
+    site = services().store.get_site(SITE_NAME)
     if site is None:
         with contextlib.suppress(Conflict):  # another worker made it a moment ago
-            site, _ = store().create_site(SITE_NAME)
-        site = site or store().get_site(SITE_NAME)
+            site, _ = services().store.create_site(SITE_NAME)
+        site = site or services().store.get_site(SITE_NAME)
     assert site is not None
     return site
 
@@ -53,10 +54,6 @@ def retire_plain_key(store: SqlStore, path: Path) -> None:
     if key_id is not None:
         store.revoke_api_key(key_id, actor="demo")
     path.unlink(missing_ok=True)
-
-
-def service() -> ModerationService:
-    return cast(ModerationService, current_app.extensions["moderation.service"])
 
 
 def _written(text: str) -> None:
@@ -95,7 +92,7 @@ def _mine(site: Site) -> list[StoredComment]:
     out = []
     for comment_id in session.get(MINE, []):
         try:
-            out.append(service().get(site, comment_id))
+            out.append(services().service.get(site, comment_id))
         except NotFound:
             continue
     return out
@@ -103,7 +100,7 @@ def _mine(site: Site) -> list[StoredComment]:
 
 def _page(site: Site, errors: Any, form: Any) -> str:
     """The article with its published comments and this visitor's comments in review."""
-    published = store().published_comments(site.id, ARTICLE_ID)
+    published = services().store.published_comments(site.id, ARTICLE_ID)
     waiting = [c for c in _mine(site) if c.status is not Status.APPROVED]
     return render_template(
         "web/demo.html",
@@ -129,7 +126,7 @@ def post_comment() -> ResponseReturnValue:
         form = DemoCommentSchema().load(request.form)
     except ma.ValidationError as exc:
         return _page(site, errors=exc.messages, form=request.form), 422
-    result = service().submit(
+    result = services().service.submit(
         site,
         NewComment(
             text=form["text"],

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
 from api.review_schemas import DecisionSchema, QueueArgsSchema
+from api.services import services
 from api.web import present
-from api.web.common import MODERATORS, blueprint, local_path, review, signed_in, store, user
+from api.web.common import MODERATORS, blueprint, local_path, signed_in, user
 from moderation.comments import Status
 from moderation.policy import CATEGORIES
 from moderation.review import LEASE, Action, DecisionIn, ReviewError
@@ -41,14 +42,16 @@ def queue() -> ResponseReturnValue:
         raise BadRequest(f"Those filters are not valid: {exc.messages}") from exc
     try:
         if claims:
-            review().claim(person, current_app.config["QUEUE_CLAIM"], args.get("site"))
-        page = review().queue(person, **args)
+            services().review.claim(person, current_app.config["QUEUE_CLAIM"], args.get("site"))
+        page = services().review.queue(person, **args)
     except ReviewError as exc:
         abort(exc.status, exc.message)
-    sites = {s.id: s for s in store().list_sites() if person.can_access(s.id)}
+    sites = {s.id: s for s in services().store.list_sites() if person.can_access(s.id)}
     now = utcnow()
     holders = {h for i in page.items if (h := present.holder(i.comment, now))}
-    cards = present.cards(page.items, sites, store().user_names(sorted(holders)), person.id, now)
+    cards = present.cards(
+        page.items, sites, services().store.user_names(sorted(holders)), person.id, now
+    )
     return render_template(
         "web/queue.html",
         cards=cards,
@@ -70,16 +73,18 @@ def comment(comment_id: str) -> ResponseReturnValue:
     """One comment: full text, highlights, scores, sentence spans, and every audit entry."""
     person = user()
     try:
-        c = review().comment(person, comment_id)
-        entries = review().audit(person, comment_id)
+        c = services().review.comment(person, comment_id)
+        entries = services().review.audit(person, comment_id)
     except ReviewError as exc:
         abort(exc.status, exc.message)
-    site = store().get_site(c.site_id)
+    site = services().store.get_site(c.site_id)
     assert site is not None
     people = {e["actor"] for e in entries} | {c.decided_by, c.claimed_by or ""}
-    names = store().user_names(sorted(p for p in people if p))
+    names = services().store.user_names(sorted(p for p in people if p))
     history = (
-        store().author_history(site.id, [c.author.id]).get(c.author.id) if c.author.id else None
+        services().store.author_history(site.id, [c.author.id]).get(c.author.id)
+        if c.author.id
+        else None
     )
     sentences = [
         {
@@ -119,7 +124,7 @@ def decide(comment_id: str) -> ResponseReturnValue:
         fields["version"] = int(fields["version"])  # forms send text; the schema wants a number
     try:
         args = DecisionSchema().load(fields)
-        review().decide(user(), DecisionIn(comment_id=comment_id, **args))
+        services().review.decide(user(), DecisionIn(comment_id=comment_id, **args))
     except ma.ValidationError:
         flash("Choose approve or reject (a rejection needs a reason).", "error")
         return redirect(back)
@@ -137,7 +142,7 @@ def undo(comment_id: str) -> ResponseReturnValue:
     """Revert the comment's last decision."""
     back = local_path(request.form.get("next"), url_for("web_queue.queue"))
     try:
-        c = review().undo(user(), comment_id)
+        c = services().review.undo(user(), comment_id)
         flash(f"Undone: the comment is {c.status.value} again.", "ok")
     except ReviewError as exc:
         flash(exc.message, "error")

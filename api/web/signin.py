@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import cast
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from api.auth import session_user, sign_in, sign_out
-from api.web.common import blueprint, is_operator, local_path, store
-from moderation.throttle import SignInThrottle
+from api.services import services
+from api.web.common import blueprint, is_operator, local_path
 
 bp = blueprint("web_signin")
 
@@ -39,16 +38,12 @@ def signin() -> ResponseReturnValue:
     return render_template("web/signin.html", next=request.args.get("next", ""), error=None)
 
 
-def throttle() -> SignInThrottle:
-    return cast(SignInThrottle, current_app.extensions["moderation.signin_throttle"])
-
-
 @bp.post("/signin")
 def signin_post() -> ResponseReturnValue:
     """Check the name and password, unless too many tries failed lately; start a session."""
     name = request.form.get("name", "").strip()
     address = request.remote_addr or "unknown"
-    wait = math.ceil(throttle().retry_after(name, address))
+    wait = math.ceil(services().signin_throttle.retry_after(name, address))
     if wait > 0:
         # Not checked and not counted: a guess made now tells nothing and costs nothing.
         return (
@@ -61,16 +56,18 @@ def signin_post() -> ResponseReturnValue:
             429,
             {"Retry-After": str(wait)},
         )
-    found = store().check_password(name, request.form.get("password", "")) if name else None
+    found = (
+        services().store.check_password(name, request.form.get("password", "")) if name else None
+    )
     if found is None:
-        throttle().failed(name, address)
+        services().signin_throttle.failed(name, address)
         return render_template(
             "web/signin.html",
             next=request.form.get("next", ""),
             name=name,
             error="That name and password do not match. Check both and try again.",
         ), 401
-    throttle().succeeded(name)
+    services().signin_throttle.succeeded(name)
     person, stamp = found
     sign_in(person, stamp)
     default = url_for("web_sites.index") if is_operator(person) else _home()

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from api.services import services
+
 
 @pytest.fixture
 def cli(app: Any) -> Any:
@@ -19,7 +21,7 @@ def cli(app: Any) -> Any:
 
 
 def test_json_flags_print_one_json_object_and_nothing_else(app: Any, cli: Any) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     made = cli("sites", "create", "daily-bugle", "--json")
     assert made.exit_code == 0, made.output
     site = json.loads(made.stdout)  # the whole output, as `| jq` reads it
@@ -43,7 +45,7 @@ def test_json_flags_print_one_json_object_and_nothing_else(app: Any, cli: Any) -
 
 
 def test_sites_create_exist_ok_keeps_the_site_and_its_keys(app: Any, cli: Any) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     first = cli("sites", "create", "demo", "--exist-ok")
     assert first.exit_code == 0 and "API key (shown once" in first.stdout
     site = store.get_site("demo")

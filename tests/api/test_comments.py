@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from api.services import services
 from moderation import db
 
 BENIGN = "Thanks for the write-up, the section on tide pools was lovely."
@@ -17,7 +18,7 @@ def post(client: Any, auth: dict[str, str], body: Any, path: str = "/v1/comments
 
 
 def count_rows(app: Any, table: sa.Table) -> int:
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
@@ -85,7 +86,7 @@ def test_get_returns_current_status_and_other_sites_get_404(
     r = client.get(f"/v1/comments/{created['id']}", headers=auth)
     assert r.status_code == 200
     assert r.get_json()["status"] == "held"
-    _, other_key = app.extensions["moderation.store"].create_site("other-paper")
+    _, other_key = services(app).store.create_site("other-paper")
     r = client.get(
         f"/v1/comments/{created['id']}", headers={"Authorization": f"Bearer {other_key}"}
     )
@@ -136,7 +137,7 @@ def test_scorer_failure_holds_and_rescore_recovers(
     assert body["reasons"] == [{"code": "scoring_unavailable"}]
     assert body["scoring_state"] == "pending"
     scorer.fail = None
-    assert app.extensions["moderation.service"].rescore_pending() == 1
+    assert services(app).service.rescore_pending() == 1
     after = client.get(f"/v1/comments/{body['id']}", headers=auth).get_json()
     assert after["status"] == "approved"
     assert after["scoring_state"] == "scored"
@@ -148,13 +149,13 @@ def test_rescore_keeps_a_moderators_decision(
 ) -> None:
     scorer.fail = RuntimeError("down")
     cid = post(client, auth, {"text": BENIGN}).get_json()["id"]
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     held = store.get_comment(cid)
     assert store.update_comment(
         cid, held.version, {"status": "rejected", "decided_by": "usr_mod"}, None
     )
     scorer.fail = None
-    assert app.extensions["moderation.service"].rescore_pending() == 1
+    assert services(app).service.rescore_pending() == 1
     after = store.get_comment(cid)
     assert after.status.value == "rejected"
     assert after.scoring_state == "scored"
@@ -175,7 +176,7 @@ def test_hanging_scorer_times_out_into_a_hold(
 
 def test_email_is_stored_hashed(app: Any, client: Any, auth: dict[str, str]) -> None:
     post(client, auth, {"text": BENIGN, "author": {"id": "a", "email": "Reader@Example.org"}})
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         row = conn.execute(sa.select(db.comments)).one()
     assert row.author_email_hash and "example" not in row.author_email_hash.lower()
     assert "Reader@Example.org" not in str(row._asdict())
@@ -241,7 +242,7 @@ def test_credentials(app: Any, client: Any, auth: dict[str, str]) -> None:
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
     r = client.post("/v1/comments", json=body, headers={"Authorization": "Basic abc"})
     assert_error(r, 401, "unauthenticated")
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     key_id, key = store.create_api_key(site.id)
     fresh = {"Authorization": f"Bearer {key}"}
@@ -296,7 +297,7 @@ def test_openapi_and_docs(client: Any) -> None:
 def test_database_outage_is_503_with_retry_after_and_recovers(
     app: Any, client: Any, auth: dict[str, str]
 ) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     healthy = store.engine
     broken = sa.create_engine(
         "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"

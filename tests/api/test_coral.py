@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from api.services import services
 from moderation import db
 from moderation.integrations import ApprovedAnswer
 from moderation.store import utcnow
@@ -56,13 +57,13 @@ def signature(body: bytes, *keys: str) -> str:
 
 @pytest.fixture
 def site(app: Any, site_key: str) -> Any:
-    return app.extensions["moderation.store"].get_site("daily-bugle")
+    return services(app).store.get_site("daily-bugle")
 
 
 @pytest.fixture
 def secret(app: Any, site: Any) -> str:
     value = new_secret()
-    app.extensions["moderation.store"].set_coral_secret(site.id, value)
+    services(app).store.set_coral_secret(site.id, value)
     return value
 
 
@@ -80,7 +81,7 @@ def send(
 
 
 def stored(app: Any) -> list[Any]:
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         return list(conn.execute(sa.select(db.comments).order_by(db.comments.c.created_at)).all())
 
 
@@ -110,9 +111,9 @@ def test_toxic_comment_is_withheld_and_flagged_and_stored_held(
         "https://news.example/tide-pools",
         "parent-7",
     )
-    audit = app.extensions["moderation.store"].audit_entries(comment_id=row.id)
+    audit = services(app).store.audit_entries(comment_id=row.id)
     assert [a["action"] for a in audit] == ["comment.auto_decision"]
-    queue = app.extensions["moderation.store"].queue([site.id], sort="risk", limit=5)
+    queue = services(app).store.queue([site.id], sort="risk", limit=5)
     assert [c.id for c in queue] == [row.id]
 
 
@@ -123,7 +124,7 @@ def test_approval_is_204_by_default_and_approved_when_the_site_asks(
     r = send(client, site.id, body, signature(body, secret))
     assert r.status_code == 204
     assert r.get_data() == b""
-    app.extensions["moderation.store"].set_coral_approved_answer(site.id, ApprovedAnswer.STATUS)
+    services(app).store.set_coral_approved_answer(site.id, ApprovedAnswer.STATUS)
     body = stringify(coral_request(BENIGN + " Again.", action="EDIT"))
     r = send(client, site.id, body, signature(body, secret))
     assert r.status_code == 200
@@ -134,7 +135,7 @@ def test_approval_is_204_by_default_and_approved_when_the_site_asks(
 def test_holds_by_other_rules_use_coral_spellings(
     app: Any, client: Any, site: Any, secret: str
 ) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     store.set_policy(site.id, actor="test", live={**site.policy.as_dict(), "max_links": 0})
     body = stringify(coral_request("Cheap watches at https://spam.example today"))
     assert send(client, site.id, body, signature(body, secret)).get_json() == {
@@ -181,7 +182,7 @@ def test_html_body_is_stored_as_text(app: Any, client: Any, site: Any, secret: s
 def test_rotated_pair_is_accepted_with_either_secret(
     app: Any, client: Any, site: Any, secret: str
 ) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     newer = new_secret()
     store.set_coral_secret(site.id, newer, previous_valid_for=timedelta(hours=1))
     for keys in ((newer, secret), (secret,), (newer,), (secret, newer)):
@@ -190,7 +191,7 @@ def test_rotated_pair_is_accepted_with_either_secret(
 
 
 def test_expired_secret_is_refused(app: Any, client: Any, site: Any, secret: str) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     newer = new_secret()
     store.set_coral_secret(site.id, newer, previous_valid_for=timedelta(hours=1))
     with store.write() as conn:  # an hour goes by
@@ -240,7 +241,7 @@ def test_unsigned_missigned_and_tampered_requests_are_401(
 
 
 def test_unknown_site_and_site_without_secret_are_401(app: Any, client: Any, secret: str) -> None:
-    other, _ = app.extensions["moderation.store"].create_site("no-coral")
+    other, _ = services(app).store.create_site("no-coral")
     body = stringify(coral_request(BENIGN))
     for ref in ("site_nope", other.id, "no-coral"):
         assert_error(send(client, ref, body, signature(body, secret)), 401, "unauthenticated")
@@ -313,7 +314,7 @@ def test_cli_sets_rotates_and_shows_without_printing_secrets(app: Any, site: Any
     )
     assert r.exit_code == 0, r.output
     assert "previous secret is accepted until" in r.output
-    phase = app.extensions["moderation.store"].coral_phase(site.id)
+    phase = services(app).store.coral_phase(site.id)
     assert (phase.secret, phase.previous_secret) == (second, first)
     assert timedelta(hours=23) < phase.previous_expires_at - utcnow() <= timedelta(days=1)
     r = runner.invoke(args=["coral", "approved-answer", "daily-bugle", "APPROVED"])
@@ -321,7 +322,7 @@ def test_cli_sets_rotates_and_shows_without_printing_secrets(app: Any, site: Any
     r = runner.invoke(args=["coral", "show", "daily-bugle"])
     assert "approvals answered with APPROVED" in r.output
     assert "previous secret accepted until" in r.output
-    audit = app.extensions["moderation.store"].audit_entries(site_id=site.id)
+    audit = services(app).store.audit_entries(site_id=site.id)
     everything = r.output + json.dumps([a["after"] for a in audit] + [a["before"] for a in audit])
     assert first not in everything and second not in everything
 
@@ -343,4 +344,4 @@ def test_cli_refusals(app: Any, site: Any) -> None:
     assert r.exit_code != 0 and "no site" in r.output
     r = runner.invoke(args=["coral", "show", "daily-bugle"])
     assert "no Coral secret set" in r.output
-    assert app.extensions["moderation.store"].coral_phase(site.id) is None
+    assert services(app).store.coral_phase(site.id) is None

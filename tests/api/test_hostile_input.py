@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
+from api.services import services
 from moderation import db
 from moderation.sites import Role
 from tests.api.test_comments import assert_error, count_rows
@@ -43,7 +44,7 @@ SUGGEST = "/v1alpha1/comments:suggestscore"
 @pytest.fixture
 def world(app: Any, site_key: str) -> dict[str, Any]:
     """A site, its key, an admin's token and a held comment to act on."""
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     _, token = store.create_user("root", Role.ADMIN, [])
     client = app.test_client()
     created = client.post(
@@ -216,7 +217,7 @@ def names_field(error: dict[str, Any], path: tuple[Any, ...]) -> bool:
 
 def every_string_column(app: Any) -> Iterator[tuple[str, str, str]]:
     """(table, column, value) for every string stored anywhere, JSON columns included."""
-    engine = app.extensions["moderation.store"].engine
+    engine = services(app).store.engine
     with engine.connect() as conn:
         for table in db.metadata.sorted_tables:
             for row in conn.execute(table.select()).mappings():

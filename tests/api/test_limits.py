@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from api.services import services
 from tests.fakes import KeywordScorer
 
 REDIS_URL = os.environ.get("MODERATION_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -70,7 +71,7 @@ def test_over_the_limit_is_429_in_our_shape_per_key(app: Any, client: Any, site_
         == 429
     )
     # Another site's key has its own count.
-    _, other = app.extensions["moderation.store"].create_site("other-paper")
+    _, other = services(app).store.create_site("other-paper")
     assert comment(client, other).status_code == 201
 
 
@@ -92,7 +93,7 @@ def test_perspective_shares_the_count_and_answers_resource_exhausted(
 def test_coral_signed_calls_are_never_limited_refused_ones_are(
     app: Any, client: Any, site_key: str
 ) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     secret = "empsec_" + secrets.token_hex(32)
     store.set_coral_secret(site.id, secret)
@@ -128,10 +129,10 @@ def test_requests_without_a_key_are_counted_by_address(app: Any, client: Any) ->
 
 def test_limits_can_be_switched_off(database_url: str, tmp_path: Any) -> None:
     app = make_app(database_url, tmp_path, RATE_LIMIT="1/minute", RATE_LIMIT_ENABLED=False)
-    _, key = app.extensions["moderation.store"].create_site("daily-bugle")
+    _, key = services(app).store.create_site("daily-bugle")
     client = app.test_client()
     assert [comment(client, key).status_code for _ in range(3)] == [201, 201, 201]
-    app.extensions["moderation.store"].engine.dispose()
+    services(app).store.engine.dispose()
 
 
 def _redis_up() -> bool:
@@ -151,10 +152,10 @@ def two_workers(database_url: str, tmp_path: Any) -> Iterator[tuple[Any, Any, st
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     first = make_app(database_url, tmp_path, RATE_LIMIT="3/minute", REDIS_URL=REDIS_URL)
     second = make_app(database_url, tmp_path, RATE_LIMIT="3/minute", REDIS_URL=REDIS_URL)
-    _, key = first.extensions["moderation.store"].create_site("daily-bugle")
+    _, key = services(first).store.create_site("daily-bugle")
     yield first, second, key
     for app in (first, second):
-        app.extensions["moderation.store"].engine.dispose()
+        services(app).store.engine.dispose()
 
 
 def test_workers_share_one_count_in_redis(two_workers: tuple[Any, Any, str]) -> None:
@@ -178,10 +179,10 @@ def test_redis_down_falls_back_to_memory_and_still_limits(database_url: str, tmp
     app = make_app(
         database_url, tmp_path, RATE_LIMIT="2/minute", REDIS_URL=f"redis://127.0.0.1:{port}/0"
     )
-    _, key = app.extensions["moderation.store"].create_site("daily-bugle")
+    _, key = services(app).store.create_site("daily-bugle")
     client = app.test_client()
     assert [comment(client, key).status_code for _ in range(3)] == [201, 201, 429]
-    app.extensions["moderation.store"].engine.dispose()
+    services(app).store.engine.dispose()
 
 
 def test_sign_in_failures_are_shared_by_workers_through_redis(
@@ -192,14 +193,14 @@ def test_sign_in_failures_are_shared_by_workers_through_redis(
     from tests.api.test_web_auth import sign_in
 
     first, second, _ = two_workers
-    store = first.extensions["moderation.store"]
+    store = services(first).store
     name = "mod-" + secrets.token_hex(4)  # Redis outlives a test: counts of its own
     address = {"REMOTE_ADDR": f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.9"}
     store.create_user(name, Role.ADMIN, [])
     store.set_password(name, "the right password")
     now = 1_800_000_000.0 + secrets.randbelow(10**6)  # time stands still: no flaky waits
     for app in (first, second):
-        app.extensions["moderation.signin_throttle"].clock = lambda: now
+        services(app).signin_throttle.clock = lambda: now
     a, b = first.test_client(), second.test_client()
     statuses = []
     for client in (a, b, a, b, a):

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from api.services import services
 from moderation import db, migrate
 from tests.api.test_web_auth import page_token
 
 
 def every_value(app: Any) -> Iterator[tuple[str, str, str]]:
     """(table, column, value as text) for every non-null value of every table, JSON included."""
-    engine = app.extensions["moderation.store"].engine
+    engine = services(app).store.engine
     with engine.connect() as conn:
         for table in db.metadata.sorted_tables:
             for row in conn.execute(sa.select(table)).mappings():
@@ -28,7 +29,7 @@ def every_value(app: Any) -> Iterator[tuple[str, str, str]]:
 
 
 def stored_ips(app: Any) -> list[str | None]:
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         return list(
             conn.execute(
                 sa.select(db.comments.c.author_ip).order_by(db.comments.c.created_at)
@@ -62,7 +63,7 @@ def test_addresses_are_stored_truncated_by_default(
 def hashing_app(app: Any) -> Any:
     from moderation.privacy import AddressPolicy, AddressStorage
 
-    service = app.extensions["moderation.service"]
+    service = services(app).service
     service.addresses = AddressPolicy(AddressStorage.HASH, app.config["SECRET_KEY"])
     return app
 
@@ -74,7 +75,7 @@ def test_addresses_as_a_keyed_hash_per_site(
     post_from(client, auth, "203.0.113.9")
     post_from(client, auth, "203.0.113.9")
     post_from(client, auth, "203.0.113.10")
-    _, other_key = app.extensions["moderation.store"].create_site("other-paper")
+    _, other_key = services(app).store.create_site("other-paper")
     post_from(client, {"Authorization": f"Bearer {other_key}"}, "203.0.113.9")
     first, again, neighbour, elsewhere = stored_ips(app)
     assert first == again and len(first) == 64
@@ -95,8 +96,8 @@ def test_the_setting_is_checked_at_start(database_url: str, tmp_path: Any) -> No
             "SECRET_KEY": "s",
         }
     )
-    assert app.extensions["moderation.service"].addresses.stored("203.0.113.9", "s1") is None
-    app.extensions["moderation.store"].engine.dispose()
+    assert services(app).service.addresses.stored("203.0.113.9", "s1") is None
+    services(app).store.engine.dispose()
 
 
 def test_migration_truncates_addresses_stored_in_plain_text(database_url: str) -> None:
@@ -160,7 +161,7 @@ ANA_TEXT = "Ana here: the ferry is fine, you nitwit."
 def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
     from moderation.sites import Role
 
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     _, op = store.create_user("olga", Role.OPERATOR, [site.id])
     _, mod = store.create_user("max", Role.MODERATOR, [site.id])
@@ -175,7 +176,7 @@ def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
 def zeb_and_ana(app: Any, client: Any, people: dict[str, dict[str, str]]) -> dict[str, Any]:
     """Zeb's three comments (one decided with a note quoting him, one held, one approved), Ana's one,
     with a webhook receiver configured, so events wait in the outbox."""
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     store.set_webhook(site.id, "http://127.0.0.1:9/hook", actor="test")
     made = []
@@ -220,8 +221,8 @@ def zeb_traces(app: Any) -> list[str]:
     """Every form of Zeb's data as it could be stored."""
     from moderation.security import hash_email
 
-    service = app.extensions["moderation.service"]
-    site = app.extensions["moderation.store"].get_site("daily-bugle")
+    service = services(app).service
+    site = services(app).store.get_site("daily-bugle")
     return [
         *ZEB_TEXTS,
         ZEB["name"],
@@ -318,14 +319,7 @@ def test_cli_exports_and_erases(app: Any, zeb_and_ana: dict[str, Any]) -> None:
     assert [c["text"] for c in export["comments"]] == ZEB_TEXTS
     refused = runner.invoke(args=["authors", "erase", "daily-bugle", ZEB["id"]], input="n\n")
     assert refused.exit_code != 0
-    assert (
-        len(
-            app.extensions["moderation.store"]
-            .author_record(zeb_and_ana["site"].id, ZEB["id"])
-            .comments
-        )
-        == 3
-    )
+    assert len(services(app).store.author_record(zeb_and_ana["site"].id, ZEB["id"]).comments) == 3
     done = runner.invoke(args=["authors", "erase", "daily-bugle", ZEB["id"], "--yes"])
     assert done.exit_code == 0, done.output
     assert "erased 3 comment(s)" in done.output
@@ -347,12 +341,12 @@ def set_times(app: Any, comment_id: str, *, days_ago: int, decided: bool) -> Non
     values: dict[str, Any] = {"created_at": when, "updated_at": when}
     if decided:
         values["decided_at"] = when
-    with app.extensions["moderation.store"].write() as conn:
+    with services(app).store.write() as conn:
         conn.execute(db.comments.update().where(db.comments.c.id == comment_id).values(**values))
 
 
 def row(app: Any, comment_id: str) -> Any:
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         return conn.execute(db.comments.select().where(db.comments.c.id == comment_id)).one()
 
 
@@ -376,14 +370,14 @@ def test_retention_removes_old_decided_texts_and_keeps_the_rest(
     set_times(app, old_approved["id"], days_ago=400, decided=False)
     set_times(app, old_held["id"], days_ago=400, decided=False)
     set_times(app, recent["id"], days_ago=10, decided=False)
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     store.add_feedback(site.id, "an old label's text", "TOXICITY", 0.9, "perspective")
     with store.write() as conn:  # a label as old as the old comments
         conn.execute(
             db.feedback.update().values(created_at=row(app, old_approved["id"]).created_at)
         )
-    runs = app.extensions["moderation.retention"].run()
+    runs = services(app).retention.run()
     run = next(r for r in runs if r.site_id == site.id)
     assert (run.comment_texts, run.labels) == (2, 1)
     for removed in (old_rejected, old_approved):
@@ -418,7 +412,7 @@ def test_retention_removes_old_decided_texts_and_keeps_the_rest(
     retention = [e for e in entries if e["action"] == "retention.run"]
     assert len(retention) == 1 and retention[0]["after"]["comment_texts"] == 2
     # Idempotent: a second run removes nothing and records nothing.
-    again = app.extensions["moderation.retention"].run()
+    again = services(app).retention.run()
     assert not any(r.removed_anything for r in again)
     entries = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
     assert sum(e["action"] == "retention.run" for e in entries) == 1
@@ -428,7 +422,7 @@ def add_event(app: Any, site_id: str, *, age_days: int, delivered: bool, attempt
     from datetime import UTC, datetime, timedelta
 
     when = datetime.now(UTC) - timedelta(days=age_days)
-    with app.extensions["moderation.store"].write() as conn:
+    with services(app).store.write() as conn:
         event_id = conn.execute(
             db.webhook_outbox.insert().values(
                 site_id=site_id,
@@ -450,22 +444,22 @@ def add_event(app: Any, site_id: str, *, age_days: int, delivered: bool, attempt
 
 
 def outbox_ids(app: Any) -> set[int]:
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         return set(conn.execute(sa.select(db.webhook_outbox.c.id)).scalars())
 
 
 def test_retention_deletes_finished_webhook_events_and_their_attempts(
     app: Any, people: dict[str, dict[str, str]]
 ) -> None:
-    site = app.extensions["moderation.store"].get_site("daily-bugle")
+    site = services(app).store.get_site("daily-bugle")
     old_delivered = add_event(app, site.id, age_days=40, delivered=True, attempts=2)
     old_given_up = add_event(app, site.id, age_days=40, delivered=False, attempts=25)
     recent = add_event(app, site.id, age_days=5, delivered=True, attempts=1)
     old_pending = add_event(app, site.id, age_days=40, delivered=False, attempts=3)
-    run = app.extensions["moderation.retention"].run()[0]
+    run = services(app).retention.run()[0]
     assert (run.webhook_events, run.webhook_attempts) == (2, 27)
     assert outbox_ids(app) == {recent, old_pending}
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         left = set(conn.execute(sa.select(db.webhook_attempts.c.outbox_id)).scalars())
     assert left == {recent, old_pending}
     assert old_delivered not in left and old_given_up not in left
@@ -503,7 +497,7 @@ def test_each_site_sets_its_own_retention(
         "webhook_days": None,
     }
     # A comment approved 40 days ago: gone on this site (30 days), kept on another (365).
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     _, other_key = store.create_site("other-paper")
     mine = client.post("/v1/comments", json={"text": "Forty days old."}, headers=people["site"])
     theirs = client.post(
@@ -515,7 +509,7 @@ def test_each_site_sets_its_own_retention(
         set_times(app, made.get_json()["id"], days_ago=40, decided=False)
     site = store.get_site("daily-bugle")
     old_event = add_event(app, site.id, age_days=4000, delivered=True, attempts=1)
-    app.extensions["moderation.retention"].run()
+    services(app).retention.run()
     assert row(app, mine.get_json()["id"]).text == ""
     assert row(app, theirs.get_json()["id"]).text == "Forty days old."
     assert old_event in outbox_ids(app)  # webhook_days null: kept for ever
@@ -535,7 +529,7 @@ def test_retention_cli_and_background_job(
     assert "daily-bugle: removed 1 comment texts, 0 labels, 0 webhook events" in out.output
     # The background thread runs the job once it starts, and again every RETENTION_INTERVAL.
     ran = threading.Event()
-    job = app.extensions["moderation.retention"]
+    job = services(app).retention
     original = job.run
 
     def run(*args: Any) -> Any:

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import ServiceUnavailable
 
+from api.services import services
 from moderation import db
 
 ANALYZE = "/v1alpha1/comments:analyze"
@@ -52,7 +53,7 @@ def google_error(
 
 
 def count(app: Any, table: sa.Table) -> int:
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
@@ -177,12 +178,12 @@ def test_stored_unless_do_not_store(app: Any, client: Any, site_key: str) -> Non
     assert count(app, db.comments) == 0
     analyze(client, site_key, request(TOXIC))
     analyze(client, site_key, request(BENIGN))
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         rows = conn.execute(sa.select(db.comments.c.text, db.comments.c.status)).all()
     assert sorted(rows) == sorted([(TOXIC, "held"), (BENIGN, "approved")])
     assert count(app, db.audit_log) >= 2
-    site = app.extensions["moderation.store"].get_site("daily-bugle")
-    held = app.extensions["moderation.store"].queue([site.id], sort="risk", limit=10)
+    site = services(app).store.get_site("daily-bugle")
+    held = services(app).store.queue([site.id], sort="risk", limit=10)
     assert [c.text for c in held] == [TOXIC]  # a moderator sees it in the queue
 
 
@@ -193,7 +194,7 @@ def test_html_comment_is_scored_and_stored_as_text(app: Any, client: Any, site_k
     }
     out = analyze(client, site_key, body).get_json()
     assert out["attributeScores"]["INSULT"]["summaryScore"]["value"] > 0.9
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         assert conn.execute(sa.select(db.comments.c.text)).scalar_one() == "You nitwit & fool"
 
 
@@ -217,7 +218,7 @@ def test_detected_non_english_is_refused_unless_the_site_scores_other_languages(
         "detectedLanguages": ["fr"],
         "attribute": "TOXICITY",
     }
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     store.set_policy(
         site.id, actor="test", live={**site.policy.as_dict(), "other_languages": "score"}
@@ -235,7 +236,7 @@ def test_scorer_failure_is_503_and_a_stored_comment_is_held(
     google_error(r, 503, "UNAVAILABLE")
     assert r.headers["Retry-After"] == "30"
     google_error(analyze(client, site_key, request(BENIGN)), 503, "UNAVAILABLE")
-    with app.extensions["moderation.store"].engine.connect() as conn:
+    with services(app).store.engine.connect() as conn:
         row = conn.execute(sa.select(db.comments)).one()
     assert (row.status, row.scoring_state) == ("held", "pending")  # kept, re-scored later
 
@@ -249,7 +250,7 @@ def test_missing_and_invalid_keys(app: Any, client: Any, site_key: str) -> None:
     error = google_error(analyze(client, "msk_nope", request(BENIGN)), 400, "INVALID_ARGUMENT")
     assert error["message"] == "API key not valid. Please pass a valid API key."
     assert error["details"][0]["reason"] == "API_KEY_INVALID"
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     key_id, key = store.create_api_key(site.id)
     assert analyze(client, key, request(BENIGN)).status_code == 200
@@ -406,7 +407,7 @@ def test_unexpected_failure_is_a_google_500(
     def broken(key: str) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(app.extensions["moderation.store"], "site_for_key", broken)
+    monkeypatch.setattr(services(app).store, "site_for_key", broken)
     error = google_error(analyze(client, site_key, request(BENIGN)), 500, "INTERNAL")
     assert "fire" not in error["message"]
 
@@ -417,7 +418,7 @@ def test_database_down_is_a_google_503(
     def gone(key: str) -> None:
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(app.extensions["moderation.store"], "site_for_key", gone)
+    monkeypatch.setattr(services(app).store, "site_for_key", gone)
     r = analyze(client, site_key, request(BENIGN))
     google_error(r, 503, "UNAVAILABLE")
     assert r.headers["Retry-After"] == "5"
@@ -425,7 +426,7 @@ def test_database_down_is_a_google_503(
     def overloaded(key: str) -> None:
         raise ServiceUnavailable()
 
-    monkeypatch.setattr(app.extensions["moderation.store"], "site_for_key", overloaded)
+    monkeypatch.setattr(services(app).store, "site_for_key", overloaded)
     r = analyze(client, site_key, request(BENIGN))
     google_error(r, 503, "UNAVAILABLE")
     assert r.headers["Retry-After"] == "5"
@@ -459,7 +460,7 @@ def test_suggested_scores_become_labels_in_the_decisions_export(
         "requestedLanguages": ["en"],
         "clientToken": "fb-1",
     }
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     rows = {(f.attribute, f.score, f.source) for f in store.feedback_rows(site.id)}
     assert rows == {("TOXICITY", 0.9, "perspective"), ("INSULT", 0.1, "perspective")}
@@ -512,8 +513,8 @@ def test_suggestscore_errors(app: Any, client: Any, site_key: str) -> None:
     google_error(suggest({**ok, "extra": 1}), 400, "INVALID_ARGUMENT")
     r = client.post(SUGGEST, data=b"", query_string={"key": site_key})
     google_error(r, 400, "INVALID_ARGUMENT", "COMMENT_EMPTY")
-    site = app.extensions["moderation.store"].get_site("daily-bugle")
-    assert app.extensions["moderation.store"].feedback_rows(site.id) == []
+    site = services(app).store.get_site("daily-bugle")
+    assert services(app).store.feedback_rows(site.id) == []
 
 
 # -- discovery ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from api.services import services
 from moderation.sites import Role
 from tests.api.test_comments import assert_error
 
@@ -14,7 +15,7 @@ from tests.api.test_comments import assert_error
 @pytest.fixture
 def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
     """Tokens for a moderator and an operator of daily-bugle, and a moderator of another site."""
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     bugle = store.get_site("daily-bugle")
     other, _ = store.create_site("other-paper")
     out = {}
@@ -40,7 +41,7 @@ def held(client: Any, auth: dict[str, str], text: str, **extra: Any) -> dict[str
 def test_queue_sorts_by_risk_and_pages_with_a_cursor(
     app: Any, client: Any, auth: dict[str, str], people: Any
 ) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     store.set_policy(site.id, actor="t", live={**site.policy.as_dict(), "blocked_words": ["grr"]})
     a = held(client, auth, "You nitwit.", author={"id": "reader-1"})
@@ -101,7 +102,7 @@ def test_claims_never_overlap_and_expire(
     renewed = client.post("/v1/queue/claim/renew", json={"ids": list(mine)}, headers=people["mod"])
     assert set(renewed.get_json()["ids"]) == mine
     # once the lease lapses, the comments go back to the queue
-    review = app.extensions["moderation.review"]
+    review = services(app).review
     from datetime import timedelta
 
     real_clock = review.clock
@@ -275,7 +276,7 @@ def test_concurrent_decisions_decide_each_comment_once(
         t.join()
     codes = results["mod"] + results["mod2"]
     assert codes.count(200) == 20 and codes.count(409) == 20
-    entries = app.extensions["moderation.store"].audit_entries(
-        site_id=app.extensions["moderation.store"].get_site("daily-bugle").id, limit=1000
+    entries = services(app).store.audit_entries(
+        site_id=services(app).store.get_site("daily-bugle").id, limit=1000
     )
     assert sum(e["action"] == "comment.decision" for e in entries) == 20

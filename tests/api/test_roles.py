@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.services import services
 from moderation.sites import Role
 
 # Which credentials may use each endpoint, by blueprint.
@@ -64,7 +65,7 @@ CREDENTIALS = [
 @pytest.fixture
 def world(app: Any) -> dict[str, Any]:
     """Two sites, a held comment on the first, and a credential of every kind."""
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     own, own_key = store.create_site("own-site")
     other, other_key = store.create_site("other-site")
     revoked_id, revoked = store.create_api_key(own.id)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from api.services import services
 from moderation import db
 from moderation.security import hash_secret
 from moderation.sites import Role
@@ -14,7 +15,7 @@ from moderation.sites import Role
 
 def dump_database(app: Any) -> str:
     """Every value of every table, as one string."""
-    engine = app.extensions["moderation.store"].engine
+    engine = services(app).store.engine
     out = []
     with engine.connect() as conn:
         for table in db.metadata.sorted_tables:
@@ -24,7 +25,7 @@ def dump_database(app: Any) -> str:
 
 
 def test_keys_and_tokens_are_stored_only_as_hashes(app: Any, client: Any) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site, key = store.create_site("quiet-paper")
     _, second = store.create_api_key(site.id)
     _, token = store.create_user("ines", Role.OPERATOR, [site.id])
@@ -50,7 +51,7 @@ def test_secrets_never_reach_the_logs(app: Any, client: Any) -> None:
     for logger in loggers:
         logger.addHandler(handler)
     try:
-        store = app.extensions["moderation.store"]
+        store = services(app).store
         _, key = store.create_site("loud-paper")
         _, token = store.create_user("noor", Role.ADMIN, [])
         client.post(

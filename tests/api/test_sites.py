@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from api.services import services
 from models.evaluate import read_csv
 from moderation.sites import Role
 from moderation.webhooks import SIGNATURE_HEADER, http_post, verify
@@ -21,14 +22,14 @@ from tests.api.test_queue import held
 
 @pytest.fixture
 def op(app: Any, site_key: str) -> dict[str, str]:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     _, token = store.create_user("olga", Role.OPERATOR, [store.get_site("daily-bugle").id])
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def mod(app: Any, site_key: str) -> dict[str, str]:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     _, token = store.create_user("max", Role.MODERATOR, [store.get_site("daily-bugle").id])
     return {"Authorization": f"Bearer {token}"}
 
@@ -358,7 +359,7 @@ def test_webhooks_survive_a_receiver_outage(
         r = client.put("/v1/sites/daily-bugle/webhook", headers=op, json={"url": url})
         assert r.status_code == 200
         secret = r.get_json()["secret"]
-        deliverer = app.extensions["moderation.deliverer"]
+        deliverer = services(app).deliverer
         deliverer.post = http_post(timeout=5)
         c = held(client, auth, "nitwit")
         client.post(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from api.services import services
 from api.web import present
 from moderation.comments import Reason, Span
 from moderation.security import WeakPassword
@@ -19,7 +20,7 @@ PASSWORDS = {"mod": "moderator-password", "op": "operator-password"}
 @pytest.fixture
 def people(app: Any, site_key: str) -> dict[str, Any]:
     """A moderator and an operator of daily-bugle, with passwords set."""
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     bugle = store.get_site("daily-bugle")
     out = {}
     for name, role in [("mod", Role.MODERATOR), ("op", Role.OPERATOR)]:
@@ -65,7 +66,7 @@ def test_set_password_cli(app: Any, people: dict[str, Any]) -> None:
     )
     assert ok.exit_code == 0, ok.output
     assert "password set for mod" in ok.output
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     assert store.check_password("mod", "a brand new secret") is not None
     assert store.check_password("mod", PASSWORDS["mod"]) is None
     with pytest.raises(WeakPassword):
@@ -78,9 +79,9 @@ def test_set_password_cli(app: Any, people: dict[str, Any]) -> None:
         args=["users", "set-password", "mod", "--password-stdin"], input="eleven char\n"
     )
     assert short.exit_code != 0 and "at least 12 characters" in short.output
-    store_before = app.extensions["moderation.store"].check_password("mod", "a brand new secret")
+    store_before = services(app).store.check_password("mod", "a brand new secret")
     assert store_before is not None  # a refused password changes nothing
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     with store.write() as conn:
         conn.exec_driver_sql("UPDATE users SET name = 'moderator-one' WHERE name = 'mod'")
     same = runner.invoke(
@@ -161,7 +162,7 @@ def test_a_session_calls_the_api_with_the_csrf_header(
 
 
 def test_bearer_tokens_work_as_before(app: Any, client: Any, people: dict[str, Any]) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     _, token = store.create_user("api-mod", Role.MODERATOR, sorted(people["mod"].site_ids))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/v1/queue", headers=headers).status_code == 200
@@ -173,7 +174,7 @@ def test_bearer_tokens_work_as_before(app: Any, client: Any, people: dict[str, A
 def test_a_new_password_ends_open_sessions(app: Any, client: Any, people: dict[str, Any]) -> None:
     sign_in(client, "mod")
     assert client.get("/queue").status_code == 200
-    app.extensions["moderation.store"].set_password("mod", "another long password")
+    services(app).store.set_password("mod", "another long password")
     assert client.get("/queue").status_code == 302
     assert client.get("/v1/queue").status_code == 401
 
@@ -190,7 +191,7 @@ class FakeClock:
 def clock(app: Any) -> FakeClock:
     """The sign-in throttle's clock, moved by hand (tests never sleep)."""
     fake = FakeClock()
-    app.extensions["moderation.signin_throttle"].clock = fake
+    services(app).signin_throttle.clock = fake
     return fake
 
 
@@ -334,7 +335,7 @@ def test_queue_page_claims_a_batch_and_highlights(
     assert '<mark class="trigger"' in html
     assert re.search(r'<mark class="trigger"[^>]*>Only a nitwit parks there\.</mark>', html)
     assert "Insult 0.97 ≥ " in html and "by you" in html
-    stored = app.extensions["moderation.store"].get_comment(comment["id"])
+    stored = services(app).store.get_comment(comment["id"])
     assert stored.claimed_by == people["mod"].id
     page = client.get(f"/comments/{comment['id']}").get_data(as_text=True)
     assert "Decided automatically" in page and "Only a nitwit parks there." in page
@@ -345,7 +346,7 @@ def test_queue_page_claims_a_batch_and_highlights(
 def test_only_a_moderators_view_of_the_queue_claims(
     app: Any, client: Any, auth: dict[str, str], people: dict[str, Any]
 ) -> None:
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     comments = [held(client, auth, f"Only a nitwit parks there, number {i}.") for i in range(3)]
     for viewer in ("op", "admin"):
         if viewer == "admin":
@@ -373,7 +374,7 @@ def test_decide_and_undo_with_forms(
     url = f"/comments/{comment['id']}/decide"
     r = client.post(url, data={"csrf_token": token, "action": "reject", "version": "1"})
     assert r.status_code == 302  # no reason: not decided
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     assert store.get_comment(comment["id"]).status.value == "held"
     client.post(
         url, data={"csrf_token": token, "action": "reject", "version": "1", "reason": "abusive"}
@@ -407,7 +408,7 @@ def test_operator_saves_a_policy_and_sees_the_audit(
     )
     r = client.post("/sites/daily-bugle/policy", data=form)
     assert r.status_code == 302
-    site = app.extensions["moderation.store"].get_site("daily-bugle")
+    site = services(app).store.get_site("daily-bugle")
     assert site.policy.thresholds["insult"] == 0.65
     assert site.policy.blocked_words == ("grr", "bah") and site.policy.max_links == 2
     assert site.policy.premoderation is True
@@ -415,7 +416,7 @@ def test_operator_saves_a_policy_and_sees_the_audit(
     assert "Policy saved" in page and "Insult threshold 0.80 → 0.65" in page
     assert "Pre-moderation on" in page
     r = client.post("/sites/daily-bugle/policy", data={**form, "target": "shadow"})
-    assert app.extensions["moderation.store"].get_site("daily-bugle").shadow_policy is not None
+    assert services(app).store.get_site("daily-bugle").shadow_policy is not None
     bad = client.post("/sites/daily-bugle/policy", data={**form, "threshold-insult": "7"})
     assert bad.status_code == 422 and "not saved" in bad.get_data(as_text=True)
 
@@ -429,7 +430,7 @@ def test_a_settings_page_opened_before_another_save_does_not_overwrite_it(
     token = page_token(client, "/sites/daily-bugle")
     form = {f"threshold-{c}": "0.8" for c in present.CATEGORY_LABELS}
     form.update({"csrf_token": token, "policy_version": opened, "target": "live"})
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("daily-bugle")
     store.set_policy(site.id, actor="someone", live={**site.policy.as_dict(), "max_links": 1})
     stale = client.post("/sites/daily-bugle/policy", data={**form, "threshold-insult": "0.5"})
@@ -446,7 +447,7 @@ def test_operator_creates_and_revokes_keys(app: Any, client: Any, people: dict[s
     token = page_token(client, "/sites/daily-bugle")
     r = client.post("/sites/daily-bugle/keys", data={"csrf_token": token})
     key = re.search(r'id="new-key">(msk_[^<]+)<', r.get_data(as_text=True)).group(1)
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     assert store.site_for_key(key).name == "daily-bugle"
     assert key not in client.get("/sites/daily-bugle").get_data(as_text=True)  # shown once
     key_id = next(
@@ -465,7 +466,7 @@ def test_operator_creates_and_revokes_keys(app: Any, client: Any, people: dict[s
 def test_demo_posts_through_a_demo_site(app: Any, client: Any, tmp_path: Path) -> None:
     page = client.get("/demo")
     assert page.status_code == 200 and "Leave a comment" in page.get_data(as_text=True)
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     demo = store.get_site("demo")
     assert demo is not None and len(store.list_api_keys(demo.id)) == 1
     # No key is kept in plain text for the demo's backend, in the instance folder or anywhere.
@@ -502,7 +503,7 @@ def test_a_plain_demo_key_left_by_an_earlier_version_is_revoked_and_deleted(
     }
     monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(tmp_path / "instance"))
     first = create_app(config)
-    store = first.extensions["moderation.store"]
+    store = services(first).store
     _, key = store.create_site("demo")
     key_file = tmp_path / "instance" / "demo_site_key"
     key_file.write_text(key)  # what the previous version left behind
@@ -512,7 +513,7 @@ def test_a_plain_demo_key_left_by_an_earlier_version_is_revoked_and_deleted(
     assert store.site_for_key(key) is None
     assert second.test_client().get("/demo").status_code == 200  # the demo still works
     for app in (first, second):
-        app.extensions["moderation.store"].engine.dispose()
+        services(app).store.engine.dispose()
 
 
 def test_demo_authors_are_the_names_they_type(app: Any, tmp_path: Path) -> None:
@@ -527,7 +528,7 @@ def test_demo_authors_are_the_names_they_type(app: Any, tmp_path: Path) -> None:
     post(first, "Bob", "What a dunderhead of a council.")  # same browser, another author
     post(second, "  ANN ", "Nitwit, again.")  # another browser, the same author
     post(second, "", "Blasted rain.")
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site = store.get_site("demo")
     authors = {c.text: c.author for c in store.comments_between(site.id, None, None)}
     ann = authors["You nitwit, the market was fine."].id

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from api.services import services
 from tests.fakes import KeywordScorer
 
 TOXIC = "Only a nitwit would write this. Otherwise the photos are nice."
@@ -27,10 +28,10 @@ class Server:
     app: Any
 
     def feedback(self) -> list[Any]:
-        return self.app.extensions["moderation.store"].feedback_rows(self.site_id)
+        return services(self.app).store.feedback_rows(self.site_id)
 
     def stored_texts(self) -> list[str]:
-        store = self.app.extensions["moderation.store"]
+        store = services(self.app).store
         return [c.text for c in store.comments_between(self.site_id, None, None)]
 
 
@@ -47,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "LOG_REQUESTS": False,
         }
     )
-    site, key = app.extensions["moderation.store"].create_site("compat-news")
+    site, key = services(app).store.create_site("compat-news")
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="compat-server", daemon=True)
     thread.start()
@@ -56,4 +57,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         httpd.shutdown()
         thread.join(timeout=10)
-        app.extensions["moderation.store"].engine.dispose()
+        services(app).store.engine.dispose()

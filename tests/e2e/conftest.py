@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from api.services import services
 from tests.serving import ROOT, real_model_path, running_service
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -99,7 +100,7 @@ def _fake_service(tmp: Path) -> Iterator[WebService]:
         yield WebService(f"http://127.0.0.1:{server.server_port}", cli)
     finally:
         server.shutdown()
-        app.extensions["moderation.store"].engine.dispose()
+        services(app).store.engine.dispose()
 
 
 @contextmanager

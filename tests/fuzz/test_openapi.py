@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from schemathesis.hooks import HookContext
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from api.services import services
 from moderation.sites import Role
 from tests.conftest import PG_URL
 from tests.fakes import KeywordScorer
@@ -53,7 +54,7 @@ def _api_schema(database: str) -> Any:
             "BACKGROUND_INTERVAL": 0,
         }
     )
-    store = app.extensions["moderation.store"]
+    store = services(app).store
     site, key = store.create_site("fuzz-site")
     _, token = store.create_user("fuzz-admin", Role.ADMIN, [])
     comment = (
@@ -92,7 +93,7 @@ def _cleanup() -> Iterator[None]:
     """Check the hostile runs were hostile; drop the PostgreSQL schemas made at import."""
     yield
     for app in _APPS:
-        app.extensions["moderation.store"].engine.dispose()
+        services(app).store.engine.dispose()
         fuzz = app.config["FUZZ"]
         # A hook that never ran would leave the hostile run as tame as the first one.
         if fuzz["hostile_cases"]:
