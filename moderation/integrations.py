@@ -61,11 +61,6 @@ def utf16_index(text: str, index: int) -> int:
     return index + sum(1 for ch in text[:index] if ord(ch) > 0xFFFF)
 
 
-def english(language: str) -> bool:
-    """Whether an ISO 639 / BCP-47 code names English ("en", "en-GB", "EN_us")."""
-    return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] == "en"
-
-
 class _TextOnly(HTMLParser):
     # Block-level tags end a line, so sentences in separate paragraphs stay separate.
     BREAKS = frozenset({"br", "p", "div", "li", "blockquote", "tr", "h1", "h2", "h3", "h4"})

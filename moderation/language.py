@@ -16,7 +16,7 @@ from typing import Any
 
 from moderation.text import language_form
 
-__all__ = ["LANGUAGES", "UNDETERMINED", "detect_language"]
+__all__ = ["LANGUAGES", "UNDETERMINED", "detect_language", "english", "scored_language"]
 
 UNDETERMINED = "und"
 
@@ -40,6 +40,16 @@ _LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00
 
 _lock = threading.Lock()
 _identifier: Any = None
+
+
+def english(language: str) -> bool:
+    """Whether an ISO 639 / BCP-47 code names English ("en", "en-GB", "EN_us")."""
+    return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] == "en"
+
+
+def scored_language(language: str | None) -> bool:
+    """Whether the model reads a comment in `language`: English, or no language at all."""
+    return not language or language == UNDETERMINED or english(language)
 
 
 def _get_identifier() -> Any:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from moderation.comments import Reason, Status, Verdict
+from moderation.language import scored_language
 from moderation.text import WordMatcher, count_links
 
 CATEGORIES: tuple[str, ...] = (
@@ -41,6 +42,10 @@ class Policy:
     max_links: int | None = None
     premoderation: bool = False
     other_languages: OtherLanguages = OtherLanguages.HOLD
+
+    def holds_language(self, language: str | None) -> bool:
+        """Whether a comment in `language` is held: one the model does not read, if so set."""
+        return self.other_languages is OtherLanguages.HOLD and not scored_language(language)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -130,7 +135,7 @@ def decide(
         if links > policy.max_links:
             reasons.append(Reason(code="too_many_links", count=links, limit=policy.max_links))
             risk = max(risk, 0.5)
-    if language and language not in ("en", "und") and policy.other_languages is OtherLanguages.HOLD:
+    if policy.holds_language(language):
         reasons.append(Reason(code="language_unsupported", language=language))
     if policy.premoderation:
         reasons.append(Reason(code="premoderation"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from moderation.comments import NewComment, Reason, Span, Status, StoredComment, Verdict
+from moderation.language import UNDETERMINED
 from moderation.policy import OtherLanguages, decide
 from moderation.privacy import AddressPolicy
 from moderation.scoring import GuardedScorer, ScoringUnavailable
@@ -93,12 +94,20 @@ class ModerationService:
 
     # -- intake ---------------------------------------------------------------
 
-    def submit(self, site: Site, comment: NewComment) -> Submission:
-        """Score, decide and store one comment; a repeated external_id returns the stored one."""
-        return self.submit_batch(site, [comment])[0]
+    def submit(self, site: Site, comment: NewComment, language: str | None = None) -> Submission:
+        """Score, decide and store one comment; a repeated external_id returns the stored one.
 
-    def submit_batch(self, site: Site, comments: Sequence[NewComment]) -> list[Submission]:
-        """Submit many comments with one model call (for backfills)."""
+        `language`: what language_of(comment.text) answered, if the caller already asked.
+        """
+        return self.submit_batch(site, [comment], None if language is None else [language])[0]
+
+    def submit_batch(
+        self,
+        site: Site,
+        comments: Sequence[NewComment],
+        languages: Sequence[str] | None = None,
+    ) -> list[Submission]:
+        """Submit many comments with one model call (for backfills); `languages` as for submit."""
         results: list[Submission | None] = [None] * len(comments)
         todo: list[int] = []
         for i, c in enumerate(comments):
@@ -108,7 +117,8 @@ class ModerationService:
             else:
                 todo.append(i)
         memo: _Memo = {}
-        scored = self._score([comments[i].text for i in todo], memo)
+        known = None if languages is None else [languages[i] for i in todo]
+        scored = self._score([comments[i].text for i in todo], memo, known)
         for i, s in zip(todo, scored, strict=True):
             results[i] = self._store_new(site, comments[i], s, memo)
         return [r for r in results if r is not None]
@@ -152,13 +162,24 @@ class ModerationService:
             out.append({c: max(s[c] for s in per_reading) for c in per_reading[0]})
         return out
 
-    def _score(self, texts: Sequence[str], memo: _Memo | None = None) -> list[_Scored]:
-        normalized = [normalize(t) for t in texts]
+    def language_of(self, text: str) -> str:
+        """The language of a comment, as scoring records it ("und": nothing to read)."""
+        return self._language(text, normalize(text))
+
+    def _language(self, text: str, normalized: str) -> str:
         # From the text as written: spaced-out words keep their word gaps there.
-        languages = [
-            self.detect_language(t)[0] if n.strip() else "und"
-            for t, n in zip(texts, normalized, strict=True)
-        ]
+        return self.detect_language(text)[0] if normalized.strip() else UNDETERMINED
+
+    def _score(
+        self,
+        texts: Sequence[str],
+        memo: _Memo | None = None,
+        languages: Sequence[str] | None = None,
+    ) -> list[_Scored]:
+        """Normalize, identify the language (unless `languages` says it) and score each text."""
+        normalized = [normalize(t) for t in texts]
+        if languages is None:
+            languages = [self._language(t, n) for t, n in zip(texts, normalized, strict=True)]
         try:
             scores: list[dict[str, float] | None] = list(self._model_scores(texts, memo))
         except ScoringUnavailable:
@@ -296,10 +317,15 @@ class ModerationService:
     ) -> dict[str, Any] | None:
         return event_row(site, event, comment_id, external_id, status, reasons, self.clock())
 
-    def analyze(self, site: Site, text: str, sentence_spans: bool = False) -> Analysis:
-        """Score and decide a text without storing anything (Perspective's doNotStore)."""
+    def analyze(
+        self, site: Site, text: str, sentence_spans: bool = False, language: str | None = None
+    ) -> Analysis:
+        """Score and decide a text without storing anything (Perspective's doNotStore).
+
+        `language`: what language_of(text) answered, if the caller already asked.
+        """
         memo: _Memo = {}
-        scored = self._score([text], memo)[0]
+        scored = self._score([text], memo, None if language is None else [language])[0]
         verdict = decide(site.policy, text, scored.scores, scored.language)
         if sentence_spans and scored.scores is not None:
             spans = self.sentence_spans(text, scored.scores, memo)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import marshmallow as ma
 import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import ServiceUnavailable
 
+from api.perspective.schemas import MESSAGES
 from api.services import services
 from moderation import db
 
@@ -539,3 +541,63 @@ def test_discovery_document_points_at_this_host(client: Any) -> None:
     google_error(other, 404, "NOT_FOUND")
     doc = client.get("/$discovery/rest", base_url="https://perspective.example").get_json()
     assert doc["rootUrl"] == "https://perspective.example/"
+
+
+def test_discovery_document_describes_every_field_of_every_message(client: Any) -> None:
+    doc = client.get("/$discovery/rest").get_json()
+    for schema in MESSAGES:
+        name = schema.__name__.removesuffix("Schema")
+        properties = doc["schemas"][name]["properties"]
+        fields = schema().fields
+        assert set(properties) == {f.data_key or n for n, f in fields.items()}, name
+        for field_name, field in fields.items():
+            described = properties[field.data_key or field_name]
+            if isinstance(field, ma.fields.Nested):
+                assert described["$ref"] in doc["schemas"]
+            elif isinstance(field, ma.fields.List | ma.fields.Dict):
+                inner = described.get("items") or described["additionalProperties"]
+                assert "$ref" not in inner or inner["$ref"] in doc["schemas"]
+            else:
+                assert described["type"] in {"string", "number", "integer", "boolean"}
+
+
+def test_answers_name_only_fields_the_discovery_document_describes(
+    client: Any, site_key: str
+) -> None:
+    doc = client.get("/$discovery/rest").get_json()
+    analyzed = analyze(
+        client, site_key, request(TOXIC, "TOXICITY", spanAnnotations=True, clientToken="t")
+    ).get_json()
+    assert set(analyzed) <= set(doc["schemas"]["AnalyzeCommentResponse"]["properties"])
+    attribute = analyzed["attributeScores"]["TOXICITY"]
+    assert set(attribute) <= set(doc["schemas"]["AttributeScores"]["properties"])
+    assert set(attribute["spanScores"][0]) <= set(doc["schemas"]["SpanScore"]["properties"])
+    suggested = client.post(
+        SUGGEST,
+        query_string={"key": site_key},
+        json={
+            "comment": {"text": BENIGN},
+            "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0.1}}},
+            "languages": ["en"],
+            "clientToken": "t",
+        },
+    ).get_json()
+    assert set(suggested) == set(doc["schemas"]["SuggestCommentScoreResponse"]["properties"])
+
+
+@pytest.mark.parametrize("do_not_store", [False, True])
+def test_a_comment_s_language_is_identified_once_per_request(
+    app: Any, client: Any, site_key: str, do_not_store: bool
+) -> None:
+    service = services(app).service
+    identify = service.detect_language
+    calls: list[str] = []
+
+    def counted(text: str) -> tuple[str, float]:
+        calls.append(text)
+        return identify(text)
+
+    service.detect_language = counted
+    r = analyze(client, site_key, request(TOXIC, doNotStore=do_not_store, spanAnnotations=True))
+    assert r.status_code == 200
+    assert calls == [TOXIC]
