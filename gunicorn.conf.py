@@ -2,9 +2,11 @@
 
     gunicorn -c gunicorn.conf.py 'api:create_app()'
 
-No model work happens in the master: it migrates the database and makes sure
-the int8 ONNX export exists (a child process makes it); every worker loads and
-warms the model before it takes traffic.
+No model work happens in the master: it migrates the database (under a lock, so
+replicas starting together on one PostgreSQL database take turns), or, with
+MODERATION_AUTO_MIGRATE=0, waits for `flask --app api db upgrade` to have run; it
+makes sure the int8 ONNX export exists (a child process makes it); every worker
+loads and warms the model before it takes traffic.
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moderation-metrics-")
 
 # After the environment above: importing api reads PROMETHEUS_MULTIPROC_DIR.
-from api.config import available_cores
+from api import config as _config
 
 bind = os.environ.get("MODERATION_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("MODERATION_WORKERS", available_cores()))
+# One per CPU the container may use (its cgroup quota), not one per core of the host.
+workers = int(os.environ.get("MODERATION_WORKERS", _config.available_cores()))
+# One control socket per instance (gunicornc -s PATH), not gunicorn's one per user.
+control_socket = os.environ.get("MODERATION_CONTROL_SOCKET") or _config.control_socket(
+    os.environ.get("MODERATION_INSTANCE_PATH")
+    or os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance"),
+    bind,
+)
 # Threads let a worker answer health checks and wait on the database while its
 # single inference thread scores; scoring itself is serialised per worker.
 worker_class = "gthread"
@@ -61,7 +70,10 @@ def on_starting(server: Any) -> None:
     from models import prepare
 
     app = create_app({"PRELOAD_MODEL": False})
-    services(app).store.engine.dispose()
+    engine = services(app).store.engine
+    if not app.config["AUTO_MIGRATE"]:
+        _wait_for_migrations(server, engine)
+    engine.dispose()
     os.environ["MODERATION_AUTO_MIGRATE"] = "0"
     server.log.info("preparing the model runtime (a first start exports the model, ~10 s)")
     runtime = prepare(
@@ -69,6 +81,29 @@ def on_starting(server: Any) -> None:
     )
     server.log.info("model runtime: %s", runtime)
     gc.freeze()
+
+
+def _wait_for_migrations(server: Any, engine: Any) -> None:
+    """With MODERATION_AUTO_MIGRATE=0: wait for the schema to be migrated, or exit saying why.
+
+    The migration is its own step (a Job, a one-shot service) that may still be running
+    when replicas start; MODERATION_MIGRATE_WAIT seconds (default 300) is how long they wait.
+    """
+    import time
+
+    from moderation import migrate
+
+    deadline = time.monotonic() + float(os.environ.get("MODERATION_MIGRATE_WAIT", "300"))
+    while migrate.is_behind(engine):
+        message = (
+            f"the database schema is at {migrate.current(engine) or 'nothing'}; this release "
+            f"needs {migrate.head()}: run `flask --app api db upgrade` "
+            "(MODERATION_AUTO_MIGRATE=0 leaves it to that step)"
+        )
+        if time.monotonic() > deadline:
+            raise SystemExit(message)
+        server.log.warning("waiting: %s", message)
+        time.sleep(2)
 
 
 def post_worker_init(worker: Any) -> None:

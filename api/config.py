@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from api import cpus
 from moderation.privacy import AddressStorage
 
 ENV_PREFIX = "MODERATION_"
 
 
 def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """The CPUs this process may keep busy: its affinity, capped by its container's CPU quota."""
+    return cpus.available_cores()
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -104,8 +103,52 @@ def load(instance_path: str, test_config: Mapping[str, Any] | None) -> dict[str,
         choices = ", ".join(AddressStorage)
         raise SystemExit(f"{ENV_PREFIX}AUTHOR_IP: expected one of {choices}")
     if not config["SECRET_KEY"]:
+        if shared_database(config["DATABASE_URL"]):
+            raise SystemExit(MISSING_SECRET)
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
     return config
+
+
+# Replicas on one PostgreSQL database must share the key: each one making its own in its
+# instance folder signs sessions the others reject, and hashes one e-mail address (and,
+# with AUTHOR_IP=hash, one address) differently on each.
+MISSING_SECRET = f"""{ENV_PREFIX}SECRET_KEY is not set, and the database is PostgreSQL.
+Every replica (web and worker) must have the same key: it signs web sessions and keys
+the hashes of authors' e-mail addresses and IP addresses, so a key generated per
+replica would sign sessions the others reject and store one e-mail under several hashes.
+Make one and give it to every replica, e.g.
+    export {ENV_PREFIX}SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')
+If this installation already has an instance/secret_key file, use its content instead,
+so that existing sessions and stored hashes stay valid."""
+
+
+def control_socket(instance_path: str | Path, bind: str, host: str | None = None) -> str:
+    """Where this gunicorn instance's control socket goes (`gunicornc -s PATH`).
+
+    Gunicorn's default is one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), so a
+    second instance on the host took it over from the first. Here it is named after the
+    host and the listen address, in the instance folder: two instances cannot listen on
+    one address. A path too long for a Unix socket goes to the temporary folder instead.
+    """
+    import hashlib
+    import socket
+    import tempfile
+
+    host = host or socket.gethostname()
+    name = re.sub(r"[^A-Za-z0-9.-]+", "-", f"{host}-{bind}").strip("-")
+    path = Path(instance_path).absolute() / f"gunicorn-{name}.ctl"
+    if len(os.fsencode(path)) <= _MAX_SOCKET_PATH:
+        return str(path)
+    digest = hashlib.sha256(os.fsencode(path)).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"moderation-gunicorn-{digest}.ctl")
+
+
+_MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS, with the NUL
+
+
+def shared_database(url: str) -> bool:
+    """Whether the database is a server many replicas may share (not a SQLite file)."""
+    return not url.startswith("sqlite")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -178,6 +178,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "MODERATION_WORKERS": str(args.workers),
             "MODERATION_INSTANCE_PATH": tmp,
             "MODERATION_DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
+            # Required with PostgreSQL (one key for every replica); any will do for a run.
+            "MODERATION_SECRET_KEY": os.environ.get("MODERATION_SECRET_KEY") or "bench",
             "MODERATION_RATE_LIMIT": "1000000/minute",
             "MODERATION_LOG_REQUESTS": "0",
             "MODERATION_LOG_LEVEL": "warning",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -60,6 +61,7 @@ class Service:
     env: dict[str, str]
     process: subprocess.Popen[bytes]
     log: Path
+    workers: int = 1
 
     def flask(self, *args: str, input: str | None = None) -> str:
         """Run a `flask --app api ...` command against this service's database."""
@@ -91,15 +93,13 @@ class Service:
         return [int(p) for p in out.stdout.split()]
 
 
-@contextmanager
-def running_service(
+def start_service(
     tmp: Path,
     workers: int = 1,
     database_url: str | None = None,
     extra_env: Mapping[str, str] | None = None,
-    ready_timeout: float = 180.0,
-) -> Iterator[Service]:
-    """gunicorn -c gunicorn.conf.py 'api:create_app()' with the real model; waits for /readyz."""
+) -> Service:
+    """Start gunicorn -c gunicorn.conf.py 'api:create_app()' with the real model (not waiting)."""
     port = free_port()
     env = {
         **os.environ,
@@ -109,12 +109,15 @@ def running_service(
         "MODERATION_DATABASE_URL": database_url or f"sqlite:///{tmp / 'service.db'}",
         "MODERATION_MODEL": str(real_model_path()),
         "MODERATION_LOG_REQUESTS": "0",
+        # Required on PostgreSQL (replicas share it); replicas of one test pass one in extra_env.
+        "MODERATION_SECRET_KEY": "e2e-" + secrets.token_hex(16),
         "HF_HUB_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = tmp / "gunicorn.log"
+    tmp.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "api:create_app()"],
@@ -124,31 +127,73 @@ def running_service(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}"
-    service = Service(url, env, process, log)
+    return Service(f"http://127.0.0.1:{port}", env, process, log, workers)
+
+
+def wait_ready(service: Service, ready_timeout: float = 180.0) -> None:
+    """Poll /readyz until every worker answers ready; fail if gunicorn exits first."""
+    deadline = time.monotonic() + ready_timeout
+    ready = 0
+    while True:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{service.log.read_text()[-3000:]}")
+        try:
+            # Every worker must be ready: poll until readiness holds repeatedly.
+            if requests.get(f"{service.url}/readyz", timeout=2).status_code == 200:
+                ready += 1
+                if ready >= 3 * service.workers:
+                    return
+        except requests.RequestException:
+            pass  # not listening yet, or the worker is still loading the model
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"service not ready:\n{service.log.read_text()[-3000:]}")
+        time.sleep(0.2)  # polling a starting server, not waiting on a result
+
+
+def stop_service(service: Service) -> None:
+    """SIGTERM gunicorn's process group (SIGKILL after 30 s)."""
     try:
-        deadline = time.monotonic() + ready_timeout
-        ready = 0
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-            try:
-                # Every worker must be ready: poll until readiness holds repeatedly.
-                if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    ready += 1
-                    if ready >= 3 * workers:
-                        break
-            except requests.RequestException:
-                pass  # not listening yet, or the worker is still loading the model
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"service not ready:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)  # polling a starting server, not waiting on a result
+        os.killpg(service.process.pid, signal.SIGTERM)
+        service.process.wait(30)
+    except ProcessLookupError:
+        pass  # a test stopped it already
+    except subprocess.TimeoutExpired:
+        os.killpg(service.process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def running_service(
+    tmp: Path,
+    workers: int = 1,
+    database_url: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    ready_timeout: float = 180.0,
+) -> Iterator[Service]:
+    """gunicorn -c gunicorn.conf.py 'api:create_app()' with the real model; waits for /readyz."""
+    service = start_service(tmp, workers, database_url, extra_env)
+    try:
+        wait_ready(service, ready_timeout)
         yield service
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(30)
-        except ProcessLookupError:
-            pass  # a test stopped it already
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_service(service)
+
+
+@contextmanager
+def running_replicas(
+    tmps: list[Path],
+    database_url: str,
+    workers: int = 1,
+    extra_env: Mapping[str, str] | None = None,
+    ready_timeout: float = 300.0,
+) -> Iterator[list[Service]]:
+    """Replicas started at the same moment on one database (one folder each); waits for all."""
+    services: list[Service] = []
+    try:
+        for tmp in tmps:
+            services.append(start_service(tmp, workers, database_url, extra_env))
+        for service in services:
+            wait_ready(service, ready_timeout)
+        yield services
+    finally:
+        for service in services:
+            stop_service(service)
