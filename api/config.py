@@ -159,5 +159,12 @@ def _instance_secret(instance: Path) -> str:
         tmp = path.with_suffix(f".{os.getpid()}")
         tmp.write_text(secrets.token_hex(32))
         tmp.chmod(0o600)
-        os.replace(tmp, path) if not path.exists() else tmp.unlink()
+        try:
+            # A link, unlike a rename, never replaces: of workers starting together, the
+            # first one's secret is the one every worker reads.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()

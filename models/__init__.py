@@ -7,7 +7,6 @@ torch in the serving process at all) and in torch otherwise.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,41 +15,19 @@ from models.labels import CATEGORIES
 if TYPE_CHECKING:
     from models.windows import WindowScorer
 
-__all__ = ["CATEGORIES", "DEFAULT_MODEL_PATH", "ENGINES", "FAST_PATH_ENV", "load_scorer"]
+__all__ = ["CATEGORIES", "DEFAULT_MODEL_PATH", "ENGINES", "load_scorer"]
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "minilm-toxicity"
-FAST_PATH_ENV = "MODERATION_FAST_PATH"
-ENGINE_ENV = "MODERATION_FAST_ENGINE"
 # Which runtime serves the int8 fast path: ONNX Runtime where installed, else torch.
+# (The service's settings, MODERATION_FAST_PATH and MODERATION_FAST_ENGINE, are read in
+# api/config.py and passed in: this package reads no setting of its own.)
 ENGINES = ("auto", "onnxruntime", "torch")
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
-
-def fast_path_from_env() -> bool:
-    """Return whether MODERATION_FAST_PATH asks for the int8 path (unset means no)."""
-    value = os.environ.get(FAST_PATH_ENV, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{FAST_PATH_ENV} must be 1 or 0, not {value!r}")
-
-
-def engine_from_env() -> str:
-    """Return MODERATION_FAST_ENGINE (auto, onnxruntime or torch; unset means auto)."""
-    value = os.environ.get(ENGINE_ENV, "").strip().lower() or "auto"
-    if value not in ENGINES:
-        raise ValueError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {value!r}")
-    return value
-
-
-def fast_engine(engine: str | None = None) -> str:
+def fast_engine(engine: str = "auto") -> str:
     """The runtime the int8 fast path will use: 'onnxruntime' or 'torch'."""
     from models import onnx
 
-    engine = engine or engine_from_env()
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "auto":
@@ -58,7 +35,7 @@ def fast_engine(engine: str | None = None) -> str:
     return engine
 
 
-def prepare(path: str | Path | None = None, *, fast: bool = True, engine: str | None = None) -> str:
+def prepare(path: str | Path | None = None, *, fast: bool = True, engine: str = "auto") -> str:
     """Get a server's master ready to fork workers; return the runtime that will serve.
 
     Makes the ONNX export if the fast path will use ONNX Runtime (in a child process),
@@ -89,26 +66,24 @@ def prepare(path: str | Path | None = None, *, fast: bool = True, engine: str | 
 def load_scorer(
     path: str | Path | None = None,
     *,
-    fast: bool | None = None,
+    fast: bool = False,
     threads: int | None = None,
     verify: bool = True,
     batch_size: int | None = None,
-    engine: str | None = None,
+    engine: str = "auto",
     long_pass_threads: int | None = None,
 ) -> WindowScorer:
     """Load a scorer from a checkpoint folder (default: the shipped one).
 
-    `fast` selects the int8 model; with `verify` (the default) it serves only if
+    `fast` selects the int8 model (the service passes MODERATION_FAST_PATH, default on); with `verify` (the default) it serves only if
     it agrees with fp32 on PARITY_TEXTS, else the fp32 model is returned.
-    `engine` picks the fast path's runtime (`ENGINES`; default from the
-    environment, else auto: ONNX Runtime when installed). An ONNX export that
+    `engine` picks the fast path's runtime (`ENGINES`; auto: ONNX Runtime when
+    installed). An ONNX export that
     cannot be made falls back to the torch fast path, with a warning.
     `batch_size` caps the windows per forward pass, and so peak activation memory.
     `long_pass_threads` (ONNX Runtime only) runs passes of 256 padded tokens or more
     on that many threads, the rest on `threads`.
     """
-    if fast is None:
-        fast = fast_path_from_env()
     path = Path(path or DEFAULT_MODEL_PATH)
     options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
     if fast and fast_engine(engine) == "onnxruntime":

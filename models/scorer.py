@@ -21,11 +21,9 @@ from models.windows import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_STRIDE,
     Scores,
-    Span,
     WindowScorer,
     mean_abs_diff,
     special_tokens,
-    split_sentences,
     weights_version,
     window_bounds,
     window_length,
@@ -33,12 +31,10 @@ from models.windows import (
 
 __all__ = [
     "Scores",
-    "Span",
     "TransformersScorer",
     "check_parity",
     "mean_abs_diff",
     "quantize",
-    "split_sentences",
     "weights_version",
     "window_bounds",
 ]

@@ -4,13 +4,12 @@ A scorer tokenizes, cuts long text into overlapping windows, runs its model over
 the windows (`forward`, the only part an engine provides) and pools the window
 logits into per-text probabilities per category. The torch scorer
 (`models.scorer`) and the ONNX Runtime scorer (`models.onnx`) share everything
-here, so they window, pool and explain text identically.
+here, so they window and pool text identically.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,20 +26,6 @@ DEFAULT_BATCH_SIZE = 32
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin")
 
 Scores = dict[str, float]
-Span = dict[str, Any]
-
-# A sentence runs from a non-space character to terminal punctuation (plus closing
-# quotes or brackets) followed by whitespace, to a line break, or to the end.
-_SENTENCE = re.compile(r"\S.*?(?:[.!?…]+[\"'”’»)\]]*(?=\s|\Z)|(?=\n)|\Z)", re.S)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return (begin, end) offsets of the sentences of `text`, end exclusive, trimmed."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        end = m.start() + len(m.group().rstrip())
-        spans.append((m.start(), end))
-    return spans
 
 
 def window_bounds(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
@@ -249,34 +234,6 @@ class WindowScorer:
             return []
         windows, owners = self.preprocess(texts)
         return self.postprocess(self.forward(windows), owners, len(texts))
-
-    def analyze(self, texts: Sequence[str]) -> list[tuple[Scores, list[Span]]]:
-        """Score texts and their sentences in one batched call: (scores, spans) per text."""
-        if isinstance(texts, str):
-            raise TypeError("analyze() takes a sequence of texts, not one string")
-        offsets = [split_sentences(t) for t in texts]
-        batch = list(texts)
-        for text, sentences in zip(texts, offsets, strict=True):
-            if len(sentences) > 1:
-                batch.extend(text[b:e] for b, e in sentences)
-        scores = self.score(batch)
-        results: list[tuple[Scores, list[Span]]] = []
-        cursor = len(texts)
-        for i, sentences in enumerate(offsets):
-            if len(sentences) == 1:
-                b, e = sentences[0]
-                spans = [{"begin": b, "end": e, "scores": scores[i]}]
-            else:
-                spans = []
-                for b, e in sentences:
-                    spans.append({"begin": b, "end": e, "scores": scores[cursor]})
-                    cursor += 1
-            results.append((scores[i], spans))
-        return results
-
-    def spans(self, text: str) -> list[Span]:
-        """Score each sentence of `text`: [{"begin", "end", "scores"}], offsets into `text`."""
-        return self.analyze([text])[0][1]
 
     def __repr__(self) -> str:
         return (

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at ., ! or ? (possibly repeated, possibly followed by closing
-# quotes or brackets) followed by whitespace, or at a line break.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+# A sentence runs from a non-space character to terminal punctuation (plus closing
+# quotes or brackets, which stay with it) followed by whitespace, to a line break,
+# or to the end.
+_SENTENCE = re.compile(r"\S.*?(?:[.!?…]+[\"'”’»)\]]*(?=\s|\Z)|(?=\n)|\Z)", re.S)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Character offsets (begin inclusive, end exclusive) of each sentence, whitespace trimmed."""
     spans = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        spans.append((start, m.start()))
-        start = m.end()
-    spans.append((start, len(text)))
-    out = []
-    for b, e in spans:
-        segment = text[b:e]
-        stripped = segment.strip()
-        if stripped:
-            lead = len(segment) - len(segment.lstrip())
-            out.append((b + lead, b + lead + len(stripped)))
-    return out
+    for m in _SENTENCE.finditer(text):
+        end = m.start() + len(m.group().rstrip())
+        spans.append((m.start(), end))
+    return spans

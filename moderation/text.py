@@ -668,23 +668,9 @@ def _casefold_plain(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-_SPACED_LETTERS = re.compile(r"(?<!\w)((?:[^\W\d_] ){2,}[^\W\d_])(?!\w)")
-
-
-def _join_spaced_letters(text: str) -> str:
-    """Join letters spelled out with single spaces (`i d i o t` -> `idiot`).
-
-    A run that starts with `a` or `I`, English's one-letter words, keeps that
-    letter apart: in `what a w o r t h l e s s take` the `a` is the article.
-    """
-
-    def join(m: re.Match[str]) -> str:
-        letters = m.group(1).split(" ")
-        if letters[0].lower() in ("a", "i") and len(letters) >= 4:
-            return letters[0] + " " + "".join(letters[1:])
-        return "".join(letters)
-
-    return _SPACED_LETTERS.sub(join, text)
+# The article read apart only before a spelled-out word of three letters or more:
+# "what a w f u l take", not "have a 5 % chance" (a run "a5", read "as").
+_ARTICLE_APART = re.compile(f"{_SOFT}(?=[^\\W_]{{3}})")
 
 
 def scoring_forms(text: str) -> tuple[str, ...]:
@@ -693,15 +679,18 @@ def scoring_forms(text: str) -> tuple[str, ...]:
     Always the normalized text. Also its matching form (leetspeak undone, spaced-out
     letters joined) when that differs by more than case and accents, which the
     model's uncased tokenizer ignores anyway: `y0u 1d10t` is then scored as written
-    and as `you idiot`, so a disguise cannot lower the score. A spaced-out run that
-    starts with `a` or `I` is read both ways (`a w f u l` as `a wful`... and `awful`).
+    and as `you idiot`, so a disguise cannot lower the score. A spelled-out run that
+    starts with `a` or `I`, English's one-letter words, is also read with that letter
+    apart when three letters or more follow: `what a w f u l take` as `what awful take`
+    and `what a wful take` (in `what a w o r t h l e s s take` the `a` is the article).
+    Runs are found and joined as word matching finds and joins them (`_join_spelled`).
     """
     normalized = normalize(text)
     forms = [normalized]
     plain = _casefold_plain(normalized)
-    joined = _join_spaced_letters(normalized)
-    candidates = (normalized,) if joined == normalized else (normalized, joined)
-    for reading in map(matching_form, candidates):
+    marked = _text(_matching(_normalize(normalized, _GAP)))
+    apart = _ARTICLE_APART.sub(" ", marked).replace(_SOFT, "")
+    for reading in (marked.replace(_SOFT, ""), apart):
         if reading != plain and reading not in forms:
             forms.append(reading)
     return tuple(forms)

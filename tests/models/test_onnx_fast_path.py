@@ -133,11 +133,9 @@ def test_serving_through_onnx_never_imports_torch(tiny_path, tiny_export):
     assert out.stdout.split() == ["onnxruntime", "False", "False"]
 
 
-def test_engine_setting_is_validated(monkeypatch):
-    monkeypatch.setenv(models.ENGINE_ENV, "tensorflow")
-    with pytest.raises(ValueError, match="MODERATION_FAST_ENGINE"):
-        models.engine_from_env()
-    monkeypatch.setenv(models.ENGINE_ENV, "torch")
-    assert models.fast_engine() == "torch"
-    monkeypatch.setenv(models.ENGINE_ENV, "")
-    assert models.fast_engine() == "onnxruntime"  # installed in the test environment
+def test_engine_is_validated(monkeypatch):
+    with pytest.raises(ValueError, match="tensorflow"):
+        models.fast_engine("tensorflow")
+    assert models.fast_engine("torch") == "torch"
+    monkeypatch.setenv("MODERATION_FAST_ENGINE", "torch")  # the service's setting, not read here
+    assert models.fast_engine() == "onnxruntime"  # auto: installed in the test environment

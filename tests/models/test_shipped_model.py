@@ -14,6 +14,7 @@ import pytest
 
 from models import DEFAULT_MODEL_PATH, load_scorer
 from models.scorer import check_parity
+from moderation.spans import split_sentences
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -117,13 +118,14 @@ def test_toxic_sentence_after_600_tokens_of_polite_filler(reference):
     assert dirty["insult"] > 0.5
 
 
-def test_the_toxic_sentence_has_the_highest_span(reference):
+def test_the_toxic_sentence_scores_highest_of_the_comment_s_sentences(reference):
     text = f"{BENIGN[0]} {BENIGN[1]}\n{TOXIC['insult']} {BENIGN[3]}"
-    spans = reference.spans(text)
-    assert len(spans) == 4
-    worst = max(spans, key=lambda s: s["scores"]["toxicity"])
-    assert text[worst["begin"] : worst["end"]] == TOXIC["insult"]
-    assert worst["scores"]["toxicity"] > 0.5
+    sentences = [text[b:e] for b, e in split_sentences(text)]  # as the service splits them
+    assert len(sentences) == 4
+    scores = reference.score(sentences)
+    worst = max(range(4), key=lambda i: scores[i]["toxicity"])
+    assert sentences[worst] == TOXIC["insult"]
+    assert scores[worst]["toxicity"] > 0.5
 
 
 @pytest.mark.parametrize("engine", ["onnxruntime", "torch"])

@@ -161,14 +161,11 @@ def test_concurrent_calls_give_the_same_results(tiny_scorer):
     assert results == [expected] * 4
 
 
-def test_load_scorer_reads_the_fast_path_from_the_environment(tiny_path, monkeypatch):
+def test_load_scorer_reads_no_setting_of_its_own(tiny_path, monkeypatch):
+    # The service reads MODERATION_FAST_PATH once (api/config.py) and passes it in.
     monkeypatch.setenv("MODERATION_FAST_PATH", "1")
-    assert load_scorer(tiny_path).precision == "int8"
-    monkeypatch.setenv("MODERATION_FAST_PATH", "0")
     assert load_scorer(tiny_path).precision == "fp32"
-    monkeypatch.setenv("MODERATION_FAST_PATH", "maybe")
-    with pytest.raises(ValueError, match="MODERATION_FAST_PATH"):
-        load_scorer(tiny_path)
+    assert load_scorer(tiny_path, fast=True).precision == "int8"
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):

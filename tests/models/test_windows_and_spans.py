@@ -1,4 +1,4 @@
-"""Long text is scored in overlapping windows; spans score each sentence with its offsets."""
+"""Long text is scored in overlapping windows (sentences are split in moderation.spans)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 
-from models.scorer import TransformersScorer, split_sentences, window_bounds
+from models.scorer import TransformersScorer, window_bounds
 
 FILLER = "Thank you for the thoughtful reporting on the new library hours. " * 40
 
@@ -55,63 +55,3 @@ def test_long_text_is_the_max_over_its_windows(make_checkpoint):
     assert list(scores.values()) == pytest.approx(expected, abs=1e-5)
     # Every window mattered somewhere: the result is not just the first window.
     assert list(scores.values()) != pytest.approx(window_probs[0].tolist(), abs=1e-6)
-
-
-TEXT = (
-    'He said "stop." Then he left!  Was it 3.5 miles?\n'
-    "No idea... really\n\n"
-    "  last line without a period  "
-)
-
-
-def test_sentences_have_exact_offsets():
-    pieces = [TEXT[b:e] for b, e in split_sentences(TEXT)]
-    assert pieces == [
-        'He said "stop."',
-        "Then he left!",
-        "Was it 3.5 miles?",
-        "No idea...",
-        "really",
-        "last line without a period",
-    ]
-
-
-@pytest.mark.parametrize("text", [TEXT, "one", "a.b.c", "?!", "x\ny", "Dots... and more"])
-def test_sentences_cover_all_non_whitespace(text):
-    spans = split_sentences(text)
-    covered = set()
-    for b, e in spans:
-        assert text[b:e] == text[b:e].strip() != ""
-        covered.update(range(b, e))
-    assert {i for i, ch in enumerate(text) if not ch.isspace()} <= covered
-    assert spans == sorted(spans)
-
-
-def test_spans_score_each_sentence(tiny_scorer):
-    spans = tiny_scorer.spans(TEXT)
-    assert [(s["begin"], s["end"]) for s in spans] == split_sentences(TEXT)
-    for span in spans:
-        alone = tiny_scorer.score([TEXT[span["begin"] : span["end"]]])[0]
-        assert span["scores"] == pytest.approx(alone, abs=1e-5)
-
-
-def test_one_sentence_is_one_span_with_the_texts_scores(tiny_scorer):
-    text = "  Nice work on the bridge story  "
-    (scores,), spans = tiny_scorer.score([text]), tiny_scorer.spans(text)
-    assert spans == [{"begin": 2, "end": 31, "scores": scores}]
-
-
-def test_empty_text_has_no_spans(tiny_scorer):
-    assert tiny_scorer.spans("") == []
-    assert tiny_scorer.spans(" \n\t ") == []
-
-
-def test_analyze_gives_scores_and_spans_in_input_order(tiny_scorer):
-    texts = [TEXT, "", "Fine. Thanks."]
-    results = tiny_scorer.analyze(texts)
-    for (scores, spans), text, alone in zip(results, texts, tiny_scorer.score(texts), strict=True):
-        assert scores == pytest.approx(alone, abs=1e-5)
-        expected = tiny_scorer.spans(text)
-        assert [(s["begin"], s["end"]) for s in spans] == [(s["begin"], s["end"]) for s in expected]
-        for got, want in zip(spans, expected, strict=True):
-            assert got["scores"] == pytest.approx(want["scores"], abs=1e-5)

@@ -381,7 +381,28 @@ def test_invisible_characters_anywhere_in_a_word_still_match(
         ("très y0u 1d10t", ("très y0u 1d10t", "tres you idiot")),
         # Spaced-out letters starting with "a": read with the article kept and joined.
         ("what a w f u l take", ("what a w f u l take", "what awful take", "what a wful take")),
+        ("I d i o t", ("I d i o t", "idiot", "i diot")),
+        # Spelled out with other separators, or in leetspeak: joined as word matching joins.
+        (
+            "what a s-t-u-p-i-d take",
+            ("what a s-t-u-p-i-d take", "what astupid take", "what a stupid take"),
+        ),
+        ("a 1 d 1 0 t", ("a 1 d 1 0 t", "aidiot", "a idiot")),
+        # The article is read apart only before three letters or more.
+        ("we have a 5 % chance", ("we have a 5 % chance", "we have as % chance")),
+        ("should i a) go", ("should i a) go", "should ia) go")),
     ],
 )
 def test_scoring_forms(text: str, forms: tuple[str, ...]) -> None:
     assert scoring_forms(text) == forms
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what a w f u l take", "y o u  a r e  a  l o s e r", "I.d.i.o.t", "a 1 d 1 0 t", "plain"],
+)
+def test_scoring_joins_spelled_out_letters_as_word_matching_does(text: str) -> None:
+    """One joiner: the joined reading the model scores is the form word lists match against."""
+    forms = scoring_forms(text)
+    joined = matching_form(normalize(text))
+    assert joined in forms or joined == forms[0].casefold()
