@@ -12,6 +12,7 @@ loads and warms the model before it takes traffic.
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from typing import Any
 
@@ -23,6 +24,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moderation-metrics-")
+
+# Every line this instance logs names it; its workers inherit the master's name.
+os.environ.setdefault("MODERATION_INSTANCE_ID", f"{socket.gethostname()}-{os.getpid()}")
 
 # After the environment above: importing api reads PROMETHEUS_MULTIPROC_DIR.
 from api import config as _config
@@ -50,6 +54,9 @@ graceful_timeout = 20
 keepalive = 0
 accesslog = None  # the app writes one JSON line per request
 errorlog = "-"
+# gunicorn's own lines, and every logger's (background job failures included), as JSON
+# lines naming the instance, like the request lines.
+logger_class = "api.logs.JsonLogger"
 loglevel = os.environ.get("MODERATION_LOG_LEVEL", "info")
 capture_output = True
 

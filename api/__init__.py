@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from api import cli, config, errors, inbound, observability
 from api.services import Services, install, services
-from moderation import migrate
+from moderation import backlog, migrate
 from moderation.db import make_engine
 from moderation.language import detect_language
 from moderation.policy import FALLBACK_THRESHOLDS, Policy
@@ -156,7 +156,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.blp)
     web.register(app)
     errors.register(app)
-    observability.init_app(app, store.held_counts)
+    observability.init_app(app, lambda: backlog.measure(store.engine, utcnow(), MAX_ATTEMPTS))
     cli.register(app)
     from api import coral, limits, perspective
 

@@ -49,6 +49,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RETENTION_INTERVAL": 3600.0,  # seconds between retention runs in each worker; 0: none
         "SECRET_KEY": "",
         "LOG_REQUESTS": True,
+        # The database's backlog gauges (queue depth, webhook backlog, pending re-scores) in
+        # this instance's /metrics. Off on replicas of a shared database: the figures are
+        # the database's, so they are scraped once, from /metrics/database (docs/scaling.md).
+        "DATABASE_METRICS": True,
         "RATE_LIMIT": "600/minute",  # per site API key, /v1/comments* and Perspective together
         "RATE_LIMIT_ENABLED": True,
         "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0: every worker shares one count

@@ -22,6 +22,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from api.logs import instance_id
+from moderation.backlog import Backlog
 from moderation.comments import StoredComment
 
 REQUESTS = Counter(
@@ -83,21 +85,48 @@ def timed_scoring(score: Callable[..., object]) -> Callable[..., object]:
     return wrapper
 
 
-class _QueueDepth(Collector):
-    def __init__(self, depth: Callable[[], dict[str, int]]) -> None:
-        self._depth = depth
+class DatabaseGauges(Collector):
+    """The database's backlog as gauges, measured at each scrape.
+
+    The same numbers whichever replica measures them: export them once (one scrape
+    of /metrics/database through the Service), not from every replica's /metrics,
+    where a sum over replicas would count each held comment once per replica.
+    """
+
+    def __init__(self, measure: Callable[[], Backlog]) -> None:
+        self._measure = measure
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        gauge = GaugeMetricFamily(
+        backlog = self._measure()
+        depth = GaugeMetricFamily(
             "moderation_queue_depth", "Held comments per site", labels=["site"]
         )
-        for site, n in self._depth().items():
-            gauge.add_metric([site], n)
-        yield gauge
+        for site, n in sorted(backlog.held.items()):
+            depth.add_metric([site], n)
+        yield depth
+        webhooks = GaugeMetricFamily(
+            "moderation_webhook_backlog",
+            "Undelivered webhook events: due now, waiting to retry, or given up",
+            labels=["state"],
+        )
+        webhooks.add_metric(["due"], backlog.webhooks_due)
+        webhooks.add_metric(["waiting"], backlog.webhooks_waiting)
+        webhooks.add_metric(["given_up"], backlog.webhooks_given_up)
+        yield webhooks
+        yield GaugeMetricFamily(
+            "moderation_webhook_oldest_due_seconds",
+            "How long the oldest due webhook event has waited for delivery",
+            value=backlog.oldest_due_seconds,
+        )
+        yield GaugeMetricFamily(
+            "moderation_rescore_pending",
+            "Comments held as scoring_unavailable, waiting to be re-scored",
+            value=backlog.pending_rescores,
+        )
 
 
-def init_app(app: Flask, queue_depth: Callable[[], dict[str, int]]) -> None:
-    """Wire request ids, logging and /metrics into the app."""
+def init_app(app: Flask, backlog: Callable[[], Backlog]) -> None:
+    """Wire request ids, logging, /metrics and /metrics/database into the app."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
@@ -128,6 +157,7 @@ def init_app(app: Flask, queue_depth: Callable[[], dict[str, int]]) -> None:
                 json.dumps(
                     {
                         "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "instance": instance_id(),
                         "request_id": request_id,
                         "method": request.method,
                         "path": request.path,
@@ -143,7 +173,10 @@ def init_app(app: Flask, queue_depth: Callable[[], dict[str, int]]) -> None:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        """Prometheus metrics (all workers, when PROMETHEUS_MULTIPROC_DIR is set)."""
+        """This instance's metrics (all its workers, when PROMETHEUS_MULTIPROC_DIR is set).
+
+        With DATABASE_METRICS on (one instance), the database's backlog gauges too.
+        """
         registry = CollectorRegistry()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             from prometheus_client import multiprocess
@@ -152,5 +185,13 @@ def init_app(app: Flask, queue_depth: Callable[[], dict[str, int]]) -> None:
         else:
             for collector in (REQUESTS, LATENCY, DECISIONS, SCORING):
                 registry.register(collector)
-        registry.register(_QueueDepth(queue_depth))
+        if app.config["DATABASE_METRICS"]:
+            registry.register(DatabaseGauges(backlog))
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+    @app.get("/metrics/database")
+    def database_metrics() -> Response:
+        """The database's backlog gauges alone: scrape once for all replicas (any answers)."""
+        registry = CollectorRegistry()
+        registry.register(DatabaseGauges(backlog))
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

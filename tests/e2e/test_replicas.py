@@ -120,9 +120,18 @@ def test_two_replicas_started_together_on_a_fresh_postgresql_database_share_sess
             ).scalars()
             assert len(set(hashes)) == 1
         engine.dispose()
+    instances = set()
     for replica in (a, b):
         log = replica.log.read_text()
         assert "UniqueViolation" not in log and "Traceback" not in log, log[-3000:]
+        # gunicorn's own lines are JSON naming the replica, as every log line is.
+        booting = [
+            json.loads(line) for line in log.splitlines() if '"Booting worker with pid' in line
+        ]
+        assert booting, log[-3000:]
+        assert all(line["logger"] == "gunicorn.error" for line in booting)
+        instances |= {line["instance"] for line in booting}
+    assert len(instances) == 2  # one name per replica, shared by its master and workers
 
 
 def test_with_auto_migrate_off_replicas_wait_for_the_migration_step(
