@@ -20,6 +20,7 @@ from pathlib import Path
 
 def average(paths: list[Path], output: Path, weights: list[float] | None = None) -> None:
     """Write the (weighted) mean of the checkpoints' tensors to `output`."""
+    import torch
     from safetensors.torch import load_file, save_file
 
     if len(paths) < 2:
@@ -40,7 +41,9 @@ def average(paths: list[Path], output: Path, weights: list[float] | None = None)
         if not first.is_floating_point():
             mean[name] = first
             continue
-        acc = sum(w * s[name].float() for w, s in zip(weights, states, strict=True))
+        # Started from float zeros, as sum() from 0 would, so that acc is a tensor.
+        zero = torch.zeros_like(first, dtype=torch.float32)
+        acc = sum((w * s[name].float() for w, s in zip(weights, states, strict=True)), zero)
         mean[name] = (acc / total).to(first.dtype).contiguous()
     output.mkdir(parents=True, exist_ok=True)
     save_file(mean, output / "model.safetensors", metadata={"format": "pt"})

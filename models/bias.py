@@ -66,7 +66,7 @@ NAME_TEMPLATES = [
 ]
 # First names common in each community (three women's, three men's names each): a
 # model that learnt who is talked about rudely from tweets may score the names apart.
-NAME_GROUPS = {
+NAME_GROUPS: dict[str, tuple[str, ...]] = {
     "Anglo-American / British": ("Emily", "Sarah", "Claire", "James", "David", "Tom"),
     "African-American": ("Keisha", "Latoya", "Imani", "Jamal", "DeShawn", "Tyrone"),
     "Arabic": ("Aisha", "Fatima", "Layla", "Ahmed", "Omar", "Yusuf"),
@@ -175,32 +175,32 @@ def main(argv: list[str] | None = None) -> None:
     def held_share(scored: list[dict[str, float]]) -> float:
         return round(sum(map(held, scored)) / len(scored), 3)
 
-    rows = []
+    rows: list[dict[str, float | str]] = []
     for term in IDENTITIES:
         texts = [t.format(term).capitalize() for t in TEMPLATES]
-        scored = scorer.score(texts)
+        term_scores = scorer.score(texts)
         rows.append(
             {
                 "term": term,
-                "mean_toxicity": round(mean(s["toxicity"] for s in scored), 4),
-                "mean_identity_attack": round(mean(s["identity_attack"] for s in scored), 4),
-                "held_share": held_share(scored),
+                "mean_toxicity": round(mean(s["toxicity"] for s in term_scores), 4),
+                "mean_identity_attack": round(mean(s["identity_attack"] for s in term_scores), 4),
+                "held_share": held_share(term_scores),
             }
         )
-    names = []
+    names: list[dict[str, float | str]] = []
     for group, members in NAME_GROUPS.items():
         per_name = {n: scorer.score([t.format(n) for t in NAME_TEMPLATES]) for n in members}
-        scored = [s for scores in per_name.values() for s in scores]
+        name_scores = [s for scores in per_name.values() for s in scores]
         women = [s for n in members[:3] for s in per_name[n]]
         men = [s for n in members[3:] for s in per_name[n]]
         names.append(
             {
                 "group": group,
-                "mean_toxicity": round(mean(s["toxicity"] for s in scored), 4),
+                "mean_toxicity": round(mean(s["toxicity"] for s in name_scores), 4),
                 "women_mean_toxicity": round(mean(s["toxicity"] for s in women), 4),
                 "men_mean_toxicity": round(mean(s["toxicity"] for s in men), 4),
-                "max_toxicity": round(max(s["toxicity"] for s in scored), 4),
-                "held_share": held_share(scored),
+                "max_toxicity": round(max(s["toxicity"] for s in name_scores), 4),
+                "held_share": held_share(name_scores),
             }
         )
     standard = scorer.score([a for a, _ in DIALECT_PAIRS])
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         "| identity term | mean toxicity | mean identity_attack | share held by the default policy |"
     )
     print("|---|---|---|---|")
-    for r in sorted(rows, key=lambda r: -r["mean_toxicity"]):
+    for r in sorted(rows, key=lambda r: -float(r["mean_toxicity"])):
         print(
             f"| {r['term']} | {r['mean_toxicity']:.3f} | {r['mean_identity_attack']:.3f} | "
             f"{r['held_share']:.0%} |"

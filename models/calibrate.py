@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     # The policy holds when ANY category trips: measure that on comments labelled benign.
     benign = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 0)
     toxic = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 1)
-    any_held = (scores >= np.array([thresholds[c] for c in CATEGORIES])).any(axis=1)
+    any_held = np.asarray((scores >= np.array([thresholds[c] for c in CATEGORIES])).any(axis=1))
     summary = {
         "benign_hold_rate": round(float(any_held[benign].mean()), 4),
         "toxic_hold_rate": round(float(any_held[toxic].mean()), 4),

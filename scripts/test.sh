@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up everything the tests need and run the whole suite (lint, types, tests on SQLite and PostgreSQL).
+# Set up everything the tests need and run the whole suite (lint, types, layering, tests on SQLite
+# and PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
@@ -21,4 +22,5 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 ruff check .
 ruff format --check .
 mypy
+lint-imports --no-cache
 python -m pytest "$@"
