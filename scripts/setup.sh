@@ -7,7 +7,7 @@ PY=${PYTHON:-python3}
 . .venv/bin/activate
 want=requirements.txt
 [ "${1:-}" = dev ] && want=requirements-dev.txt
-stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)"
+stamp=".venv/.installed-$(cat requirements-serve.txt requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)"
 # The dev tools come on top of the runtime: a dev install serves as a run install too.
 if [ ! -e "$stamp-${1:-run}" ] && [ ! -e "$stamp-dev" ]; then
   python -m pip install -q --upgrade pip

@@ -32,7 +32,10 @@ SERVING = "Serving on http://"
 def _installed() -> bool:
     """Whether scripts/setup.sh would find the venv installed (and so install nothing)."""
     digest = hashlib.sha256(
-        (ROOT / "requirements.txt").read_bytes() + (ROOT / "requirements-dev.txt").read_bytes()
+        b"".join(
+            (ROOT / name).read_bytes()
+            for name in ("requirements-serve.txt", "requirements.txt", "requirements-dev.txt")
+        )
     ).hexdigest()[:12]
     return any((ROOT / ".venv" / f".installed-{digest}-{kind}").exists() for kind in ("run", "dev"))
 
@@ -154,7 +157,9 @@ def _healthcheck_code() -> str:
     text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
     command = re.search(r"^HEALTHCHECK .*? CMD (.+)$", text, re.MULTILINE)
     assert command, "the Dockerfile has no HEALTHCHECK ... CMD"
-    words = shlex.split(command.group(1))
+    given = command.group(1).strip()
+    # Exec form (a JSON array, as hadolint asks) or shell form.
+    words = json.loads(given) if given.startswith("[") else shlex.split(given)
     assert words[:2] == ["python", "-c"], words
     return words[2]
 
