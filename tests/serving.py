@@ -116,6 +116,10 @@ def start_service(
         **(extra_env or {}),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if "MODERATION_INSTANCE_ID" not in (extra_env or {}):
+        # This test process names itself once it has logged (api.logs.instance_id): each
+        # service started here is an instance of its own, as a replica is.
+        env.pop("MODERATION_INSTANCE_ID", None)
     log = tmp / "gunicorn.log"
     tmp.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as sink:
