@@ -106,6 +106,13 @@ comments = sa.Table(
     sa.Index("ix_comments_author", "site_id", "author_id"),
     sa.Index("ix_comments_created", "site_id", "created_at"),
     sa.Index("ix_comments_decided", "site_id", "decided_at"),
+    # Only held comments: counting the queue per site reads these rows, not the table.
+    sa.Index(
+        "ix_comments_held",
+        "site_id",
+        postgresql_where=sa.text("status = 'held'"),
+        sqlite_where=sa.text("status = 'held'"),
+    ),
 )
 
 audit_log = sa.Table(
@@ -134,6 +141,14 @@ webhook_outbox = sa.Table(
     sa.Column("delivered_at", Timestamp, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Index("ix_webhook_outbox_delivered", "site_id", "delivered_at"),
+    # Only undelivered events, in the order the delivery claim takes them.
+    sa.Index(
+        "ix_webhook_outbox_due",
+        "next_attempt_at",
+        "id",
+        postgresql_where=sa.text("delivered_at IS NULL"),
+        sqlite_where=sa.text("delivered_at IS NULL"),
+    ),
 )
 
 
