@@ -29,11 +29,9 @@ def instance_id() -> str:
     gunicorn.conf.py sets it in the master, so its workers share the master's; in a
     pod the host name is the pod's name.
     """
-    found = os.environ.get(INSTANCE_ENV)
-    if not found:
-        found = f"{socket.gethostname()}-{os.getpid()}"
-        os.environ[INSTANCE_ENV] = found
-    return found
+    # Not written back to the environment: a process this one starts is an instance of
+    # its own unless it is given the name.
+    return os.environ.get(INSTANCE_ENV) or f"{socket.gethostname()}-{os.getpid()}"
 
 
 class JsonFormatter(logging.Formatter):
