@@ -16,15 +16,16 @@ from flask.typing import ResponseReturnValue
 from api import cli, config, errors, inbound, observability
 from api.services import Services, install, services
 from moderation import backlog, migrate
+from moderation.clock import utcnow
 from moderation.db import make_engine
 from moderation.language import detect_language
 from moderation.policy import FALLBACK_THRESHOLDS, Policy
 from moderation.privacy import AddressPolicy, AddressStorage, ReadersRights
+from moderation.repositories import Repositories
 from moderation.retention import Retention, RetentionJob
 from moderation.review import Review
 from moderation.scoring import GuardedScorer, Scorer
 from moderation.service import ModerationService
-from moderation.store import SqlStore, utcnow
 from moderation.throttle import (
     MemoryFailureCounts,
     RedisFailureCounts,
@@ -89,7 +90,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(engine)
-    store = SqlStore(engine, default_policy(model_path(app.config)))
+    store = Repositories(engine, default_policy(model_path(app.config)))
 
     injected = app.config.get("SCORER")
     load = (lambda: injected) if injected is not None else _scorer_loader(app.config)

@@ -50,7 +50,7 @@ def site_required(view: F) -> F:
         assert token is not None
         if token.startswith(USER_TOKEN_PREFIX):
             abort(403, message="This endpoint takes a site API key, not a user token.")
-        site = services().store.site_for_key(token)
+        site = services().store.sites.for_key(token)
         if site is None:
             _unauthenticated("The API key is not valid or has been revoked.")
         g.site = site
@@ -75,7 +75,7 @@ def user_required(*roles: Role) -> Callable[[F], F]:
             if token is not None and token.startswith(SITE_KEY_PREFIX):
                 abort(403, message="This endpoint takes a user token, not a site API key.")
             if token is not None:
-                user = services().store.user_for_token(token)
+                user = services().store.users.for_token(token)
             if user is None:
                 _unauthenticated("The token is not valid.")
             assert user is not None
@@ -91,7 +91,7 @@ def user_required(*roles: Role) -> Callable[[F], F]:
 
 def site_for_user(user: User, site_ref: str) -> Site:
     """A site the user may act on; any other (or unknown) site is a 404."""
-    site = services().store.get_site(site_ref)
+    site = services().store.sites.get(site_ref)
     if site is None or not user.can_access(site.id):
         abort(404, message="No such site.")
     assert site is not None
@@ -110,7 +110,7 @@ def session_user() -> User | None:
         user_id, stamp = session.get("user_id"), session.get("stamp")
         found = None
         if isinstance(user_id, str) and isinstance(stamp, str):
-            found = services().store.user_for_session(user_id, stamp)
+            found = services().store.users.for_session(user_id, stamp)
         g.session_user = found
     return cast(User | None, g.session_user)
 

@@ -16,14 +16,15 @@ from flask.cli import AppGroup
 
 from api.services import services
 from moderation import migrate
+from moderation.audit import Actor
+from moderation.errors import Conflict
 from moderation.integrations import CORAL_SECRET, ApprovedAnswer
 from moderation.security import WeakPassword
 from moderation.sites import Role
-from moderation.store import Conflict
 
 
 def _site_or_fail(ref: str) -> Any:
-    site = services().store.get_site(ref)
+    site = services().store.sites.get(ref)
     if site is None:
         raise click.ClickException(f"no site with id or name {ref!r}")
     return site
@@ -52,9 +53,9 @@ db_cli = AppGroup("db", help="Database schema.")
 def create_site(name: str, webhook_url: str | None, exist_ok: bool, as_json: bool) -> None:
     """Create a site; print its id and a new API key (shown only now)."""
     try:
-        site, key = services().store.create_site(name, webhook_url=webhook_url)
+        site, key = services().store.sites.create(name, webhook_url=webhook_url)
     except Conflict as exc:
-        existing = services().store.get_site(name) if exist_ok else None
+        existing = services().store.sites.get(name) if exist_ok else None
         if existing is None:
             raise click.ClickException(str(exc)) from exc
         if as_json:
@@ -75,7 +76,7 @@ def create_site(name: str, webhook_url: str | None, exist_ok: bool, as_json: boo
 @sites_cli.command("list")
 def list_sites() -> None:
     """List sites."""
-    for site in services().store.list_sites():
+    for site in services().store.sites.all():
         click.echo(f"{site.id}\t{site.name}")
 
 
@@ -84,7 +85,7 @@ def list_sites() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print only {key_id, api_key}")
 def create_key(site: str, as_json: bool) -> None:
     """Create another API key for SITE (id or name), e.g. to rotate keys."""
-    key_id, key = services().store.create_api_key(_site_or_fail(site).id)
+    key_id, key = services().store.sites.create_key(_site_or_fail(site).id)
     if as_json:
         _echo_json({"key_id": key_id, "api_key": key})
     else:
@@ -95,7 +96,7 @@ def create_key(site: str, as_json: bool) -> None:
 @click.argument("site")
 def list_keys(site: str) -> None:
     """List SITE's keys (id, prefix, created, revoked)."""
-    for k in services().store.list_api_keys(_site_or_fail(site).id):
+    for k in services().store.sites.keys(_site_or_fail(site).id):
         revoked = k.revoked_at.isoformat() if k.revoked_at else "active"
         click.echo(f"{k.id}\t{k.prefix}…\t{k.created_at.isoformat()}\t{revoked}")
 
@@ -104,7 +105,7 @@ def list_keys(site: str) -> None:
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
     """Revoke a key by its id; requests with it fail at once."""
-    if services().store.revoke_api_key(key_id) is None:
+    if services().store.sites.revoke_key(key_id) is None:
         raise click.ClickException(f"no key with id {key_id!r}")
     click.echo(f"key {key_id} revoked")
 
@@ -120,7 +121,7 @@ def create_user(name: str, role: str, sites: tuple[str, ...], as_json: bool) -> 
     if Role(role) is not Role.ADMIN and not site_ids:
         raise click.ClickException("moderators and operators need at least one --site")
     try:
-        user, token = services().store.create_user(name, Role(role), site_ids)
+        user, token = services().store.users.create(name, Role(role), site_ids)
     except Conflict as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -145,7 +146,7 @@ def set_password(name: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
-        user = services().store.set_password(name, password)
+        user = services().store.users.set_password(name, password)
     except WeakPassword as exc:
         raise click.ClickException(str(exc)) from exc
     if user is None:
@@ -209,7 +210,7 @@ def coral_secret(site: str, secret_stdin: bool, keep_previous: str) -> None:
         secret = click.prompt("Signing secret from Coral", hide_input=True).strip()
     if not CORAL_SECRET.fullmatch(secret):
         raise click.ClickException("that is not a Coral signing secret (empsec_ followed by hex)")
-    phase = services().store.set_coral_secret(current.id, secret, previous_valid_for=keep)
+    phase = services().store.coral.set_secret(current.id, secret, previous_valid_for=keep)
     click.echo(
         f"Coral secret set for {current.name}; phase URL path: /v1/integrations/coral/{current.id}"
     )
@@ -224,7 +225,7 @@ def coral_approved_answer(site: str, answer: str) -> None:
     """Answer approvals with 204 (Coral's other phases run) or {"status": "APPROVED"}."""
     current = _site_or_fail(site)
     choice = ApprovedAnswer.NO_CONTENT if answer == "204" else ApprovedAnswer.STATUS
-    if services().store.set_coral_approved_answer(current.id, choice) is None:
+    if services().store.coral.set_approved_answer(current.id, choice) is None:
         raise click.ClickException(f"set a Coral secret for {current.name} first")
     click.echo(f"approvals for {current.name} are answered with {answer}")
 
@@ -234,7 +235,7 @@ def coral_approved_answer(site: str, answer: str) -> None:
 def coral_show(site: str) -> None:
     """Show SITE's Coral settings (never the secrets)."""
     current = _site_or_fail(site)
-    phase = services().store.coral_phase(current.id)
+    phase = services().store.coral.get(current.id)
     if phase is None:
         click.echo(f"{current.name}: no Coral secret set")
         return
@@ -256,7 +257,7 @@ def run_retention(site_ref: str | None) -> None:
     """Apply every site's retention policy now; print what was removed."""
     job = services().retention
     sites = [_site_or_fail(site_ref)] if site_ref else None
-    by_id = {s.id: s.name for s in services().store.list_sites()}
+    by_id = {s.id: s.name for s in services().store.sites.all()}
     for run in job.run(sites):
         removed = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in run.as_dict().items())
         click.echo(f"{by_id.get(run.site_id, run.site_id)}: removed {removed}")
@@ -273,7 +274,7 @@ def export_author(site: str, author_id: str) -> None:
     from api.review_schemas import AuthorExportSchema
 
     rights = services().rights
-    record = rights.export(_site_or_fail(site).id, author_id, actor="cli")
+    record = rights.export(_site_or_fail(site).id, author_id, actor=Actor.CLI)
     click.echo(json.dumps(AuthorExportSchema().dump(record), indent=2, ensure_ascii=False))
 
 
@@ -286,7 +287,7 @@ def erase_author(site: str, author_id: str, yes: bool) -> None:
     current = _site_or_fail(site)
     if not yes:
         click.confirm(f"Erase everything stored about {author_id!r} on {current.name}?", abort=True)
-    erasure = services().rights.erase(current.id, author_id, actor="cli")
+    erasure = services().rights.erase(current.id, author_id, actor=Actor.CLI)
     click.echo(
         f"erased {erasure.comments} comment(s) and {erasure.labels} label(s) of {author_id!r} "
         f"on {current.name}; {erasure.audit_entries_scrubbed} audit entr(y/ies) lost their notes"

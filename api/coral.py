@@ -19,6 +19,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from api.services import services
+from moderation.clock import utcnow
 from moderation.comments import Article, Author, NewComment
 from moderation.integrations import (
     CORAL_SIGNATURE_HEADER,
@@ -27,7 +28,6 @@ from moderation.integrations import (
     looks_like_html,
     verify_coral_signature,
 )
-from moderation.store import utcnow
 from moderation.text import is_blank
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,8 +51,8 @@ def coral_signed(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        site = services().store.get_site(kwargs["site"])
-        phase = services().store.coral_phase(site.id) if site is not None else None
+        site = services().store.sites.get(kwargs["site"])
+        phase = services().store.coral.get(site.id) if site is not None else None
         body = request.get_data(cache=True)
         header = request.headers.get(CORAL_SIGNATURE_HEADER)
         if (

@@ -9,7 +9,9 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
+
+from moderation.errors import Conflict, DomainError, Invalid, NotFound
 
 CODES = {
     400: "bad_request",
@@ -24,6 +26,29 @@ CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+# The one place domain errors become HTTP statuses (Stale is a Conflict: 409).
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Invalid, 422),
+)
+
+
+def status_for(exc: DomainError) -> int:
+    """The HTTP status a domain error answers with."""
+    for kind, status in DOMAIN_STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 422
+
+
+def as_http(exc: DomainError) -> HTTPException:
+    """The domain error as the HTTP error it answers with (its message for the person who asked)."""
+    error = default_exceptions[status_for(exc)](description=exc.message)
+    error.data = {"message": exc.message}  # type: ignore[attr-defined]  # as flask-smorest's abort
+    return error
 
 
 class ErrorBodySchema(ma.Schema):
@@ -133,6 +158,12 @@ def register(app: Flask) -> None:
         return error_response(
             503, "The database is unavailable; retry shortly.", headers={"Retry-After": "5"}
         )
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> ResponseReturnValue:
+        # Answered as the HTTP error it maps to, by that error's handler: the API's
+        # JSON shape, or the pages' own error page.
+        return app.handle_http_exception(as_http(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

@@ -69,7 +69,7 @@ def process_memory_mb(pid: int | str = "self") -> dict[str, float]:
 
 def count_decision(comment: StoredComment) -> None:
     """Count one automatic decision by outcome and by each reason."""
-    reasons = {r.code for r in comment.reasons} or {"none"}
+    reasons: set[str] = {r.code.value for r in comment.reasons} or {"none"}
     for reason in reasons:
         DECISIONS.labels(comment.status.value, reason).inc()
 

@@ -9,9 +9,10 @@ from typing import Any
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from api.auth import user_required
+from api.errors import status_for
 from api.review_schemas import (
     AuditListSchema,
     BulkDecisionsSchema,
@@ -27,7 +28,7 @@ from api.review_schemas import (
 )
 from api.services import services
 from moderation.comments import StoredComment
-from moderation.review import LEASE, DecisionIn, QueueItem, ReviewError
+from moderation.review import LEASE, BulkResult, DecisionIn, QueueItem
 from moderation.sites import Role
 
 blp = Blueprint(
@@ -46,8 +47,16 @@ def as_item(item: QueueItem | StoredComment) -> dict[str, Any]:
     return dataclasses.asdict(item)
 
 
-def fail(exc: ReviewError) -> None:
-    abort(exc.status, message=exc.message)
+def bulk_result(result: BulkResult) -> dict[str, Any]:
+    """One comment's outcome of a bulk decision, with the status it would have answered alone."""
+    if result.error is not None:
+        return {
+            "id": result.comment_id,
+            "status": status_for(result.error),
+            "message": result.error.message,
+        }
+    assert result.comment is not None
+    return {"id": result.comment_id, "status": 200, "comment": as_item(result.comment)}
 
 
 @blp.route("/queue")
@@ -60,15 +69,13 @@ class Queue(MethodView):
         """Held comments of your sites, riskiest (or oldest) first; cursor pagination."""
         min_age = args.pop("min_age_minutes", None)
         max_age = args.pop("max_age_minutes", None)
-        try:
-            page = services().review.queue(
-                g.user,
-                min_age=timedelta(minutes=min_age) if min_age is not None else None,
-                max_age=timedelta(minutes=max_age) if max_age is not None else None,
-                **args,
-            )
-        except ReviewError as exc:
-            fail(exc)
+        page = services().review.queue(
+            g.user,
+            min_age=timedelta(minutes=min_age) if min_age is not None else None,
+            max_age=timedelta(minutes=max_age) if max_age is not None else None,
+            **args,
+        )
+
         return {"items": [as_item(i) for i in page.items], "next_cursor": page.next_cursor}
 
 
@@ -80,10 +87,8 @@ class Claim(MethodView):
     @blp.response(200, ClaimOutSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Lease the next N unclaimed held comments to you (riskiest first)."""
-        try:
-            items = services().review.claim(g.user, args["n"], args.get("site"))
-        except ReviewError as exc:
-            fail(exc)
+        items = services().review.claim(g.user, args["n"], args.get("site"))
+
         return {"items": [as_item(i) for i in items], "lease_seconds": int(LEASE.total_seconds())}
 
 
@@ -118,10 +123,7 @@ class BulkDecisions(MethodView):
     def post(self, body: dict[str, list[DecisionIn]]) -> Any:
         """Decide many comments; each result carries its own status (200, 404, 409, 422)."""
         results = services().review.decide_many(g.user, body["decisions"])
-        for r in results:
-            if "comment" in r:
-                r["comment"] = as_item(r["comment"])
-        return {"results": results}
+        return {"results": [bulk_result(r) for r in results]}
 
 
 @blp.route("/comments/<string:comment_id>/decision")
@@ -132,12 +134,7 @@ class Decision(MethodView):
     @blp.response(200, QueueItemSchema)
     def post(self, args: dict[str, Any], comment_id: str) -> Any:
         """Approve or reject at the version you saw; 409 if it changed meanwhile."""
-        try:
-            return as_item(
-                services().review.decide(g.user, DecisionIn(comment_id=comment_id, **args))
-            )
-        except ReviewError as exc:
-            fail(exc)
+        return as_item(services().review.decide(g.user, DecisionIn(comment_id=comment_id, **args)))
 
 
 @blp.route("/comments/<string:comment_id>/undo")
@@ -147,10 +144,7 @@ class Undo(MethodView):
     @blp.response(200, QueueItemSchema)
     def post(self, comment_id: str) -> Any:
         """Revert the comment's last moderator decision."""
-        try:
-            return as_item(services().review.undo(g.user, comment_id))
-        except ReviewError as exc:
-            fail(exc)
+        return as_item(services().review.undo(g.user, comment_id))
 
 
 @blp.route("/comments/<string:comment_id>/audit")
@@ -160,7 +154,4 @@ class CommentAudit(MethodView):
     @blp.response(200, AuditListSchema)
     def get(self, comment_id: str) -> Any:
         """Every recorded event for the comment, newest first."""
-        try:
-            return {"entries": services().review.audit(g.user, comment_id)}
-        except ReviewError as exc:
-            fail(exc)
+        return {"entries": services().review.audit(g.user, comment_id)}

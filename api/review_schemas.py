@@ -10,8 +10,9 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas import CommentSchema, StrictBoolean, StrictSchema, UtcDateTime
+from moderation.categories import CATEGORIES
 from moderation.comments import StoredComment
-from moderation.policy import CATEGORIES, OtherLanguages
+from moderation.policy import OtherLanguages
 from moderation.review import Action, DecisionIn, RejectReason
 
 MAX_AGE_MINUTES = 10 * 366 * 24 * 60  # ten years

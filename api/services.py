@@ -8,11 +8,11 @@ from typing import cast
 from flask import Flask, current_app
 
 from moderation.privacy import ReadersRights
+from moderation.repositories import Repositories
 from moderation.retention import RetentionJob
 from moderation.review import Review
 from moderation.scoring import GuardedScorer
 from moderation.service import ModerationService
-from moderation.store import SqlStore
 from moderation.throttle import SignInThrottle
 from moderation.webhooks import Deliverer
 
@@ -23,7 +23,7 @@ _EXTENSION = "moderation.services"
 class Services:
     """Everything a view, a command or a background job calls into, for one app."""
 
-    store: SqlStore
+    store: Repositories
     scorer: GuardedScorer
     service: ModerationService
     review: Review

@@ -26,8 +26,8 @@ from api.review_schemas import (
 from api.services import services
 from moderation import tuning
 from moderation.policy import Policy
+from moderation.repositories import StalePolicy
 from moderation.sites import Role, Site
-from moderation.store import StalePolicy
 
 blp = Blueprint(
     "sites",
@@ -93,10 +93,10 @@ class SitePolicy(MethodView):
         _check_shadow_unchanged(current, update)
         policy = _merged(current, update.changes)
         try:
-            services().store.set_policy(
+            services().store.policies.change(
                 current.id,
                 actor=g.user.id,
-                live=policy.as_dict(),
+                live=policy,
                 expected_version=update.policy_version,
             )
         except StalePolicy as exc:
@@ -120,7 +120,7 @@ class Simulate(MethodView):
     def post(self, body: dict[str, Any], site: str) -> Any:
         """What the proposed policy would hold, measured against moderators' decisions."""
         current = _site(site)
-        comments = services().store.comments_between(
+        comments = services().store.comments.scored_between(
             current.id, body.get("since"), body.get("until")
         )
         proposed = _merged(current, body["policy"])
@@ -141,8 +141,8 @@ class Shadow(MethodView):
     def put(self, proposed: dict[str, Any], site: str) -> Any:
         """Set a shadow policy: every new comment is also decided by it, never acted on."""
         current = _site(site)
-        services().store.set_policy(
-            current.id, actor=g.user.id, shadow=_merged(current, proposed).as_dict()
+        services().store.policies.change(
+            current.id, actor=g.user.id, shadow=_merged(current, proposed)
         )
         return _policy_view(_site(site))
 
@@ -150,7 +150,7 @@ class Shadow(MethodView):
     def delete(self, site: str) -> Any:
         """Stop shadowing."""
         current = _site(site)
-        services().store.set_policy(current.id, actor=g.user.id, clear_shadow=True)
+        services().store.policies.change(current.id, actor=g.user.id, clear_shadow=True)
         return _policy_view(_site(site))
 
 
@@ -163,8 +163,10 @@ class ShadowReport(MethodView):
     def get(self, args: dict[str, Any], site: str) -> Any:
         """Live against shadow decisions on the same comments, and both against moderators."""
         current = _site(site)
-        rows = services().store.shadow_rows(current.id, args.get("since"), args.get("until"))
-        return tuning.shadow_report(rows)
+        outcomes = services().store.comments.shadow_outcomes(
+            current.id, args.get("since"), args.get("until")
+        )
+        return tuning.shadow_report(outcomes)
 
 
 @blp.route("/<string:site>/audit")
@@ -174,7 +176,7 @@ class SiteAudit(MethodView):
     @blp.response(200, AuditListSchema)
     def get(self, site: str) -> Any:
         """Every settings change and decision on the site, newest first."""
-        return {"entries": services().store.audit_entries(site_id=_site(site).id)}
+        return {"entries": services().store.audit.entries(site_id=_site(site).id)}
 
 
 @blp.route("/<string:site>/decisions.csv")
@@ -189,7 +191,8 @@ class DecisionsExport(MethodView):
         """
         current = _site(site)
         body = decisions_csv(
-            services().store.labelled(current.id), services().store.feedback_rows(current.id)
+            services().store.comments.moderator_decided(current.id),
+            services().store.labels.for_site(current.id),
         )
         return Response(
             body,
@@ -212,7 +215,7 @@ class SiteRetention(MethodView):
     def put(self, settings: dict[str, Any], site: str) -> Any:
         """Change the site's retention (fields left out keep their value; null: for ever); audited."""
         current = _site(site)
-        services().store.set_retention(current.id, settings, actor=g.user.id)
+        services().store.sites.set_retention(current.id, settings, actor=g.user.id)
         return _retention_view(_site(site))
 
 
@@ -241,7 +244,7 @@ class Webhook(MethodView):
     def put(self, body: dict[str, Any], site: str) -> Any:
         """Set (or clear, with null) the webhook URL; optionally rotate the secret."""
         current = _site(site)
-        services().store.set_webhook(
+        services().store.sites.set_webhook(
             current.id, body.get("url"), actor=g.user.id, rotate_secret=body["rotate_secret"]
         )
         return self.get(site)

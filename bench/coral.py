@@ -73,9 +73,9 @@ def _prepare(env: dict[str, str]) -> tuple[str, str]:
         "from api.services import services\n"
         "app = create_app({'PRELOAD_MODEL': False})\n"
         "store = services(app).store\n"
-        "site, _ = store.create_site('coral-bench-' + secrets.token_hex(4))\n"
+        "site, _ = store.sites.create('coral-bench-' + secrets.token_hex(4))\n"
         "secret = 'empsec_' + secrets.token_hex(32)\n"
-        "store.set_coral_secret(site.id, secret)\n"
+        "store.coral.set_secret(site.id, secret)\n"
         "print(json.dumps([site.id, secret]))\n"
     )
     out = subprocess.run(

@@ -7,7 +7,7 @@ loads the comments server-side (one INSERT ... SELECT over generate_series: 2 % 
 10 % decided by a moderator, the rest approved automatically, a webhook event per
 moderator decision, a hundred of them due), then runs each hot operation the way the
 service runs it (through the API with a moderator's and an operator's token, the
-delivery claim through the Deliverer): the queue page, a claim, a decision, the
+delivery claim through the outbox repository, as the Deliverer makes it): the queue page, a claim, a decision, the
 webhook claim, the metrics scrape (/metrics/database) and a policy simulation.
 For each it prints the wall time of the whole operation and, for every statement it
 sent, PostgreSQL's plan with actual times (writes explained in a transaction that is
@@ -117,7 +117,9 @@ def explain(engine: sa.Engine, statement: str, params: Any) -> str:
 def run(args: argparse.Namespace) -> None:
     from api import create_app
     from api.services import services
+    from moderation.clock import utcnow
     from moderation.sites import Role
+    from moderation.webhooks import CLAIM, MAX_ATTEMPTS
     from tests.fakes import KeywordScorer
 
     with fresh_database(args.database_url, args.keep) as url:
@@ -134,9 +136,9 @@ def run(args: argparse.Namespace) -> None:
         )
         store = services(app).store
         engine = store.engine
-        site, _ = store.create_site("bench", webhook_url="https://receiver.example/hook")
-        moderator, mod_token = store.create_user("mia", Role.MODERATOR, [site.id])
-        _, op_token = store.create_user("olga", Role.OPERATOR, [site.id])
+        site, _ = store.sites.create("bench", webhook_url="https://receiver.example/hook")
+        moderator, mod_token = store.users.create("mia", Role.MODERATOR, [site.id])
+        _, op_token = store.users.create("olga", Role.OPERATOR, [site.id])
         started = time.perf_counter()
         with engine.begin() as conn:
             conn.execute(
@@ -167,7 +169,7 @@ def run(args: argparse.Namespace) -> None:
             ("queue page", lambda: client.get("/v1/queue?sort=risk&limit=20", headers=mod)),
             ("claim", claim),
             ("decision", decide),
-            ("webhook claim", lambda: services(app).deliverer._claim(50)),
+            ("webhook claim", lambda: store.outbox.claim_due(utcnow(), 50, CLAIM, MAX_ATTEMPTS)),
             ("metrics", lambda: client.get("/metrics/database")),
             (
                 "simulate",

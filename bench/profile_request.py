@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
                 "TORCH_THREADS": 1,
             }
         )
-        _, key = services(app).store.create_site("profile")
+        _, key = services(app).store.sites.create("profile")
         client = app.test_client()
         headers = {"Authorization": f"Bearer {key}"}
         texts = corpus(args.n)

@@ -17,6 +17,31 @@ class Status(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class ScoringState(enum.StrEnum):
+    """Whether the model has scored a comment, or scoring failed and it waits to be re-scored."""
+
+    SCORED = "scored"
+    PENDING = "pending"
+
+
+class Decider(enum.StrEnum):
+    """Who decided a comment when no moderator did (a moderator's decision holds their user id)."""
+
+    AUTO = "auto"  # the policy, on arrival or on re-scoring
+
+
+class ReasonCode(enum.StrEnum):
+    """Why a comment was held: the rule that tripped."""
+
+    CATEGORY = "category"
+    BLOCKED_WORD = "blocked_word"
+    SUSPECT_WORD = "suspect_word"
+    TOO_MANY_LINKS = "too_many_links"
+    LANGUAGE_UNSUPPORTED = "language_unsupported"
+    PREMODERATION = "premoderation"
+    SCORING_UNAVAILABLE = "scoring_unavailable"
+
+
 @dataclass(frozen=True)
 class Author:
     id: str | None = None
@@ -59,7 +84,7 @@ class Span:
 class Reason:
     """Why a comment was held: a rule's code and the figures that tripped it."""
 
-    code: str
+    code: ReasonCode
     category: str | None = None
     score: float | None = None
     threshold: float | None = None
@@ -75,7 +100,8 @@ class Reason:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reason:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**fields, "code": ReasonCode(fields["code"])})
 
 
 @dataclass(frozen=True)
@@ -114,13 +140,60 @@ class StoredComment:
     parent_id: str | None = None
     author: Author = field(default_factory=Author)
     article: Article = field(default_factory=Article)
-    scoring_state: str = "scored"
-    decided_by: str = "auto"
+    scoring_state: ScoringState = ScoringState.SCORED
+    decided_by: str = Decider.AUTO
     claimed_by: str | None = None
     claim_expires_at: datetime | None = None
     decision_reason: str | None = None
     decision_note: str | None = None
     decided_at: datetime | None = None
-    shadow_status: str | None = None
+    shadow_status: Status | None = None
     author_email_hash: str | None = None  # never in API answers; in an author's data export
     redacted_at: datetime | None = None  # when retention removed the text (and the author's data)
+    shadow_reasons: tuple[Reason, ...] | None = None  # the shadow policy's reasons, if it ran
+
+    @property
+    def decided_by_moderator(self) -> bool:
+        """Whether a moderator (not the policy) made the comment's current decision."""
+        return self.decided_by != Decider.AUTO
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A moderator's decision on a stored comment, or an undo restoring an earlier one."""
+
+    status: Status
+    decided_by: str
+    decided_at: datetime | None
+    reason: str | None
+    note: str | None
+    at: datetime
+    release_claim: bool = True  # a decision ends the moderator's lease; an undo leaves leases be
+
+
+@dataclass(frozen=True)
+class Rescore:
+    """Scores for a comment whose scoring failed; a verdict and spans when the policy decides again."""
+
+    scores: Mapping[str, float]
+    language: str | None
+    model: ModelInfo | None
+    at: datetime
+    verdict: Verdict | None = None
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShadowOutcome:
+    """What the live and the shadow policy decided about one comment, and where it stands now."""
+
+    comment_id: str
+    status: Status
+    decided_by: str
+    live_held: bool  # the automatic decision on arrival held it (it recorded reasons)
+    shadow_status: Status
+    created_at: datetime
+
+    @property
+    def decided_by_moderator(self) -> bool:
+        return self.decided_by != Decider.AUTO

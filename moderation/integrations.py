@@ -23,18 +23,13 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from moderation.comments import Status, StoredComment
+from moderation.categories import Category
+from moderation.comments import ReasonCode, Status, StoredComment
 
 # -- Perspective ---------------------------------------------------------------
 
-PERSPECTIVE_ATTRIBUTES: Mapping[str, str] = {
-    "TOXICITY": "toxicity",
-    "SEVERE_TOXICITY": "severe_toxicity",
-    "INSULT": "insult",
-    "PROFANITY": "profanity",
-    "THREAT": "threat",
-    "IDENTITY_ATTACK": "identity_attack",
-}
+# Perspective's attribute names are our categories' names, upper case.
+PERSPECTIVE_ATTRIBUTES: Mapping[str, str] = {c.name: c.value for c in Category}
 EXPERIMENTAL_SUFFIX = "_EXPERIMENTAL"
 MAX_PERSPECTIVE_BYTES = 20_480  # Perspective's limit on comment.text, in UTF-8 bytes
 
@@ -168,8 +163,8 @@ def verify_coral_signature(body: bytes, header: str | None, secrets: Sequence[st
 
 
 # Our hold reasons in Coral's words: Coral flags only as toxic or spam.
-_TOXIC_REASONS = frozenset({"category", "blocked_word", "suspect_word"})
-_SPAM_REASONS = frozenset({"too_many_links"})
+_TOXIC_REASONS = frozenset({ReasonCode.CATEGORY, ReasonCode.BLOCKED_WORD, ReasonCode.SUSPECT_WORD})
+_SPAM_REASONS = frozenset({ReasonCode.TOO_MANY_LINKS})
 
 
 def coral_answer(comment: StoredComment, approved: ApprovedAnswer) -> dict[str, Any] | None:

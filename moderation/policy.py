@@ -8,18 +8,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from moderation.comments import Reason, Status, Verdict
+from moderation.categories import CATEGORIES
+from moderation.comments import Reason, ReasonCode, Status, Verdict
 from moderation.language import scored_language
 from moderation.text import WordMatcher, count_links
-
-CATEGORIES: tuple[str, ...] = (
-    "toxicity",
-    "severe_toxicity",
-    "insult",
-    "profanity",
-    "threat",
-    "identity_attack",
-)
 
 # Used when the model ships no calibrated thresholds of its own.
 FALLBACK_THRESHOLDS: Mapping[str, float] = {c: 0.8 for c in CATEGORIES}
@@ -84,8 +76,8 @@ def word_reasons(policy: Policy, text: str) -> list[Reason]:
     """Reasons for blocked and suspect words found in the text (whole words, normalized)."""
     reasons = []
     for code, words in (
-        ("blocked_word", policy.blocked_words),
-        ("suspect_word", policy.suspect_words),
+        (ReasonCode.BLOCKED_WORD, policy.blocked_words),
+        (ReasonCode.SUSPECT_WORD, policy.suspect_words),
     ):
         if words:
             for m in _matcher(tuple(words)).find(text):
@@ -110,14 +102,14 @@ def decide(
     reasons: list[Reason] = []
     risk = 0.0
     if scores is None:
-        reasons.append(Reason(code="scoring_unavailable"))
+        reasons.append(Reason(code=ReasonCode.SCORING_UNAVAILABLE))
     else:
         for category, threshold in policy.thresholds.items():
             score = scores.get(category)
             if score is not None and score >= threshold:
                 reasons.append(
                     Reason(
-                        code="category",
+                        code=ReasonCode.CATEGORY,
                         category=category,
                         score=round(score, 4),
                         threshold=threshold,
@@ -125,7 +117,7 @@ def decide(
                 )
                 risk = max(risk, (score - threshold) / max(1e-6, 1 - threshold))
     words = word_reasons(policy, text)
-    if any(r.code == "blocked_word" for r in words):
+    if any(r.code == ReasonCode.BLOCKED_WORD for r in words):
         risk = max(risk, 1.5)
     elif words:
         risk = max(risk, 0.5)
@@ -133,13 +125,18 @@ def decide(
     if policy.max_links is not None:
         links = count_links(text)
         if links > policy.max_links:
-            reasons.append(Reason(code="too_many_links", count=links, limit=policy.max_links))
+            reasons.append(
+                Reason(code=ReasonCode.TOO_MANY_LINKS, count=links, limit=policy.max_links)
+            )
             risk = max(risk, 0.5)
     if policy.holds_language(language):
-        reasons.append(Reason(code="language_unsupported", language=language))
+        reasons.append(Reason(code=ReasonCode.LANGUAGE_UNSUPPORTED, language=language))
     if policy.premoderation:
-        reasons.append(Reason(code="premoderation"))
+        reasons.append(Reason(code=ReasonCode.PREMODERATION))
     if scores is not None and risk == 0.0:
         risk = max(scores.values(), default=0.0) / 10  # order held-by-rule items by toxicity
     status = Status.HELD if reasons else Status.APPROVED
     return Verdict(status=status, reasons=tuple(reasons), risk=round(risk, 6) if reasons else 0.0)
+
+
+__all__ = ["CATEGORIES", "FALLBACK_THRESHOLDS", "OtherLanguages", "Policy", "decide"]

@@ -15,15 +15,16 @@ import enum
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from moderation.audit import AuditAction, AuditEntry
 from moderation.comments import StoredComment
+from moderation.events import WebhookEvent
 
 if TYPE_CHECKING:
-    from moderation.store import SqlStore
+    from moderation.repositories import Repositories
 
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
@@ -67,24 +68,6 @@ class AddressPolicy:
         ).digest()
 
 
-# What a webhook event carries (moderation.webhooks.event_row): ids, status, reasons, a
-# time. An erasure keeps only these fields of the events about the author's comments, so
-# nothing of theirs could ride along in a payload still waiting to be delivered.
-EVENT_FIELDS = frozenset({"event", "comment_id", "external_id", "status", "reasons", "occurred_at"})
-
-
-@dataclass(frozen=True)
-class WebhookEvent:
-    """A webhook event about a comment, and how far its delivery got."""
-
-    id: str
-    event: str
-    payload: Mapping[str, Any]
-    created_at: datetime
-    delivered_at: datetime | None
-    attempts: int
-
-
 @dataclass(frozen=True)
 class Label:
     """A score a site suggested for a comment's text (Perspective's SuggestCommentScore)."""
@@ -105,7 +88,7 @@ class AuthorRecord:
     author_id: str
     exported_at: datetime
     comments: tuple[StoredComment, ...]
-    audit: tuple[Mapping[str, Any], ...]
+    audit: tuple[AuditEntry, ...]
     webhook_events: tuple[WebhookEvent, ...]
     feedback: tuple[Label, ...]
 
@@ -134,20 +117,22 @@ def without_notes(snapshot: Any) -> Any:
 class ReadersRights:
     """A reader's rights over what a site holds about them: to see it all, to have it erased."""
 
-    def __init__(self, store: SqlStore) -> None:
-        self.store = store
+    def __init__(self, repos: Repositories) -> None:
+        self.repos = repos
 
     def export(self, site_id: str, author_id: str, actor: str) -> AuthorRecord:
         """Everything stored about the author on the site; the access itself is audited."""
-        record = self.store.author_record(site_id, author_id)
-        self.store.record(
-            site_id=site_id,
-            actor=actor,
-            action="author.export",
-            after={"author_id": author_id, "comments": len(record.comments)},
+        record = self.repos.authors.record(site_id, author_id)
+        self.repos.audit.record(
+            AuditEntry(
+                AuditAction.AUTHOR_EXPORT,
+                actor,
+                site_id=site_id,
+                after={"author_id": author_id, "comments": len(record.comments)},
+            )
         )
         return record
 
     def erase(self, site_id: str, author_id: str, actor: str) -> Erasure:
         """Erase the author's comments and every copy of their data (idempotent, audited)."""
-        return self.store.erase_author(site_id, author_id, actor)
+        return self.repos.authors.erase(site_id, author_id, actor)

@@ -24,9 +24,11 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from moderation.audit import Actor, AuditAction, AuditEntry
+
 if TYPE_CHECKING:
+    from moderation.repositories import Repositories
     from moderation.sites import Site
-    from moderation.store import SqlStore
 
 DEFAULT_COMMENT_TEXT_DAYS = 365
 DEFAULT_WEBHOOK_DAYS = 30
@@ -76,12 +78,12 @@ class RetentionJob:
 
     def __init__(
         self,
-        store: SqlStore,
+        repos: Repositories,
         defaults: Retention,
         max_webhook_attempts: int,
         clock: Callable[[], datetime],
     ) -> None:
-        self.store = store
+        self.repos = repos
         self.defaults = defaults
         self.max_webhook_attempts = max_webhook_attempts
         self.clock = clock
@@ -94,28 +96,30 @@ class RetentionJob:
         """One pass over the given sites (all of them by default); audited where it removed something."""
         now = self.clock()
         runs = []
-        for site in sites if sites is not None else self.store.list_sites():
+        for site in sites if sites is not None else self.repos.sites.all():
             policy = self.policy(site)
             run = RetentionRun(site.id)
             if policy.comment_text_days is not None:
                 cutoff = now - timedelta(days=policy.comment_text_days)
                 run = replace(
                     run,
-                    comment_texts=self.store.redact_decided(site.id, cutoff, now),
-                    labels=self.store.delete_labels(site.id, cutoff),
+                    comment_texts=self.repos.comments.redact_decided(site.id, cutoff, now),
+                    labels=self.repos.labels.delete_before(site.id, cutoff),
                 )
             if policy.webhook_days is not None:
                 cutoff = now - timedelta(days=policy.webhook_days)
-                events, attempts = self.store.delete_finished_events(
+                events, attempts = self.repos.outbox.delete_finished(
                     site.id, cutoff, self.max_webhook_attempts
                 )
                 run = replace(run, webhook_events=events, webhook_attempts=attempts)
             if run.removed_anything:
-                self.store.record(
-                    site_id=site.id,
-                    actor="system",
-                    action="retention.run",
-                    after={**run.as_dict(), "policy": policy.as_dict()},
+                self.repos.audit.record(
+                    AuditEntry(
+                        AuditAction.RETENTION_RUN,
+                        Actor.SYSTEM,
+                        site_id=site.id,
+                        after={**run.as_dict(), "policy": policy.as_dict()},
+                    )
                 )
             runs.append(run)
         return runs

@@ -10,10 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from moderation.comments import Status, StoredComment
+from moderation.audit import AuditAction, AuditEntry
+from moderation.clock import utcnow
+from moderation.comments import Decider, Decision, Status, StoredComment
+from moderation.errors import Conflict, DomainError, Invalid, NotFound, Stale
+from moderation.events import EventName
+from moderation.repositories import Repositories
 from moderation.sites import Role, User
-from moderation.store import SqlStore, utcnow
-from moderation.webhooks import event_row
+from moderation.webhooks import event_for
 
 LEASE = timedelta(minutes=5)
 
@@ -31,15 +35,6 @@ class RejectReason(enum.StrEnum):
     SPAM = "spam"
     OFF_TOPIC = "off_topic"
     OTHER = "other"
-
-
-class ReviewError(Exception):
-    """A decision that cannot be made; `status` says how the API answers."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,15 @@ class QueuePage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class BulkResult:
+    """What happened to one comment of a bulk decision: the decided comment, or why not."""
+
+    comment_id: str
+    comment: StoredComment | None = None
+    error: DomainError | None = None
+
+
 def _encode_cursor(sort: str, item: StoredComment) -> str:
     key = item.risk if sort == "risk" else item.created_at.isoformat()
     raw = json.dumps([sort, key, item.id]).encode()
@@ -81,31 +85,31 @@ def _decode_cursor(sort: str, cursor: str) -> tuple[Any, str]:
             raise ValueError("bad risk")
         return key, last_id
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ReviewError(422, "The cursor is not valid; start again without one.") from exc
+        raise Invalid("The cursor is not valid; start again without one.") from exc
 
 
 class Review:
     """What moderators do. Sites outside the moderator's own look like they do not exist."""
 
-    def __init__(self, store: SqlStore, clock: Callable[[], datetime] = utcnow) -> None:
-        self.store = store
+    def __init__(self, repos: Repositories, clock: Callable[[], datetime] = utcnow) -> None:
+        self.repos = repos
         self.clock = clock
 
     def _sites(self, user: User, site: str | None) -> list[str]:
         if site is not None:
-            found = self.store.get_site(site)
+            found = self.repos.sites.get(site)
             if found is None or not user.can_access(found.id):
-                raise ReviewError(404, "No such site.")
+                raise NotFound("No such site.")
             return [found.id]
         if user.role is Role.ADMIN:
-            return [s.id for s in self.store.list_sites()]
+            return [s.id for s in self.repos.sites.all()]
         return sorted(user.site_ids)
 
     def comment(self, user: User, comment_id: str) -> StoredComment:
         """A comment the user may see; anything else is a 404."""
-        found = self.store.get_comment(comment_id)
+        found = self.repos.comments.get(comment_id)
         if found is None or not user.can_access(found.site_id):
-            raise ReviewError(404, "No such comment.")
+            raise NotFound("No such comment.")
         return found
 
     def _with_history(self, items: Sequence[StoredComment]) -> list[QueueItem]:
@@ -113,7 +117,9 @@ class Review:
         for c in items:
             if c.author.id:
                 by_site.setdefault(c.site_id, []).append(c.author.id)
-        history = {site: self.store.author_history(site, ids) for site, ids in by_site.items()}
+        history = {
+            site: self.repos.comments.author_history(site, ids) for site, ids in by_site.items()
+        }
         empty = {"approved": 0, "rejected": 0, "held": 0}
         return [
             QueueItem(c, history.get(c.site_id, {}).get(c.author.id or "", empty)) for c in items
@@ -135,7 +141,7 @@ class Review:
         """Held comments of the user's sites, one page at a time."""
         now = self.clock()
         after = _decode_cursor(sort, cursor) if cursor else None
-        items = self.store.queue(
+        items = self.repos.comments.queue(
             self._sites(user, site),
             sort=sort,
             limit=limit + 1,
@@ -153,15 +159,15 @@ class Review:
     def claim(self, user: User, n: int, site: str | None = None) -> list[QueueItem]:
         """Lease the next n unclaimed held comments to this moderator."""
         now = self.clock()
-        items = self.store.claim(user.id, self._sites(user, site), n, now, now + LEASE)
+        items = self.repos.comments.claim(user.id, self._sites(user, site), n, now, now + LEASE)
         return self._with_history(items)
 
     def renew(self, user: User, ids: Sequence[str]) -> list[str]:
         now = self.clock()
-        return self.store.renew_claims(user.id, ids, now + LEASE, now)
+        return self.repos.comments.renew_claims(user.id, ids, now + LEASE, now)
 
     def release(self, user: User, ids: Sequence[str]) -> None:
-        self.store.release_claims(user.id, ids)
+        self.repos.comments.release_claims(user.id, ids)
 
     def decide(self, user: User, decision: DecisionIn) -> StoredComment:
         """Approve or reject a comment the moderator saw at `version`; stale versions are 409."""
@@ -173,114 +179,106 @@ class Review:
             and comment.claim_expires_at
             and comment.claim_expires_at > now
         ):
-            raise ReviewError(409, "Another moderator has claimed this comment.")
+            raise Conflict("Another moderator has claimed this comment.")
         if decision.version != comment.version:
-            raise ReviewError(
-                409,
+            raise Stale(
                 f"The comment changed since version {decision.version} "
-                f"(now {comment.version}); reload it.",
+                f"(now {comment.version}); reload it."
             )
         if decision.action is Action.REJECT and decision.reason is None:
-            raise ReviewError(422, "A rejection needs a reason.")
+            raise Invalid("A rejection needs a reason.")
         if decision.reason is RejectReason.OTHER and not (decision.note or "").strip():
-            raise ReviewError(422, "The reason 'other' needs a note.")
+            raise Invalid("The reason 'other' needs a note.")
         status = Status.APPROVED if decision.action is Action.APPROVE else Status.REJECTED
+        change = Decision(
+            status=status,
+            decided_by=user.id,
+            decided_at=now,
+            reason=decision.reason.value if decision.reason else None,
+            note=decision.note,
+            at=now,
+        )
         before = _snapshot(comment)
-        values = {
-            "status": status.value,
-            "decided_by": user.id,
-            "decided_at": now,
-            "decision_reason": decision.reason.value if decision.reason else None,
-            "decision_note": decision.note,
-            "claimed_by": None,
-            "claim_expires_at": None,
-            "updated_at": now,
-        }
         after = {
             **before,
-            **{k: values[k] for k in ("status", "decided_by", "decision_reason", "decision_note")},
+            "status": status.value,
+            "decided_by": user.id,
+            "decision_reason": change.reason,
+            "decision_note": change.note,
         }
-        return self._apply(
-            user, comment, values, "comment.decision", before, after, f"comment.{status.value}"
-        )
+        return self._apply(user, comment, change, AuditAction.COMMENT_DECISION, before, after)
 
     def undo(self, user: User, comment_id: str) -> StoredComment:
         """Revert the comment's last moderator decision (which may itself have been an undo)."""
         comment = self.comment(user, comment_id)
-        last = self.store.last_decision_audit(comment_id)
-        if last is None or last["action"] != "comment.decision":
-            raise ReviewError(409, "There is no decision to undo.")
-        if last["after"].get("status") != comment.status.value:
-            raise ReviewError(409, "The comment changed after that decision; reload it.")
-        restored = last["before"]
-        status = Status(restored["status"])
-        values = {
-            "status": status.value,
-            "decided_by": restored["decided_by"],
-            "decision_reason": restored.get("decision_reason"),
-            "decision_note": restored.get("decision_note"),
-            "decided_at": self.clock() if restored["decided_by"] != "auto" else None,
-            "updated_at": self.clock(),
-        }
+        last = self.repos.audit.last_moderator_action(comment_id)
+        if last is None or last.action is not AuditAction.COMMENT_DECISION:
+            raise Conflict("There is no decision to undo.")
+        if last.after.get("status") != comment.status.value:
+            raise Stale("The comment changed after that decision; reload it.")
+        restored = last.before
+        now = self.clock()
+        change = Decision(
+            status=Status(restored["status"]),
+            decided_by=restored["decided_by"],
+            decided_at=now if restored["decided_by"] != Decider.AUTO else None,
+            reason=restored.get("decision_reason"),
+            note=restored.get("decision_note"),
+            at=now,
+            release_claim=False,
+        )
         return self._apply(
-            user,
-            comment,
-            values,
-            "comment.undo",
-            _snapshot(comment),
-            {**restored},
-            f"comment.{status.value}",
+            user, comment, change, AuditAction.COMMENT_UNDO, _snapshot(comment), {**restored}
         )
 
     def _apply(
         self,
         user: User,
         comment: StoredComment,
-        values: dict[str, Any],
-        action: str,
+        change: Decision,
+        action: AuditAction,
         before: dict[str, Any],
         after: dict[str, Any],
-        event: str,
     ) -> StoredComment:
-        site = self.store.get_site(comment.site_id)
+        site = self.repos.sites.get(comment.site_id)
         assert site is not None
-        outbox = event_row(
+        event = event_for(
             site,
-            event,
+            EventName.for_status(change.status),
             comment.id,
             comment.external_id,
-            Status(values["status"]),
+            change.status,
             comment.reasons,
             self.clock(),
         )
-        audit = {
-            "site_id": comment.site_id,
-            "comment_id": comment.id,
-            "actor": user.id,
-            "action": action,
-            "before": before,
-            "after": after,
-        }
-        if not self.store.update_comment(comment.id, comment.version, values, audit, outbox):
-            raise ReviewError(409, "Someone else decided this comment first; reload it.")
-        updated = self.store.get_comment(comment.id)
+        audit = AuditEntry(
+            action,
+            user.id,
+            site_id=comment.site_id,
+            comment_id=comment.id,
+            before=before,
+            after=after,
+        )
+        if not self.repos.comments.apply(comment.id, comment.version, change, audit, event):
+            raise Stale("Someone else decided this comment first; reload it.")
+        updated = self.repos.comments.get(comment.id)
         assert updated is not None
         return updated
 
-    def decide_many(self, user: User, decisions: Sequence[DecisionIn]) -> list[dict[str, Any]]:
+    def decide_many(self, user: User, decisions: Sequence[DecisionIn]) -> list[BulkResult]:
         """Decide several comments; each result says what happened to that one."""
         results = []
         for d in decisions:
             try:
-                c = self.decide(user, d)
-                results.append({"id": d.comment_id, "status": 200, "comment": c})
-            except ReviewError as exc:
-                results.append({"id": d.comment_id, "status": exc.status, "message": exc.message})
+                results.append(BulkResult(d.comment_id, comment=self.decide(user, d)))
+            except DomainError as exc:
+                results.append(BulkResult(d.comment_id, error=exc))
         return results
 
-    def audit(self, user: User, comment_id: str) -> list[dict[str, Any]]:
+    def audit(self, user: User, comment_id: str) -> list[AuditEntry]:
+        """Every audit entry of a comment the user may see, newest first."""
         self.comment(user, comment_id)
-        return self.store.audit_entries(comment_id=comment_id)
+        return self.repos.audit.entries(comment_id=comment_id)
 
 
 def _snapshot(c: StoredComment) -> dict[str, Any]:

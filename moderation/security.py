@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -51,3 +53,56 @@ def check_password_policy(name: str, password: str) -> None:
         raise WeakPassword(f"use at most {MAX_PASSWORD_LENGTH} characters")
     if password.strip().casefold() == name.strip().casefold():
         raise WeakPassword("the password cannot be the user name")
+
+
+# -- passwords (people sign in to the pages with one) ----------------------------
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash: `scrypt$n$r$p$salt$hash`, base64 parts."""
+    salt = secrets.token_bytes(16)
+    key = hashlib.scrypt(
+        password.encode(),
+        salt=salt,
+        n=_SCRYPT_N,
+        r=_SCRYPT_R,
+        p=_SCRYPT_P,
+        maxmem=_SCRYPT_MAXMEM,
+    )
+    parts = [base64.b64encode(salt).decode(), base64.b64encode(key).decode()]
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${parts[0]}${parts[1]}"
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether the password matches a hash made by hash_password (constant-time compare)."""
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(key)
+        got = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_SCRYPT_MAXMEM,
+            dklen=len(expected),
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+def session_stamp(password_hash: str) -> str:
+    """A short digest of the password hash: sessions carry it, so a new password ends them."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:20]
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """A hash of a random password: checked for unknown names, so timing tells nothing."""
+    return hash_password(secrets.token_urlsafe(16))

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from moderation.comments import NewComment, Reason, Span, Status, StoredComment, Verdict
+from moderation.audit import Actor, AuditAction, AuditEntry
+from moderation.clock import utcnow
+from moderation.comments import (
+    Author,
+    Decider,
+    NewComment,
+    Reason,
+    ReasonCode,
+    Rescore,
+    ScoringState,
+    Span,
+    Status,
+    StoredComment,
+    Verdict,
+)
+from moderation.errors import Conflict, NotFound
+from moderation.events import EventName, NewEvent
 from moderation.language import UNDETERMINED
 from moderation.policy import OtherLanguages, decide
 from moderation.privacy import AddressPolicy
+from moderation.repositories import Repositories
 from moderation.scoring import GuardedScorer, ScoringUnavailable
 from moderation.security import hash_email, new_id
 from moderation.sites import Site
 from moderation.spans import split_sentences
-from moderation.store import Conflict, SqlStore, utcnow
 from moderation.text import normalize, scoring_forms
-from moderation.webhooks import event_row
+from moderation.webhooks import event_for
 
 # Beyond about one model window (256 tokens) a comment whose windows score at least
 # DILUTION_GATE in some category is also scored sentence by sentence. Benign long
@@ -28,10 +43,6 @@ DILUTION_GATE = 0.15
 # The model's scores of each text scored while handling one request: the sentence
 # spans of a held long comment reuse what its dilution pass already scored.
 _Memo = dict[str, dict[str, float]]
-
-
-class NotFound(Exception):
-    """No such object, or it belongs to another site (both look the same from outside)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class ModerationService:
 
     def __init__(
         self,
-        store: SqlStore,
+        repos: Repositories,
         scorer: GuardedScorer,
         detect_language: Callable[[str], tuple[str, float]] = _always_english,
         email_pepper: str = "",
@@ -84,7 +95,7 @@ class ModerationService:
         on_decision: Callable[[StoredComment], None] | None = None,
         addresses: AddressPolicy | None = None,
     ) -> None:
-        self.store = store
+        self.repos = repos
         self.addresses = addresses or AddressPolicy(secret=email_pepper)
         self.scorer = scorer
         self.detect_language = detect_language
@@ -111,7 +122,9 @@ class ModerationService:
         results: list[Submission | None] = [None] * len(comments)
         todo: list[int] = []
         for i, c in enumerate(comments):
-            existing = self.store.find_external(site.id, c.external_id) if c.external_id else None
+            existing = (
+                self.repos.comments.find_external(site.id, c.external_id) if c.external_id else None
+            )
             if existing is not None:
                 results[i] = Submission(existing, created=False)
             else:
@@ -202,7 +215,7 @@ class ModerationService:
         """
         if scores is None:
             return ()
-        tripped = any(r.code == "category" for r in verdict.reasons)
+        tripped = any(r.code == ReasonCode.CATEGORY for r in verdict.reasons)
         if not tripped:
             return _whole_text_span(text, split_sentences(text), scores)
         return self.sentence_spans(text, scores, memo)
@@ -235,57 +248,47 @@ class ModerationService:
         spans = self._spans(comment.text, verdict, scored.scores, memo)
         now = self.clock()
         model = self.scorer.model
-        comment_id = new_id("cmt")
         author = comment.author
-        values: dict[str, Any] = {
-            "id": comment_id,
-            "site_id": site.id,
-            "external_id": comment.external_id,
-            "text": comment.text,
-            "author_id": author.id,
-            "author_name": author.name,
-            "author_email_hash": hash_email(author.email, self.email_pepper)
-            if author.email
-            else None,
-            "author_ip": self.addresses.stored(author.ip, site.id),
-            "article_id": comment.article.id,
-            "article_url": comment.article.url,
-            "article_title": comment.article.title,
-            "parent_id": comment.parent_id,
-            "status": verdict.status.value,
-            "decided_by": "auto",
-            "scoring_state": "scored" if scored.scores is not None else "pending",
-            "language": scored.language,
-            "scores": scored.scores or {},
-            "reasons": [r.as_dict() for r in verdict.reasons],
-            "spans": [s.as_dict() for s in spans],
-            "model_name": model.name if model and scored.scores is not None else None,
-            "model_version": model.version if model and scored.scores is not None else None,
-            "risk": verdict.risk,
-            "shadow_status": shadow.status.value if shadow else None,
-            "shadow_reasons": [r.as_dict() for r in shadow.reasons] if shadow else None,
-            "version": 1,
-            "claimed_by": None,
-            "claim_expires_at": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        audit = {
-            "site_id": site.id,
-            "comment_id": comment_id,
-            "actor": "system",
-            "action": "comment.auto_decision",
-            "before": None,
-            "after": {
+        scored_ok = scored.scores is not None
+        new = StoredComment(
+            id=new_id("cmt"),
+            site_id=site.id,
+            text=comment.text,
+            status=verdict.status,
+            scores=scored.scores or {},
+            reasons=verdict.reasons,
+            spans=spans,
+            model=model if scored_ok else None,
+            language=scored.language,
+            risk=verdict.risk,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            external_id=comment.external_id,
+            parent_id=comment.parent_id,
+            author=Author(author.id, author.name, None, self.addresses.stored(author.ip, site.id)),
+            article=comment.article,
+            scoring_state=ScoringState.SCORED if scored_ok else ScoringState.PENDING,
+            decided_by=Decider.AUTO,
+            shadow_status=shadow.status if shadow else None,
+            author_email_hash=hash_email(author.email, self.email_pepper) if author.email else None,
+            shadow_reasons=shadow.reasons if shadow else None,
+        )
+        audit = AuditEntry(
+            AuditAction.COMMENT_AUTO_DECISION,
+            Actor.SYSTEM,
+            site_id=site.id,
+            comment_id=new.id,
+            after={
                 "status": verdict.status.value,
                 "reasons": [r.as_dict() for r in verdict.reasons],
             },
-        }
-        outbox = (
+        )
+        event = (
             self._event(
                 site,
-                "comment.held",
-                comment_id,
+                EventName.COMMENT_HELD,
+                new.id,
                 comment.external_id,
                 verdict.status,
                 verdict.reasons,
@@ -294,11 +297,11 @@ class ModerationService:
             else None
         )
         try:
-            stored = self.store.insert_comment(values, audit, outbox)
+            stored = self.repos.comments.add(new, audit, event)
         except Conflict:
             # Another request stored the same external_id between our check and our insert.
             assert comment.external_id is not None
-            existing = self.store.find_external(site.id, comment.external_id)
+            existing = self.repos.comments.find_external(site.id, comment.external_id)
             if existing is None:
                 raise
             return Submission(existing, created=False)
@@ -309,13 +312,13 @@ class ModerationService:
     def _event(
         self,
         site: Site,
-        event: str,
+        event: EventName,
         comment_id: str,
         external_id: str | None,
         status: Status,
         reasons: Sequence[Reason],
-    ) -> dict[str, Any] | None:
-        return event_row(site, event, comment_id, external_id, status, reasons, self.clock())
+    ) -> NewEvent | None:
+        return event_for(site, event, comment_id, external_id, status, reasons, self.clock())
 
     def analyze(
         self, site: Site, text: str, sentence_spans: bool = False, language: str | None = None
@@ -337,7 +340,7 @@ class ModerationService:
 
     def get(self, site: Site, comment_id: str) -> StoredComment:
         """A comment of this site; another site's id is NotFound."""
-        found = self.store.get_comment(comment_id, site_id=site.id)
+        found = self.repos.comments.get(comment_id, site_id=site.id)
         if found is None:
             raise NotFound(comment_id)
         return found
@@ -351,40 +354,33 @@ class ModerationService:
         gets its scores filled in, but keeps its status.
         """
         done = 0
-        for comment in self.store.pending_scoring(limit):
-            site = self.store.get_site(comment.site_id)
+        for comment in self.repos.comments.pending_scoring(limit):
+            site = self.repos.sites.get(comment.site_id)
             if site is None:
                 continue
             memo: _Memo = {}
             scored = self._score([comment.text], memo)[0]
             if scored.scores is None:
                 break  # still down: try again on the next run
-            model = self.scorer.model
-            values: dict[str, Any] = {
-                "scores": scored.scores,
-                "scoring_state": "scored",
-                "language": scored.language,
-                "model_name": model.name if model else None,
-                "model_version": model.version if model else None,
-                "updated_at": self.clock(),
-            }
-            audit: dict[str, Any] = {
-                "site_id": site.id,
-                "comment_id": comment.id,
-                "actor": "system",
-                "action": "comment.rescored",
-            }
-            outbox = None
-            if comment.decided_by == "auto":
+            change = Rescore(scored.scores, scored.language, self.scorer.model, self.clock())
+            event = None
+            if comment.decided_by_moderator:
+                audit = AuditEntry(
+                    AuditAction.COMMENT_RESCORED,
+                    Actor.SYSTEM,
+                    site_id=site.id,
+                    comment_id=comment.id,
+                    after={"scores": scored.scores, "status_kept": comment.status.value},
+                )
+            else:
                 verdict = decide(site.policy, comment.text, scored.scores, scored.language)
                 spans = self._spans(comment.text, verdict, scored.scores, memo)
-                values.update(
-                    status=verdict.status.value,
-                    risk=verdict.risk,
-                    reasons=[r.as_dict() for r in verdict.reasons],
-                    spans=[s.as_dict() for s in spans],
-                )
-                audit.update(
+                change = replace(change, verdict=verdict, spans=spans)
+                audit = AuditEntry(
+                    AuditAction.COMMENT_RESCORED,
+                    Actor.SYSTEM,
+                    site_id=site.id,
+                    comment_id=comment.id,
                     before={
                         "status": comment.status.value,
                         "reasons": [r.as_dict() for r in comment.reasons],
@@ -395,17 +391,15 @@ class ModerationService:
                     },
                 )
                 if verdict.status is Status.APPROVED:
-                    outbox = self._event(
+                    event = self._event(
                         site,
-                        "comment.approved",
+                        EventName.COMMENT_APPROVED,
                         comment.id,
                         comment.external_id,
                         verdict.status,
                         verdict.reasons,
                     )
-            else:
-                audit.update(after={"scores": scored.scores, "status_kept": comment.status.value})
-            if self.store.update_comment(comment.id, comment.version, values, audit, outbox):
+            if self.repos.comments.apply(comment.id, comment.version, change, audit, event):
                 done += 1
         return done
 

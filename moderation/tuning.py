@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from moderation.comments import Status, StoredComment
+from moderation.comments import ShadowOutcome, Status, StoredComment
 from moderation.policy import Policy, decide
 
 CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -68,9 +68,19 @@ def confusion(held: Iterable[bool], labels: Iterable[bool | None]) -> Confusion:
     return Confusion(total, n_held, tp, fp, fn, tn)
 
 
-def moderator_label(c: StoredComment) -> bool | None:
+class Decided(Protocol):
+    """Anything that says where a comment stands and whether a moderator put it there."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def decided_by_moderator(self) -> bool: ...
+
+
+def moderator_label(c: Decided) -> bool | None:
     """True for a moderator's rejection, False for a moderator's approval, else None."""
-    if c.decided_by == "auto":
+    if not c.decided_by_moderator:
         return None
     if c.status is Status.REJECTED:
         return True
@@ -138,12 +148,11 @@ def simulate(
     }
 
 
-def shadow_report(rows: Sequence[Any]) -> dict[str, Any]:
+def shadow_report(outcomes: Sequence[ShadowOutcome]) -> dict[str, Any]:
     """Compare live and shadow decisions on the comments both decided.
 
-    `rows` carry `status` (now), `decided_by`, `reasons` and `shadow_status`.
-    The live decision compared is the automatic one, which held the comment
-    exactly when it recorded reasons; moderators' later decisions are the labels.
+    The live decision compared is the automatic one (held exactly when it recorded
+    reasons); moderators' later decisions are the labels.
     """
     matrix = {
         "live_approve_shadow_approve": 0,
@@ -154,18 +163,18 @@ def shadow_report(rows: Sequence[Any]) -> dict[str, Any]:
     live_held: list[bool] = []
     shadow_held: list[bool] = []
     labels: list[bool | None] = []
-    for r in rows:
-        live = bool(r.reasons)
-        shadow = r.shadow_status == "held"
+    for r in outcomes:
+        live = r.live_held
+        shadow = r.shadow_status is Status.HELD
         key = f"live_{'hold' if live else 'approve'}_shadow_{'hold' if shadow else 'approve'}"
         matrix[key] += 1
         live_held.append(live)
         shadow_held.append(shadow)
-        labels.append(None if r.decided_by == "auto" else r.status == "rejected")
+        labels.append(moderator_label(r))
     agree = matrix["live_approve_shadow_approve"] + matrix["live_hold_shadow_hold"]
     return {
-        "comments": len(rows),
-        "agreement": _ratio(agree, len(rows)),
+        "comments": len(outcomes),
+        "agreement": _ratio(agree, len(outcomes)),
         "matrix": matrix,
         "live": confusion(live_held, labels).as_dict(),
         "shadow": confusion(shadow_held, labels).as_dict(),

@@ -18,49 +18,34 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from moderation import db
+from moderation.clock import utcnow
 from moderation.comments import Reason, Status
+from moderation.events import Attempt, EventName, NewEvent, WebhookEvent
 from moderation.sites import Site
-from moderation.store import SqlStore, utcnow
+
+if TYPE_CHECKING:
+    from moderation.repositories import Repositories
 
 SIGNATURE_HEADER = "X-Moderation-Signature"
 MAX_ATTEMPTS = 25  # with the backoff below: retries for about three days
 CLAIM = timedelta(seconds=60)
 
 
-def event_row(
+def event_for(
     site: Site,
-    event: str,
+    event: EventName,
     comment_id: str,
     external_id: str | None,
     status: Status,
     reasons: Sequence[Reason],
     now: datetime,
-) -> dict[str, Any] | None:
-    """The outbox row for an event, or None when the site has no webhook URL."""
+) -> NewEvent | None:
+    """The outbox event reporting a comment's status, or None when the site has no webhook URL."""
     if not site.webhook_url:
         return None
-    return {
-        "site_id": site.id,
-        "event": event,
-        "created_at": now,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "delivered_at": None,
-        "last_error": None,
-        "payload": {
-            "event": event,
-            "comment_id": comment_id,
-            "external_id": external_id,
-            "status": status.value,
-            "reasons": [r.as_dict() for r in reasons],
-            "occurred_at": now.isoformat(),
-        },
-    }
+    return NewEvent.about(site.id, event, comment_id, external_id, status, reasons, now)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -111,44 +96,24 @@ def http_post(timeout: float = 10.0) -> Post:
 
 
 class Deliverer:
-    """Claims due outbox rows, POSTs them signed, records every attempt."""
+    """Claims due outbox events, POSTs them signed, records every attempt."""
 
-    def __init__(self, store: SqlStore, post: Post, clock: Callable[[], datetime] = utcnow) -> None:
-        self.store = store
+    def __init__(
+        self, repos: Repositories, post: Post, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.repos = repos
         self.post = post
         self.clock = clock
-
-    def _claim(self, limit: int) -> list[Any]:
-        o = db.webhook_outbox.c
-        now = self.clock()
-        pick = (
-            sa.select(o.id)
-            .where(o.delivered_at.is_(None), o.next_attempt_at <= now, o.attempts < MAX_ATTEMPTS)
-            .order_by(o.next_attempt_at, o.id)
-            .limit(limit)
-        )
-        with self.store.write() as conn:
-            if conn.dialect.name == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)
-            ids = conn.execute(pick).scalars().all()
-            if not ids:
-                return []
-            # The claim: nobody else picks these rows until it lapses.
-            conn.execute(
-                db.webhook_outbox.update().where(o.id.in_(ids)).values(next_attempt_at=now + CLAIM)
-            )
-            return list(
-                conn.execute(db.webhook_outbox.select().where(o.id.in_(ids)).order_by(o.id)).all()
-            )
 
     def deliver_due(self, limit: int = 50) -> int:
         """Deliver what is due; returns how many were delivered."""
         delivered = 0
-        for row in self._claim(limit):
-            site = self.store.get_site(row.site_id)
+        due = self.repos.outbox.claim_due(self.clock(), limit, CLAIM, MAX_ATTEMPTS)
+        for event in due:
+            site = self.repos.sites.get(event.site_id)
             if site is None:
                 continue
-            body = json.dumps({"id": f"evt_{row.id}", **row.payload}, sort_keys=True).encode()
+            body = json.dumps({"id": f"evt_{event.id}", **event.payload}, sort_keys=True).encode()
             now = self.clock()
             headers = {
                 "Content-Type": "application/json",
@@ -167,67 +132,14 @@ class Deliverer:
                         error = f"HTTP {status}"
                 except Exception as exc:  # any network failure is a failed attempt
                     error = f"{type(exc).__name__}: {exc}"[:500]
-            duration = (time.perf_counter() - started) * 1000
-            o = db.webhook_outbox.c
-            with self.store.write() as conn:
-                conn.execute(
-                    db.webhook_attempts.insert().values(
-                        outbox_id=row.id,
-                        site_id=row.site_id,
-                        attempted_at=now,
-                        status_code=status,
-                        error=error,
-                        duration_ms=round(duration, 2),
-                    )
-                )
-                values: dict[str, Any] = {"attempts": row.attempts + 1, "last_error": error}
-                if error is None:
-                    values["delivered_at"] = now
-                    delivered += 1
-                else:
-                    values["next_attempt_at"] = now + backoff(row.attempts + 1)
-                conn.execute(db.webhook_outbox.update().where(o.id == row.id).values(**values))
+            duration = round((time.perf_counter() - started) * 1000, 2)
+            attempt = Attempt(now, status, error, duration)
+            retry_at = now + backoff(event.attempts + 1) if error is not None else None
+            self.repos.outbox.record_attempt(event, attempt, retry_at)
+            if error is None:
+                delivered += 1
         return delivered
 
-    def log(self, site_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    def log(self, site_id: str, limit: int = 100) -> list[WebhookEvent]:
         """The site's recent events with their delivery state and attempts."""
-        o, a = db.webhook_outbox.c, db.webhook_attempts.c
-        with self.store.read() as conn:
-            events = conn.execute(
-                db.webhook_outbox.select()
-                .where(o.site_id == site_id)
-                .order_by(o.id.desc())
-                .limit(limit)
-            ).all()
-            ids = [e.id for e in events]
-            attempts = (
-                conn.execute(
-                    db.webhook_attempts.select().where(a.outbox_id.in_(ids)).order_by(a.id)
-                ).all()
-                if ids
-                else []
-            )
-        by_event: dict[int, list[dict[str, Any]]] = {}
-        for at in attempts:
-            by_event.setdefault(at.outbox_id, []).append(
-                {
-                    "attempted_at": at.attempted_at,
-                    "status_code": at.status_code,
-                    "error": at.error,
-                    "duration_ms": at.duration_ms,
-                }
-            )
-        return [
-            {
-                "id": f"evt_{e.id}",
-                "event": e.event,
-                "comment_id": e.payload.get("comment_id"),
-                "created_at": e.created_at,
-                "delivered_at": e.delivered_at,
-                "attempts": e.attempts,
-                "next_attempt_at": e.next_attempt_at,
-                "last_error": e.last_error,
-                "history": by_event.get(e.id, []),
-            }
-            for e in events
-        ]
+        return self.repos.outbox.recent(site_id, limit)

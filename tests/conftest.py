@@ -81,7 +81,7 @@ def client(app: Any) -> Any:
 @pytest.fixture
 def site_key(app: Any) -> str:
     """A site named 'daily-bugle' and its API key."""
-    _, key = services(app).store.create_site("daily-bugle")
+    _, key = services(app).store.sites.create("daily-bugle")
     return key
 
 

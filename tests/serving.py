@@ -43,7 +43,7 @@ def in_process_client(folder: Path, site: str) -> Any:
             "SECRET_KEY": site,
         }
     )
-    _, key = services(app).store.create_site(site)
+    _, key = services(app).store.sites.create(site)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     return client

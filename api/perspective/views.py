@@ -22,7 +22,7 @@ from api.perspective.schemas import (
     load,
 )
 from api.services import services
-from moderation.comments import NewComment, Span
+from moderation.comments import NewComment, ScoringState, Span
 from moderation.integrations import (
     MAX_PERSPECTIVE_BYTES,
     Attribute,
@@ -48,7 +48,7 @@ def _site() -> Site:
     key = request_key()
     if not key:
         raise PerspectiveError(403, "The request is missing a valid API key.")
-    site = services().store.site_for_key(key)
+    site = services().store.sites.for_key(key)
     if site is None:
         raise PerspectiveError(
             400,
@@ -135,7 +135,7 @@ def _scores_and_spans(
         spans = analysis.spans
     else:
         stored = service.submit(site, NewComment(text=text), language=language).comment
-        scores = stored.scores if stored.scoring_state == "scored" else None
+        scores = stored.scores if stored.scoring_state is ScoringState.SCORED else None
         spans = stored.spans
         if scores is not None and req.span_annotations and len(spans) <= 1:
             spans = service.sentence_spans(text, scores)
@@ -230,7 +230,7 @@ def suggest_score() -> ResponseReturnValue:
             )
         labels.append((attribute.name, value))
     for name, value in labels:
-        services().store.add_feedback(site.id, text, name, value, FEEDBACK_SOURCE)
+        services().store.labels.add(site.id, text, name, value, FEEDBACK_SOURCE)
     detected = services().service.language_of(text)
     body: dict[str, Any] = {}
     if detected != UNDETERMINED:

@@ -20,10 +20,12 @@ from flask.typing import ResponseReturnValue
 from api.services import services
 from api.web import present
 from api.web.common import blueprint
+from moderation.audit import Actor
 from moderation.comments import Article, Author, NewComment, Status, StoredComment
+from moderation.errors import Conflict
+from moderation.repositories import Repositories
 from moderation.service import NotFound
 from moderation.sites import Site
-from moderation.store import Conflict, SqlStore
 from moderation.text import is_blank
 
 bp = blueprint("web_demo")
@@ -36,23 +38,23 @@ MINE = "demo_mine"  # session key: ids of this visitor's comments, newest last
 
 def demo_site() -> Site:
     """The demo site, made on first use (its first API key, unseen, lives only as a hash)."""
-    site = services().store.get_site(SITE_NAME)
+    site = services().store.sites.get(SITE_NAME)
     if site is None:
         with contextlib.suppress(Conflict):  # another worker made it a moment ago
-            site, _ = services().store.create_site(SITE_NAME)
-        site = site or services().store.get_site(SITE_NAME)
+            site, _ = services().store.sites.create(SITE_NAME)
+        site = site or services().store.sites.get(SITE_NAME)
     assert site is not None
     return site
 
 
-def retire_plain_key(store: SqlStore, path: Path) -> None:
+def retire_plain_key(store: Repositories, path: Path) -> None:
     """Revoke and delete the plain-text demo key file that earlier versions kept."""
     if not path.exists():
         return
     key = path.read_text().strip()
-    key_id = store.api_key_id(key) if key else None
+    key_id = store.sites.key_id(key) if key else None
     if key_id is not None:
-        store.revoke_api_key(key_id, actor="demo")
+        store.sites.revoke_key(key_id, actor=Actor.DEMO)
     path.unlink(missing_ok=True)
 
 
@@ -100,7 +102,7 @@ def _mine(site: Site) -> list[StoredComment]:
 
 def _page(site: Site, errors: Any, form: Any) -> str:
     """The article with its published comments and this visitor's comments in review."""
-    published = services().store.published_comments(site.id, ARTICLE_ID)
+    published = services().store.comments.published(site.id, ARTICLE_ID)
     waiting = [c for c in _mine(site) if c.status is not Status.APPROVED]
     return render_template(
         "web/demo.html",

@@ -10,28 +10,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from moderation.comments import Reason, Span, StoredComment
-from moderation.policy import CATEGORIES
+from moderation.audit import MODERATOR_ACTIONS, AuditAction, AuditEntry
+from moderation.categories import CATEGORIES, Category
+from moderation.comments import Reason, ReasonCode, Span, StoredComment
 from moderation.review import QueueItem
 from moderation.sites import Site
 
-CATEGORY_LABELS = {
-    "toxicity": "Toxicity",
-    "severe_toxicity": "Severe toxicity",
-    "insult": "Insult",
-    "profanity": "Profanity",
-    "threat": "Threat",
-    "identity_attack": "Identity attack",
+CATEGORY_LABELS: Mapping[str, str] = {
+    Category.TOXICITY: "Toxicity",
+    Category.SEVERE_TOXICITY: "Severe toxicity",
+    Category.INSULT: "Insult",
+    Category.PROFANITY: "Profanity",
+    Category.THREAT: "Threat",
+    Category.IDENTITY_ATTACK: "Identity attack",
 }
-REASON_CODES = {
-    "category": "Score over threshold",
-    "blocked_word": "Blocked word",
-    "suspect_word": "Suspect word",
-    "too_many_links": "Too many links",
-    "premoderation": "Pre-moderation",
-    "language_unsupported": "Unsupported language",
-    "scoring_unavailable": "Not scored yet",
+REASON_CODES: Mapping[str, str] = {
+    ReasonCode.CATEGORY: "Score over threshold",
+    ReasonCode.BLOCKED_WORD: "Blocked word",
+    ReasonCode.SUSPECT_WORD: "Suspect word",
+    ReasonCode.TOO_MANY_LINKS: "Too many links",
+    ReasonCode.PREMODERATION: "Pre-moderation",
+    ReasonCode.LANGUAGE_UNSUPPORTED: "Unsupported language",
+    ReasonCode.SCORING_UNAVAILABLE: "Not scored yet",
 }
+WORD_CODES = (ReasonCode.BLOCKED_WORD, ReasonCode.SUSPECT_WORD)
 REJECT_LABELS = {
     "abusive": "Abusive",
     "harassment": "Harassment",
@@ -73,7 +75,7 @@ def _triggers(spans: Sequence[Span], reasons: Sequence[Reason]) -> dict[int, str
     tripped = [
         (r.category, r.threshold)
         for r in reasons
-        if r.code == "category" and r.category and r.threshold is not None
+        if r.code == ReasonCode.CATEGORY and r.category and r.threshold is not None
     ]
     if not tripped or not spans:
         return {}
@@ -117,9 +119,9 @@ def _pieces(text: str, begin: int, end: int, words: Sequence[tuple[int, int, str
 def highlight(text: str, spans: Sequence[Span], reasons: Sequence[Reason]) -> list[Segment]:
     """Split the text into sentences, marking triggering sentences and listed words."""
     words = sorted(
-        (r.begin, r.end, "blocked" if r.code == "blocked_word" else "suspect")
+        (r.begin, r.end, "blocked" if r.code == ReasonCode.BLOCKED_WORD else "suspect")
         for r in reasons
-        if r.code in ("blocked_word", "suspect_word") and r.begin is not None and r.end is not None
+        if r.code in WORD_CODES and r.begin is not None and r.end is not None
     )
     ordered = sorted((s for s in spans if 0 <= s.begin < s.end <= len(text)), key=lambda s: s.begin)
     triggers = _triggers(ordered, reasons)
@@ -185,13 +187,13 @@ def bars(
 
 def reason_text(r: Reason) -> str:
     """A reason in words, with the figures that tripped it."""
-    if r.code == "category" and r.category:
+    if r.code == ReasonCode.CATEGORY and r.category:
         return f"{label(r.category)} {r.score or 0:.2f} ≥ {r.threshold or 0:.2f}"
-    if r.code in ("blocked_word", "suspect_word"):
+    if r.code in WORD_CODES:
         return f"{REASON_CODES[r.code]} “{r.word}”"
-    if r.code == "too_many_links":
+    if r.code == ReasonCode.TOO_MANY_LINKS:
         return f"{r.count} links (limit {r.limit})"
-    if r.code == "language_unsupported":
+    if r.code == ReasonCode.LANGUAGE_UNSUPPORTED:
         return f"Language “{r.language}” is not scored"
     return REASON_CODES.get(r.code, r.code.replace("_", " "))
 
@@ -346,29 +348,30 @@ def _status_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     return out
 
 
-def audit_line(entry: Mapping[str, Any], names: Mapping[str, str]) -> AuditLine:
-    """One audit row in words: when, who, what, and the change."""
-    action = entry["action"]
-    before, after = entry.get("before") or {}, entry.get("after") or {}
+def audit_line(entry: AuditEntry, names: Mapping[str, str]) -> AuditLine:
+    """One audit entry in words: when, who, what, and the change."""
+    action = entry.action
+    before, after = entry.before or {}, entry.after or {}
     details: list[str]
     if action.startswith("policy."):
         details = policy_changes(before, after) if after else []
-    elif action == "comment.auto_decision":
+    elif action is AuditAction.COMMENT_AUTO_DECISION:
         reasons = [reason_text(Reason.from_dict(r)) for r in after.get("reasons", [])]
         details = [str(after.get("status", "")), *reasons]
-    elif action in ("comment.decision", "comment.undo"):
+    elif action in MODERATOR_ACTIONS:
         details = _status_change(before, after)
     elif action.startswith("key."):
         details = [str(after.get("key_id", ""))]
-    elif action == "webhook.update":
+    elif action is AuditAction.WEBHOOK_UPDATE:
         details = [f"URL {after.get('url') or 'none'}"] + (
             ["secret rotated"] if after.get("secret_rotated") else []
         )
     else:
         details = []
-    actor = entry["actor"]
+    actor = entry.actor
+    assert entry.created_at is not None  # entries read back from the log carry their time
     return AuditLine(
-        entry["created_at"], names.get(actor, actor), ACTIONS.get(action, action), details
+        entry.created_at, names.get(actor, actor), ACTIONS.get(action, action), details
     )
 
 

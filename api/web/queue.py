@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
@@ -13,11 +13,12 @@ from api.review_schemas import DecisionSchema, QueueArgsSchema
 from api.services import services
 from api.web import present
 from api.web.common import MODERATORS, blueprint, local_path, signed_in, user
+from moderation.categories import CATEGORIES
+from moderation.clock import utcnow
 from moderation.comments import Status
-from moderation.policy import CATEGORIES
-from moderation.review import LEASE, Action, DecisionIn, ReviewError
+from moderation.errors import DomainError
+from moderation.review import LEASE, Action, DecisionIn
 from moderation.sites import Role
-from moderation.store import utcnow
 
 bp = blueprint("web_queue")
 
@@ -40,17 +41,15 @@ def queue() -> ResponseReturnValue:
         )
     except ma.ValidationError as exc:
         raise BadRequest(f"Those filters are not valid: {exc.messages}") from exc
-    try:
-        if claims:
-            services().review.claim(person, current_app.config["QUEUE_CLAIM"], args.get("site"))
-        page = services().review.queue(person, **args)
-    except ReviewError as exc:
-        abort(exc.status, exc.message)
-    sites = {s.id: s for s in services().store.list_sites() if person.can_access(s.id)}
+    if claims:
+        services().review.claim(person, current_app.config["QUEUE_CLAIM"], args.get("site"))
+    page = services().review.queue(person, **args)
+
+    sites = {s.id: s for s in services().store.sites.all() if person.can_access(s.id)}
     now = utcnow()
     holders = {h for i in page.items if (h := present.holder(i.comment, now))}
     cards = present.cards(
-        page.items, sites, services().store.user_names(sorted(holders)), person.id, now
+        page.items, sites, services().store.users.names(sorted(holders)), person.id, now
     )
     return render_template(
         "web/queue.html",
@@ -72,17 +71,15 @@ def queue() -> ResponseReturnValue:
 def comment(comment_id: str) -> ResponseReturnValue:
     """One comment: full text, highlights, scores, sentence spans, and every audit entry."""
     person = user()
-    try:
-        c = services().review.comment(person, comment_id)
-        entries = services().review.audit(person, comment_id)
-    except ReviewError as exc:
-        abort(exc.status, exc.message)
-    site = services().store.get_site(c.site_id)
+    c = services().review.comment(person, comment_id)
+    entries = services().review.audit(person, comment_id)
+
+    site = services().store.sites.get(c.site_id)
     assert site is not None
-    people = {e["actor"] for e in entries} | {c.decided_by, c.claimed_by or ""}
-    names = services().store.user_names(sorted(p for p in people if p))
+    people = {e.actor for e in entries} | {c.decided_by, c.claimed_by or ""}
+    names = services().store.users.names(sorted(p for p in people if p))
     history = (
-        services().store.author_history(site.id, [c.author.id]).get(c.author.id)
+        services().store.comments.author_history(site.id, [c.author.id]).get(c.author.id)
         if c.author.id
         else None
     )
@@ -128,7 +125,7 @@ def decide(comment_id: str) -> ResponseReturnValue:
     except ma.ValidationError:
         flash("Choose approve or reject (a rejection needs a reason).", "error")
         return redirect(back)
-    except ReviewError as exc:
+    except DomainError as exc:
         flash(exc.message, "error")
         return redirect(back)
     done = "Approved" if args["action"] is Action.APPROVE else "Rejected"
@@ -144,6 +141,6 @@ def undo(comment_id: str) -> ResponseReturnValue:
     try:
         c = services().review.undo(user(), comment_id)
         flash(f"Undone: the comment is {c.status.value} again.", "ok")
-    except ReviewError as exc:
+    except DomainError as exc:
         flash(exc.message, "error")
     return redirect(back)

@@ -57,7 +57,9 @@ def signin_post() -> ResponseReturnValue:
             {"Retry-After": str(wait)},
         )
     found = (
-        services().store.check_password(name, request.form.get("password", "")) if name else None
+        services().store.users.check_password(name, request.form.get("password", ""))
+        if name
+        else None
     )
     if found is None:
         services().signin_throttle.failed(name, address)

@@ -15,9 +15,10 @@ from api.services import services
 from api.web import present
 from api.web.common import OPERATORS, blueprint, signed_in, user
 from moderation import tuning
-from moderation.policy import CATEGORIES, OtherLanguages, Policy
+from moderation.categories import CATEGORIES
+from moderation.policy import OtherLanguages, Policy
+from moderation.repositories import StalePolicy
 from moderation.sites import Site
-from moderation.store import StalePolicy
 
 bp = blueprint("web_sites")
 
@@ -30,7 +31,7 @@ METRICS = (
 
 
 def _site(ref: str) -> Site:
-    site = services().store.get_site(ref)
+    site = services().store.sites.get(ref)
     if site is None or not user().can_access(site.id):
         abort(404, "No such site, or it is not one of yours.")
     assert site is not None
@@ -73,21 +74,21 @@ def policy_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
 @signed_in(*OPERATORS)
 def index() -> ResponseReturnValue:
     """The operator's sites (straight to the settings when there is only one)."""
-    mine = [s for s in services().store.list_sites() if user().can_access(s.id)]
+    mine = [s for s in services().store.sites.all() if user().can_access(s.id)]
     if len(mine) == 1:
         return redirect(url_for("web_sites.settings", site=mine[0].name))
-    held = services().store.held_counts()
+    held = services().store.comments.held_counts()
     return render_template("web/sites.html", sites=mine, held=held)
 
 
 def _render(
     site: Site, *, new_key: str | None = None, errors: Any = None, status: int = 200
 ) -> Any:
-    comments = services().store.comments_between(site.id, None, None)
+    comments = services().store.comments.scored_between(site.id, None, None)
     simulated = tuning.simulate(site.policy, comments)
-    shadow_rows = services().store.shadow_rows(site.id, None, None)
-    entries = services().store.settings_audit(site.id)
-    names = services().store.user_names(sorted({e["actor"] for e in entries}))
+    shadow_outcomes = services().store.comments.shadow_outcomes(site.id, None, None)
+    entries = services().store.audit.settings_entries(site.id)
+    names = services().store.users.names(sorted({e.actor for e in entries}))
     chart = request.args.get("chart", "toxicity")
     if chart not in simulated["categories"]:
         chart = next(iter(simulated["categories"]), "toxicity")
@@ -100,7 +101,7 @@ def _render(
         shadow_changes=present.policy_changes(site.policy.as_dict(), site.shadow_policy.as_dict())
         if site.shadow_policy
         else [],
-        shadow_report=tuning.shadow_report(shadow_rows) if shadow_rows else None,
+        shadow_report=tuning.shadow_report(shadow_outcomes) if shadow_outcomes else None,
         overall=simulated["overall"],
         per_category=simulated["categories"],
         metrics=METRICS,
@@ -115,7 +116,7 @@ def _render(
         x_at=present.x_at,
         marker_label=present.marker_label,
         audit=[present.audit_line(e, names) for e in entries],
-        keys=services().store.list_api_keys(site.id),
+        keys=services().store.sites.keys(site.id),
         new_key=new_key,
         errors=errors,
         other_languages=[o.value for o in OtherLanguages],
@@ -138,14 +139,14 @@ def save_policy(site: str) -> ResponseReturnValue:
         loaded = PolicySchema().load(policy_from_form(request.form))
     except ma.ValidationError as exc:
         return _render(current, errors=exc.messages, status=422)
-    policy = Policy.from_dict(loaded, current.policy).as_dict()
+    policy = Policy.from_dict(loaded, current.policy)
     if request.form.get("target") == "shadow":
-        services().store.set_policy(current.id, actor=user().id, shadow=policy)
+        services().store.policies.change(current.id, actor=user().id, shadow=policy)
         flash("Shadow policy set: new comments are also decided by it, without effect.", "ok")
         return redirect(url_for("web_sites.settings", site=current.name))
     read = request.form.get("policy_version", "")
     try:
-        services().store.set_policy(
+        services().store.policies.change(
             current.id,
             actor=user().id,
             live=policy,
@@ -166,7 +167,7 @@ def save_policy(site: str) -> ResponseReturnValue:
 def clear_shadow(site: str) -> ResponseReturnValue:
     """Stop the shadow policy."""
     current = _site(site)
-    services().store.set_policy(current.id, actor=user().id, clear_shadow=True)
+    services().store.policies.change(current.id, actor=user().id, clear_shadow=True)
     flash("Shadow policy stopped.", "ok")
     return redirect(url_for("web_sites.settings", site=current.name) + "#shadow")
 
@@ -176,7 +177,7 @@ def clear_shadow(site: str) -> ResponseReturnValue:
 def create_key(site: str) -> ResponseReturnValue:
     """Create an API key and show it once, in this response only."""
     current = _site(site)
-    _, key = services().store.create_api_key(current.id, actor=user().id)
+    _, key = services().store.sites.create_key(current.id, actor=user().id)
     return _render(current, new_key=key, status=201)
 
 
@@ -185,8 +186,8 @@ def create_key(site: str) -> ResponseReturnValue:
 def revoke_key(site: str, key_id: str) -> ResponseReturnValue:
     """Revoke one of the site's keys; requests with it fail at once."""
     current = _site(site)
-    if key_id not in {k.id for k in services().store.list_api_keys(current.id)}:
+    if key_id not in {k.id for k in services().store.sites.keys(current.id)}:
         abort(404, "No such key on this site.")
-    services().store.revoke_api_key(key_id, actor=user().id)
+    services().store.sites.revoke_key(key_id, actor=user().id)
     flash(f"Key {key_id} revoked.", "ok")
     return redirect(url_for("web_sites.settings", site=current.name) + "#keys")

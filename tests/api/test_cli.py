@@ -25,19 +25,19 @@ def test_json_flags_print_one_json_object_and_nothing_else(app: Any, cli: Any) -
     made = cli("sites", "create", "daily-bugle", "--json")
     assert made.exit_code == 0, made.output
     site = json.loads(made.stdout)  # the whole output, as `| jq` reads it
-    assert site["created"] is True and site["site_id"] == store.get_site("daily-bugle").id
-    assert store.site_for_key(site["api_key"]).name == "daily-bugle"
+    assert site["created"] is True and site["site_id"] == store.sites.get("daily-bugle").id
+    assert store.sites.for_key(site["api_key"]).name == "daily-bugle"
 
     key = json.loads(cli("keys", "create", "daily-bugle", "--json").stdout)
-    assert store.site_for_key(key["api_key"]).name == "daily-bugle"
-    assert key["key_id"] in {k.id for k in store.list_api_keys(site["site_id"])}
+    assert store.sites.for_key(key["api_key"]).name == "daily-bugle"
+    assert key["key_id"] in {k.id for k in store.sites.keys(site["site_id"])}
 
     user = json.loads(
         cli(
             "users", "create", "mia", "--role", "moderator", "--site", "daily-bugle", "--json"
         ).stdout
     )
-    assert store.user_for_token(user["token"]).id == user["user_id"]
+    assert store.users.for_token(user["token"]).id == user["user_id"]
 
     # Without --json the same commands speak to a person, and still show the secret once.
     plain = cli("keys", "create", "daily-bugle")
@@ -48,7 +48,7 @@ def test_sites_create_exist_ok_keeps_the_site_and_its_keys(app: Any, cli: Any) -
     store = services(app).store
     first = cli("sites", "create", "demo", "--exist-ok")
     assert first.exit_code == 0 and "API key (shown once" in first.stdout
-    site = store.get_site("demo")
+    site = store.sites.get("demo")
     again = cli("sites", "create", "demo", "--exist-ok")
     assert again.exit_code == 0, again.output
     assert f"site demo exists: id {site.id}" in again.stdout and "msk_" not in again.stdout
@@ -57,8 +57,8 @@ def test_sites_create_exist_ok_keeps_the_site_and_its_keys(app: Any, cli: Any) -
         "api_key": None,
         "created": False,
     }
-    assert [s.name for s in store.list_sites()] == ["demo"]
-    assert len(store.list_api_keys(site.id)) == 1
+    assert [s.name for s in store.sites.all()] == ["demo"]
+    assert len(store.sites.keys(site.id)) == 1
     # Without the flag a taken name is still an error.
     taken = cli("sites", "create", "demo")
     assert taken.exit_code == 1 and "already exists" in taken.output

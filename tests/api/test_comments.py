@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from api.services import services
 from moderation import db
+from moderation.clock import utcnow
+from moderation.comments import Decision, Status
 
 BENIGN = "Thanks for the write-up, the section on tide pools was lovely."
 TOXIC = "Only a nitwit would write this. Otherwise the photos are nice."
@@ -86,7 +88,7 @@ def test_get_returns_current_status_and_other_sites_get_404(
     r = client.get(f"/v1/comments/{created['id']}", headers=auth)
     assert r.status_code == 200
     assert r.get_json()["status"] == "held"
-    _, other_key = services(app).store.create_site("other-paper")
+    _, other_key = services(app).store.sites.create("other-paper")
     r = client.get(
         f"/v1/comments/{created['id']}", headers={"Authorization": f"Bearer {other_key}"}
     )
@@ -150,13 +152,13 @@ def test_rescore_keeps_a_moderators_decision(
     scorer.fail = RuntimeError("down")
     cid = post(client, auth, {"text": BENIGN}).get_json()["id"]
     store = services(app).store
-    held = store.get_comment(cid)
-    assert store.update_comment(
-        cid, held.version, {"status": "rejected", "decided_by": "usr_mod"}, None
-    )
+    held = store.comments.get(cid)
+    now = utcnow()
+    decision = Decision(Status.REJECTED, "usr_mod", now, "spam", None, now)
+    assert store.comments.apply(cid, held.version, decision, None)
     scorer.fail = None
     assert services(app).service.rescore_pending() == 1
-    after = store.get_comment(cid)
+    after = store.comments.get(cid)
     assert after.status.value == "rejected"
     assert after.scoring_state == "scored"
     assert after.scores["toxicity"] < 0.5
@@ -243,15 +245,15 @@ def test_credentials(app: Any, client: Any, auth: dict[str, str]) -> None:
     r = client.post("/v1/comments", json=body, headers={"Authorization": "Basic abc"})
     assert_error(r, 401, "unauthenticated")
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    key_id, key = store.create_api_key(site.id)
+    site = store.sites.get("daily-bugle")
+    key_id, key = store.sites.create_key(site.id)
     fresh = {"Authorization": f"Bearer {key}"}
     assert client.post("/v1/comments", json=body, headers=fresh).status_code == 201
-    store.revoke_api_key(key_id)
+    store.sites.revoke_key(key_id)
     assert_error(client.post("/v1/comments", json=body, headers=fresh), 401, "unauthenticated")
     from moderation.sites import Role
 
-    _, token = store.create_user("mia", Role.MODERATOR, [site.id])
+    _, token = store.users.create("mia", Role.MODERATOR, [site.id])
     r = client.post("/v1/comments", json=body, headers={"Authorization": f"Bearer {token}"})
     assert_error(r, 403, "forbidden")
     assert count_rows(app, db.comments) == 1
@@ -305,7 +307,7 @@ def test_database_outage_is_503_with_retry_after_and_recovers(
         else "sqlite:////nonexistent-dir/x.db"
     )
     # Authentication reads the key first, so the outage shows on the very first query.
-    store.engine, store._writer = broken, broken.execution_options(sqlite_write=True)
+    store.db.engine, store.db._writer = broken, broken.execution_options(sqlite_write=True)
     try:
         r = post(client, auth, {"text": BENIGN})
         error = assert_error(r, 503, "unavailable")
@@ -313,6 +315,6 @@ def test_database_outage_is_503_with_retry_after_and_recovers(
         assert "retry" in error["message"].lower()
         assert client.get("/readyz").status_code == 503
     finally:
-        store.engine, store._writer = healthy, healthy.execution_options(sqlite_write=True)
+        store.db.engine, store.db._writer = healthy, healthy.execution_options(sqlite_write=True)
     assert post(client, auth, {"text": BENIGN}).status_code == 201
     assert count_rows(app, db.comments) == 1

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,8 +15,8 @@ import sqlalchemy as sa
 
 from api.services import services
 from moderation import db
+from moderation.clock import utcnow
 from moderation.integrations import ApprovedAnswer
-from moderation.store import utcnow
 
 TOXIC = "Only a nitwit would write this. Otherwise the photos are nice."
 BENIGN = "Thanks for the write-up, the section on tide pools was lovely."
@@ -57,13 +58,13 @@ def signature(body: bytes, *keys: str) -> str:
 
 @pytest.fixture
 def site(app: Any, site_key: str) -> Any:
-    return services(app).store.get_site("daily-bugle")
+    return services(app).store.sites.get("daily-bugle")
 
 
 @pytest.fixture
 def secret(app: Any, site: Any) -> str:
     value = new_secret()
-    services(app).store.set_coral_secret(site.id, value)
+    services(app).store.coral.set_secret(site.id, value)
     return value
 
 
@@ -111,9 +112,9 @@ def test_toxic_comment_is_withheld_and_flagged_and_stored_held(
         "https://news.example/tide-pools",
         "parent-7",
     )
-    audit = services(app).store.audit_entries(comment_id=row.id)
-    assert [a["action"] for a in audit] == ["comment.auto_decision"]
-    queue = services(app).store.queue([site.id], sort="risk", limit=5)
+    audit = services(app).store.audit.entries(comment_id=row.id)
+    assert [a.action for a in audit] == ["comment.auto_decision"]
+    queue = services(app).store.comments.queue([site.id], sort="risk", limit=5)
     assert [c.id for c in queue] == [row.id]
 
 
@@ -124,7 +125,7 @@ def test_approval_is_204_by_default_and_approved_when_the_site_asks(
     r = send(client, site.id, body, signature(body, secret))
     assert r.status_code == 204
     assert r.get_data() == b""
-    services(app).store.set_coral_approved_answer(site.id, ApprovedAnswer.STATUS)
+    services(app).store.coral.set_approved_answer(site.id, ApprovedAnswer.STATUS)
     body = stringify(coral_request(BENIGN + " Again.", action="EDIT"))
     r = send(client, site.id, body, signature(body, secret))
     assert r.status_code == 200
@@ -136,13 +137,13 @@ def test_holds_by_other_rules_use_coral_spellings(
     app: Any, client: Any, site: Any, secret: str
 ) -> None:
     store = services(app).store
-    store.set_policy(site.id, actor="test", live={**site.policy.as_dict(), "max_links": 0})
+    store.policies.change(site.id, actor="test", live=replace(site.policy, max_links=0))
     body = stringify(coral_request("Cheap watches at https://spam.example today"))
     assert send(client, site.id, body, signature(body, secret)).get_json() == {
         "status": "SYSTEM_WITHHELD",
         "actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_SPAM"}],
     }
-    store.set_policy(site.id, actor="test", live={**site.policy.as_dict(), "premoderation": True})
+    store.policies.change(site.id, actor="test", live=replace(site.policy, premoderation=True))
     body = stringify(coral_request(BENIGN))
     # Held for premoderation: withheld, but not flagged as toxic, which it is not.
     assert send(client, site.id, body, signature(body, secret)).get_json() == {
@@ -184,7 +185,7 @@ def test_rotated_pair_is_accepted_with_either_secret(
 ) -> None:
     store = services(app).store
     newer = new_secret()
-    store.set_coral_secret(site.id, newer, previous_valid_for=timedelta(hours=1))
+    store.coral.set_secret(site.id, newer, previous_valid_for=timedelta(hours=1))
     for keys in ((newer, secret), (secret,), (newer,), (secret, newer)):
         body = stringify(coral_request(f"{BENIGN} {len(keys)} {keys[0][-6:]}"))
         assert send(client, site.id, body, signature(body, *keys)).status_code == 204, keys
@@ -193,8 +194,8 @@ def test_rotated_pair_is_accepted_with_either_secret(
 def test_expired_secret_is_refused(app: Any, client: Any, site: Any, secret: str) -> None:
     store = services(app).store
     newer = new_secret()
-    store.set_coral_secret(site.id, newer, previous_valid_for=timedelta(hours=1))
-    with store.write() as conn:  # an hour goes by
+    store.coral.set_secret(site.id, newer, previous_valid_for=timedelta(hours=1))
+    with store.db.write() as conn:  # an hour goes by
         conn.execute(
             db.coral_phases.update().values(previous_expires_at=utcnow() - timedelta(seconds=1))
         )
@@ -203,7 +204,7 @@ def test_expired_secret_is_refused(app: Any, client: Any, site: Any, secret: str
     assert send(client, site.id, body, signature(body, secret, newer)).status_code == 204
     # Rotating with no overlap retires the old secret at once.
     newest = new_secret()
-    store.set_coral_secret(site.id, newest, previous_valid_for=timedelta(0))
+    store.coral.set_secret(site.id, newest, previous_valid_for=timedelta(0))
     assert_error(send(client, site.id, body, signature(body, newer)), 401, "unauthenticated")
     assert send(client, site.id, body, signature(body, newest)).status_code == 204
 
@@ -241,7 +242,7 @@ def test_unsigned_missigned_and_tampered_requests_are_401(
 
 
 def test_unknown_site_and_site_without_secret_are_401(app: Any, client: Any, secret: str) -> None:
-    other, _ = services(app).store.create_site("no-coral")
+    other, _ = services(app).store.sites.create("no-coral")
     body = stringify(coral_request(BENIGN))
     for ref in ("site_nope", other.id, "no-coral"):
         assert_error(send(client, ref, body, signature(body, secret)), 401, "unauthenticated")
@@ -314,7 +315,7 @@ def test_cli_sets_rotates_and_shows_without_printing_secrets(app: Any, site: Any
     )
     assert r.exit_code == 0, r.output
     assert "previous secret is accepted until" in r.output
-    phase = services(app).store.coral_phase(site.id)
+    phase = services(app).store.coral.get(site.id)
     assert (phase.secret, phase.previous_secret) == (second, first)
     assert timedelta(hours=23) < phase.previous_expires_at - utcnow() <= timedelta(days=1)
     r = runner.invoke(args=["coral", "approved-answer", "daily-bugle", "APPROVED"])
@@ -322,8 +323,8 @@ def test_cli_sets_rotates_and_shows_without_printing_secrets(app: Any, site: Any
     r = runner.invoke(args=["coral", "show", "daily-bugle"])
     assert "approvals answered with APPROVED" in r.output
     assert "previous secret accepted until" in r.output
-    audit = services(app).store.audit_entries(site_id=site.id)
-    everything = r.output + json.dumps([a["after"] for a in audit] + [a["before"] for a in audit])
+    audit = services(app).store.audit.entries(site_id=site.id)
+    everything = r.output + json.dumps([a.after for a in audit] + [a.before for a in audit])
     assert first not in everything and second not in everything
 
 
@@ -344,4 +345,4 @@ def test_cli_refusals(app: Any, site: Any) -> None:
     assert r.exit_code != 0 and "no site" in r.output
     r = runner.invoke(args=["coral", "show", "daily-bugle"])
     assert "no Coral secret set" in r.output
-    assert services(app).store.coral_phase(site.id) is None
+    assert services(app).store.coral.get(site.id) is None

@@ -45,7 +45,7 @@ SUGGEST = "/v1alpha1/comments:suggestscore"
 def world(app: Any, site_key: str) -> dict[str, Any]:
     """A site, its key, an admin's token and a held comment to act on."""
     store = services(app).store
-    _, token = store.create_user("root", Role.ADMIN, [])
+    _, token = store.users.create("root", Role.ADMIN, [])
     client = app.test_client()
     created = client.post(
         "/v1/comments",

@@ -71,7 +71,7 @@ def test_over_the_limit_is_429_in_our_shape_per_key(app: Any, client: Any, site_
         == 429
     )
     # Another site's key has its own count.
-    _, other = services(app).store.create_site("other-paper")
+    _, other = services(app).store.sites.create("other-paper")
     assert comment(client, other).status_code == 201
 
 
@@ -94,9 +94,9 @@ def test_coral_signed_calls_are_never_limited_refused_ones_are(
     app: Any, client: Any, site_key: str
 ) -> None:
     store = services(app).store
-    site = store.get_site("daily-bugle")
+    site = store.sites.get("daily-bugle")
     secret = "empsec_" + secrets.token_hex(32)
-    store.set_coral_secret(site.id, secret)
+    store.coral.set_secret(site.id, secret)
     app.config["RATE_LIMIT"] = "2/minute"
     body = json.dumps(
         {"action": "NEW", "comment": {"body": BODY["text"], "parentID": None}}, indent=2
@@ -129,7 +129,7 @@ def test_requests_without_a_key_are_counted_by_address(app: Any, client: Any) ->
 
 def test_limits_can_be_switched_off(database_url: str, tmp_path: Any) -> None:
     app = make_app(database_url, tmp_path, RATE_LIMIT="1/minute", RATE_LIMIT_ENABLED=False)
-    _, key = services(app).store.create_site("daily-bugle")
+    _, key = services(app).store.sites.create("daily-bugle")
     client = app.test_client()
     assert [comment(client, key).status_code for _ in range(3)] == [201, 201, 201]
     services(app).store.engine.dispose()
@@ -152,7 +152,7 @@ def two_workers(database_url: str, tmp_path: Any) -> Iterator[tuple[Any, Any, st
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     first = make_app(database_url, tmp_path, RATE_LIMIT="3/minute", REDIS_URL=REDIS_URL)
     second = make_app(database_url, tmp_path, RATE_LIMIT="3/minute", REDIS_URL=REDIS_URL)
-    _, key = services(first).store.create_site("daily-bugle")
+    _, key = services(first).store.sites.create("daily-bugle")
     yield first, second, key
     for app in (first, second):
         services(app).store.engine.dispose()
@@ -179,7 +179,7 @@ def test_redis_down_falls_back_to_memory_and_still_limits(database_url: str, tmp
     app = make_app(
         database_url, tmp_path, RATE_LIMIT="2/minute", REDIS_URL=f"redis://127.0.0.1:{port}/0"
     )
-    _, key = services(app).store.create_site("daily-bugle")
+    _, key = services(app).store.sites.create("daily-bugle")
     client = app.test_client()
     assert [comment(client, key).status_code for _ in range(3)] == [201, 201, 429]
     services(app).store.engine.dispose()
@@ -196,8 +196,8 @@ def test_sign_in_failures_are_shared_by_workers_through_redis(
     store = services(first).store
     name = "mod-" + secrets.token_hex(4)  # Redis outlives a test: counts of its own
     address = {"REMOTE_ADDR": f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.9"}
-    store.create_user(name, Role.ADMIN, [])
-    store.set_password(name, "the right password")
+    store.users.create(name, Role.ADMIN, [])
+    store.users.set_password(name, "the right password")
     now = 1_800_000_000.0 + secrets.randbelow(10**6)  # time stands still: no flaky waits
     for app in (first, second):
         services(app).signin_throttle.clock = lambda: now

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.services import services
 from moderation import db
-from moderation.store import utcnow
+from moderation.clock import utcnow
 from moderation.webhooks import MAX_ATTEMPTS
 from tests.serving import ROOT
 
@@ -61,7 +61,7 @@ def backlog(app: Any, client: Any, auth: dict[str, str], scorer: Any) -> None:
     scorer.fail = RuntimeError("model down")
     r = client.post("/v1/comments", json={"text": "Scored later."}, headers=auth)
     assert r.get_json()["scoring_state"] == "pending"  # held as scoring_unavailable
-    site = services(app).store.get_site("daily-bugle")
+    site = services(app).store.sites.get("daily-bugle")
     add_outbox(app, site.id, due_in=timedelta(minutes=-10), attempts=1, delivered=False)
     add_outbox(app, site.id, due_in=timedelta(minutes=-1), attempts=0, delivered=False)
     add_outbox(app, site.id, due_in=timedelta(minutes=5), attempts=2, delivered=False)

@@ -75,7 +75,7 @@ def test_addresses_as_a_keyed_hash_per_site(
     post_from(client, auth, "203.0.113.9")
     post_from(client, auth, "203.0.113.9")
     post_from(client, auth, "203.0.113.10")
-    _, other_key = services(app).store.create_site("other-paper")
+    _, other_key = services(app).store.sites.create("other-paper")
     post_from(client, {"Authorization": f"Bearer {other_key}"}, "203.0.113.9")
     first, again, neighbour, elsewhere = stored_ips(app)
     assert first == again and len(first) == 64
@@ -162,9 +162,9 @@ def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
     from moderation.sites import Role
 
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    _, op = store.create_user("olga", Role.OPERATOR, [site.id])
-    _, mod = store.create_user("max", Role.MODERATOR, [site.id])
+    site = store.sites.get("daily-bugle")
+    _, op = store.users.create("olga", Role.OPERATOR, [site.id])
+    _, mod = store.users.create("max", Role.MODERATOR, [site.id])
     return {
         "op": {"Authorization": f"Bearer {op}"},
         "mod": {"Authorization": f"Bearer {mod}"},
@@ -177,8 +177,8 @@ def zeb_and_ana(app: Any, client: Any, people: dict[str, dict[str, str]]) -> dic
     """Zeb's three comments (one decided with a note quoting him, one held, one approved), Ana's one,
     with a webhook receiver configured, so events wait in the outbox."""
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    store.set_webhook(site.id, "http://127.0.0.1:9/hook", actor="test")
+    site = store.sites.get("daily-bugle")
+    store.sites.set_webhook(site.id, "http://127.0.0.1:9/hook", actor="test")
     made = []
     for text in ZEB_TEXTS:
         r = client.post("/v1/comments", json={"text": text, "author": ZEB}, headers=people["site"])
@@ -202,8 +202,8 @@ def zeb_and_ana(app: Any, client: Any, people: dict[str, dict[str, str]]) -> dic
     assert r.status_code == 200
     # A label given on one of his comments, and an event whose payload (as a later version
     # might write it) carries his words: both must go too.
-    store.add_feedback(site.id, ZEB_TEXTS[1], "TOXICITY", 0.1, "test", comment_id=made[1]["id"])
-    with store.write() as conn:
+    store.labels.add(site.id, ZEB_TEXTS[1], "TOXICITY", 0.1, "test", comment_id=made[1]["id"])
+    with store.db.write() as conn:
         conn.execute(
             db.webhook_outbox.insert().values(
                 site_id=site.id,
@@ -222,7 +222,7 @@ def zeb_traces(app: Any) -> list[str]:
     from moderation.security import hash_email
 
     service = services(app).service
-    site = services(app).store.get_site("daily-bugle")
+    site = services(app).store.sites.get("daily-bugle")
     return [
         *ZEB_TEXTS,
         ZEB["name"],
@@ -319,7 +319,7 @@ def test_cli_exports_and_erases(app: Any, zeb_and_ana: dict[str, Any]) -> None:
     assert [c["text"] for c in export["comments"]] == ZEB_TEXTS
     refused = runner.invoke(args=["authors", "erase", "daily-bugle", ZEB["id"]], input="n\n")
     assert refused.exit_code != 0
-    assert len(services(app).store.author_record(zeb_and_ana["site"].id, ZEB["id"]).comments) == 3
+    assert len(services(app).store.authors.record(zeb_and_ana["site"].id, ZEB["id"]).comments) == 3
     done = runner.invoke(args=["authors", "erase", "daily-bugle", ZEB["id"], "--yes"])
     assert done.exit_code == 0, done.output
     assert "erased 3 comment(s)" in done.output
@@ -341,7 +341,7 @@ def set_times(app: Any, comment_id: str, *, days_ago: int, decided: bool) -> Non
     values: dict[str, Any] = {"created_at": when, "updated_at": when}
     if decided:
         values["decided_at"] = when
-    with services(app).store.write() as conn:
+    with services(app).store.db.write() as conn:
         conn.execute(db.comments.update().where(db.comments.c.id == comment_id).values(**values))
 
 
@@ -371,9 +371,9 @@ def test_retention_removes_old_decided_texts_and_keeps_the_rest(
     set_times(app, old_held["id"], days_ago=400, decided=False)
     set_times(app, recent["id"], days_ago=10, decided=False)
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    store.add_feedback(site.id, "an old label's text", "TOXICITY", 0.9, "perspective")
-    with store.write() as conn:  # a label as old as the old comments
+    site = store.sites.get("daily-bugle")
+    store.labels.add(site.id, "an old label's text", "TOXICITY", 0.9, "perspective")
+    with store.db.write() as conn:  # a label as old as the old comments
         conn.execute(
             db.feedback.update().values(created_at=row(app, old_approved["id"]).created_at)
         )
@@ -393,7 +393,7 @@ def test_retention_removes_old_decided_texts_and_keeps_the_rest(
     # What sites and operators see.
     seen = client.get(f"/v1/comments/{old_rejected['id']}", headers=people["site"]).get_json()
     assert seen["text"] == "" and seen["redacted_at"]
-    store.set_password("olga", "operator-password")
+    store.users.set_password("olga", "operator-password")
     browser = app.test_client()
     token = page_token(browser)
     browser.post(
@@ -422,7 +422,7 @@ def add_event(app: Any, site_id: str, *, age_days: int, delivered: bool, attempt
     from datetime import UTC, datetime, timedelta
 
     when = datetime.now(UTC) - timedelta(days=age_days)
-    with services(app).store.write() as conn:
+    with services(app).store.db.write() as conn:
         event_id = conn.execute(
             db.webhook_outbox.insert().values(
                 site_id=site_id,
@@ -451,7 +451,7 @@ def outbox_ids(app: Any) -> set[int]:
 def test_retention_deletes_finished_webhook_events_and_their_attempts(
     app: Any, people: dict[str, dict[str, str]]
 ) -> None:
-    site = services(app).store.get_site("daily-bugle")
+    site = services(app).store.sites.get("daily-bugle")
     old_delivered = add_event(app, site.id, age_days=40, delivered=True, attempts=2)
     old_given_up = add_event(app, site.id, age_days=40, delivered=False, attempts=25)
     recent = add_event(app, site.id, age_days=5, delivered=True, attempts=1)
@@ -498,7 +498,7 @@ def test_each_site_sets_its_own_retention(
     }
     # A comment approved 40 days ago: gone on this site (30 days), kept on another (365).
     store = services(app).store
-    _, other_key = store.create_site("other-paper")
+    _, other_key = store.sites.create("other-paper")
     mine = client.post("/v1/comments", json={"text": "Forty days old."}, headers=people["site"])
     theirs = client.post(
         "/v1/comments",
@@ -507,7 +507,7 @@ def test_each_site_sets_its_own_retention(
     )
     for made in (mine, theirs):
         set_times(app, made.get_json()["id"], days_ago=40, decided=False)
-    site = store.get_site("daily-bugle")
+    site = store.sites.get("daily-bugle")
     old_event = add_event(app, site.id, age_days=4000, delivered=True, attempts=1)
     services(app).retention.run()
     assert row(app, mine.get_json()["id"]).text == ""

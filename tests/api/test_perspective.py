@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Any
 
 import marshmallow as ma
@@ -13,6 +14,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from api.perspective.schemas import MESSAGES
 from api.services import services
 from moderation import db
+from moderation.policy import OtherLanguages
 
 ANALYZE = "/v1alpha1/comments:analyze"
 SUGGEST = "/v1alpha1/comments:suggestscore"
@@ -184,8 +186,8 @@ def test_stored_unless_do_not_store(app: Any, client: Any, site_key: str) -> Non
         rows = conn.execute(sa.select(db.comments.c.text, db.comments.c.status)).all()
     assert sorted(rows) == sorted([(TOXIC, "held"), (BENIGN, "approved")])
     assert count(app, db.audit_log) >= 2
-    site = services(app).store.get_site("daily-bugle")
-    held = services(app).store.queue([site.id], sort="risk", limit=10)
+    site = services(app).store.sites.get("daily-bugle")
+    held = services(app).store.comments.queue([site.id], sort="risk", limit=10)
     assert [c.text for c in held] == [TOXIC]  # a moderator sees it in the queue
 
 
@@ -221,9 +223,9 @@ def test_detected_non_english_is_refused_unless_the_site_scores_other_languages(
         "attribute": "TOXICITY",
     }
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    store.set_policy(
-        site.id, actor="test", live={**site.policy.as_dict(), "other_languages": "score"}
+    site = store.sites.get("daily-bugle")
+    store.policies.change(
+        site.id, actor="test", live=replace(site.policy, other_languages=OtherLanguages.SCORE)
     )
     r = analyze(client, site_key, request(FRENCH))
     assert r.status_code == 200
@@ -253,10 +255,10 @@ def test_missing_and_invalid_keys(app: Any, client: Any, site_key: str) -> None:
     assert error["message"] == "API key not valid. Please pass a valid API key."
     assert error["details"][0]["reason"] == "API_KEY_INVALID"
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    key_id, key = store.create_api_key(site.id)
+    site = store.sites.get("daily-bugle")
+    key_id, key = store.sites.create_key(site.id)
     assert analyze(client, key, request(BENIGN)).status_code == 200
-    store.revoke_api_key(key_id)
+    store.sites.revoke_key(key_id)
     google_error(analyze(client, key, request(BENIGN)), 400, "INVALID_ARGUMENT")
     assert count(app, db.comments) == 1
 
@@ -409,7 +411,7 @@ def test_unexpected_failure_is_a_google_500(
     def broken(key: str) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(services(app).store, "site_for_key", broken)
+    monkeypatch.setattr(services(app).store.sites, "for_key", broken)
     error = google_error(analyze(client, site_key, request(BENIGN)), 500, "INTERNAL")
     assert "fire" not in error["message"]
 
@@ -420,7 +422,7 @@ def test_database_down_is_a_google_503(
     def gone(key: str) -> None:
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(services(app).store, "site_for_key", gone)
+    monkeypatch.setattr(services(app).store.sites, "for_key", gone)
     r = analyze(client, site_key, request(BENIGN))
     google_error(r, 503, "UNAVAILABLE")
     assert r.headers["Retry-After"] == "5"
@@ -428,7 +430,7 @@ def test_database_down_is_a_google_503(
     def overloaded(key: str) -> None:
         raise ServiceUnavailable()
 
-    monkeypatch.setattr(services(app).store, "site_for_key", overloaded)
+    monkeypatch.setattr(services(app).store.sites, "for_key", overloaded)
     r = analyze(client, site_key, request(BENIGN))
     google_error(r, 503, "UNAVAILABLE")
     assert r.headers["Retry-After"] == "5"
@@ -463,12 +465,12 @@ def test_suggested_scores_become_labels_in_the_decisions_export(
         "clientToken": "fb-1",
     }
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    rows = {(f.attribute, f.score, f.source) for f in store.feedback_rows(site.id)}
+    site = store.sites.get("daily-bugle")
+    rows = {(f.attribute, f.score, f.source) for f in store.labels.for_site(site.id)}
     assert rows == {("TOXICITY", 0.9, "perspective"), ("INSULT", 0.1, "perspective")}
     from moderation.sites import Role
 
-    _, token = store.create_user("olga", Role.OPERATOR, [site.id])
+    _, token = store.users.create("olga", Role.OPERATOR, [site.id])
     csv = client.get(
         f"/v1/sites/{site.id}/decisions.csv", headers={"Authorization": f"Bearer {token}"}
     ).get_data(as_text=True)
@@ -515,8 +517,8 @@ def test_suggestscore_errors(app: Any, client: Any, site_key: str) -> None:
     google_error(suggest({**ok, "extra": 1}), 400, "INVALID_ARGUMENT")
     r = client.post(SUGGEST, data=b"", query_string={"key": site_key})
     google_error(r, 400, "INVALID_ARGUMENT", "COMMENT_EMPTY")
-    site = services(app).store.get_site("daily-bugle")
-    assert services(app).store.feedback_rows(site.id) == []
+    site = services(app).store.sites.get("daily-bugle")
+    assert services(app).store.labels.for_site(site.id) == []
 
 
 # -- discovery ------------------------------------------------------------------

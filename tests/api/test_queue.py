@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,8 +17,8 @@ from tests.api.test_comments import assert_error
 def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
     """Tokens for a moderator and an operator of daily-bugle, and a moderator of another site."""
     store = services(app).store
-    bugle = store.get_site("daily-bugle")
-    other, _ = store.create_site("other-paper")
+    bugle = store.sites.get("daily-bugle")
+    other, _ = store.sites.create("other-paper")
     out = {}
     for name, role, site in [
         ("mod", Role.MODERATOR, bugle.id),
@@ -25,7 +26,7 @@ def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
         ("op", Role.OPERATOR, bugle.id),
         ("stranger", Role.MODERATOR, other.id),
     ]:
-        _, token = store.create_user(name, role, [site])
+        _, token = store.users.create(name, role, [site])
         out[name] = {"Authorization": f"Bearer {token}"}
     return out
 
@@ -42,8 +43,8 @@ def test_queue_sorts_by_risk_and_pages_with_a_cursor(
     app: Any, client: Any, auth: dict[str, str], people: Any
 ) -> None:
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    store.set_policy(site.id, actor="t", live={**site.policy.as_dict(), "blocked_words": ["grr"]})
+    site = store.sites.get("daily-bugle")
+    store.policies.change(site.id, actor="t", live=replace(site.policy, blocked_words=("grr",)))
     a = held(client, auth, "You nitwit.", author={"id": "reader-1"})
     b = held(client, auth, "grr, a nitwit again", author={"id": "reader-2"})
     c = held(client, auth, "What a dunderhead.")
@@ -276,7 +277,7 @@ def test_concurrent_decisions_decide_each_comment_once(
         t.join()
     codes = results["mod"] + results["mod2"]
     assert codes.count(200) == 20 and codes.count(409) == 20
-    entries = services(app).store.audit_entries(
-        site_id=services(app).store.get_site("daily-bugle").id, limit=1000
+    entries = services(app).store.audit.entries(
+        site_id=services(app).store.sites.get("daily-bugle").id, limit=1000
     )
-    assert sum(e["action"] == "comment.decision" for e in entries) == 20
+    assert sum(e.action == "comment.decision" for e in entries) == 20

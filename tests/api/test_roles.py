@@ -66,10 +66,10 @@ CREDENTIALS = [
 def world(app: Any) -> dict[str, Any]:
     """Two sites, a held comment on the first, and a credential of every kind."""
     store = services(app).store
-    own, own_key = store.create_site("own-site")
-    other, other_key = store.create_site("other-site")
-    revoked_id, revoked = store.create_api_key(own.id)
-    store.revoke_api_key(revoked_id)
+    own, own_key = store.sites.create("own-site")
+    other, other_key = store.sites.create("other-site")
+    revoked_id, revoked = store.sites.create_key(own.id)
+    store.sites.revoke_key(revoked_id)
     tokens = {}
     for name, role, site in [
         ("own_moderator", Role.MODERATOR, own.id),
@@ -78,7 +78,7 @@ def world(app: Any) -> dict[str, Any]:
         ("other_operator", Role.OPERATOR, other.id),
         ("admin", Role.ADMIN, None),
     ]:
-        _, tokens[name] = store.create_user(name, role, [site] if site else [])
+        _, tokens[name] = store.users.create(name, role, [site] if site else [])
     client = app.test_client()
     comment = client.post(
         "/v1/comments", json={"text": "You nitwit."}, headers={"Authorization": f"Bearer {own_key}"}

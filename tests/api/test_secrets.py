@@ -26,9 +26,9 @@ def dump_database(app: Any) -> str:
 
 def test_keys_and_tokens_are_stored_only_as_hashes(app: Any, client: Any) -> None:
     store = services(app).store
-    site, key = store.create_site("quiet-paper")
-    _, second = store.create_api_key(site.id)
-    _, token = store.create_user("ines", Role.OPERATOR, [site.id])
+    site, key = store.sites.create("quiet-paper")
+    _, second = store.sites.create_key(site.id)
+    _, token = store.users.create("ines", Role.OPERATOR, [site.id])
     client.post(
         "/v1/comments", json={"text": "hello there"}, headers={"Authorization": f"Bearer {key}"}
     )
@@ -52,8 +52,8 @@ def test_secrets_never_reach_the_logs(app: Any, client: Any) -> None:
         logger.addHandler(handler)
     try:
         store = services(app).store
-        _, key = store.create_site("loud-paper")
-        _, token = store.create_user("noor", Role.ADMIN, [])
+        _, key = store.sites.create("loud-paper")
+        _, token = store.users.create("noor", Role.ADMIN, [])
         client.post(
             "/v1/comments",
             json={"text": "A nitwit wrote this.", "author": {"email": "noor@example.org"}},

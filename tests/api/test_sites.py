@@ -23,14 +23,14 @@ from tests.api.test_queue import held
 @pytest.fixture
 def op(app: Any, site_key: str) -> dict[str, str]:
     store = services(app).store
-    _, token = store.create_user("olga", Role.OPERATOR, [store.get_site("daily-bugle").id])
+    _, token = store.users.create("olga", Role.OPERATOR, [store.sites.get("daily-bugle").id])
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def mod(app: Any, site_key: str) -> dict[str, str]:
     store = services(app).store
-    _, token = store.create_user("max", Role.MODERATOR, [store.get_site("daily-bugle").id])
+    _, token = store.users.create("max", Role.MODERATOR, [store.sites.get("daily-bugle").id])
     return {"Authorization": f"Bearer {token}"}
 
 

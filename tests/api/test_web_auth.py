@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,11 @@ PASSWORDS = {"mod": "moderator-password", "op": "operator-password"}
 def people(app: Any, site_key: str) -> dict[str, Any]:
     """A moderator and an operator of daily-bugle, with passwords set."""
     store = services(app).store
-    bugle = store.get_site("daily-bugle")
+    bugle = store.sites.get("daily-bugle")
     out = {}
     for name, role in [("mod", Role.MODERATOR), ("op", Role.OPERATOR)]:
-        user, _ = store.create_user(name, role, [bugle.id])
-        store.set_password(name, PASSWORDS[name])
+        user, _ = store.users.create(name, role, [bugle.id])
+        store.users.set_password(name, PASSWORDS[name])
         out[name] = user
     return out
 
@@ -67,10 +68,10 @@ def test_set_password_cli(app: Any, people: dict[str, Any]) -> None:
     assert ok.exit_code == 0, ok.output
     assert "password set for mod" in ok.output
     store = services(app).store
-    assert store.check_password("mod", "a brand new secret") is not None
-    assert store.check_password("mod", PASSWORDS["mod"]) is None
+    assert store.users.check_password("mod", "a brand new secret") is not None
+    assert store.users.check_password("mod", PASSWORDS["mod"]) is None
     with pytest.raises(WeakPassword):
-        store.set_password("mod", "too short")
+        store.users.set_password("mod", "too short")
     prompted = runner.invoke(
         args=["users", "set-password", "op"], input="prompted secret\nprompted secret\n"
     )
@@ -79,24 +80,24 @@ def test_set_password_cli(app: Any, people: dict[str, Any]) -> None:
         args=["users", "set-password", "mod", "--password-stdin"], input="eleven char\n"
     )
     assert short.exit_code != 0 and "at least 12 characters" in short.output
-    store_before = services(app).store.check_password("mod", "a brand new secret")
+    store_before = services(app).store.users.check_password("mod", "a brand new secret")
     assert store_before is not None  # a refused password changes nothing
     store = services(app).store
-    with store.write() as conn:
+    with store.db.write() as conn:
         conn.exec_driver_sql("UPDATE users SET name = 'moderator-one' WHERE name = 'mod'")
     same = runner.invoke(
         args=["users", "set-password", "moderator-one", "--password-stdin"],
         input="Moderator-One\n",
     )
     assert same.exit_code != 0 and "cannot be the user name" in same.output
-    with store.write() as conn:
+    with store.db.write() as conn:
         conn.exec_driver_sql("UPDATE users SET name = 'mod' WHERE name = 'moderator-one'")
     nobody = runner.invoke(
         args=["users", "set-password", "ghost", "--password-stdin"], input="long enough secret\n"
     )
     assert nobody.exit_code != 0 and "no user named 'ghost'" in nobody.output
     # only a hash is stored
-    with store.read() as conn:
+    with store.db.read() as conn:
         stored = conn.exec_driver_sql("SELECT password_hash FROM users WHERE name = 'mod'").scalar()
     assert stored.startswith("scrypt$") and "a brand new secret" not in stored
 
@@ -163,7 +164,7 @@ def test_a_session_calls_the_api_with_the_csrf_header(
 
 def test_bearer_tokens_work_as_before(app: Any, client: Any, people: dict[str, Any]) -> None:
     store = services(app).store
-    _, token = store.create_user("api-mod", Role.MODERATOR, sorted(people["mod"].site_ids))
+    _, token = store.users.create("api-mod", Role.MODERATOR, sorted(people["mod"].site_ids))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/v1/queue", headers=headers).status_code == 200
     # no CSRF header needed without a session
@@ -174,7 +175,7 @@ def test_bearer_tokens_work_as_before(app: Any, client: Any, people: dict[str, A
 def test_a_new_password_ends_open_sessions(app: Any, client: Any, people: dict[str, Any]) -> None:
     sign_in(client, "mod")
     assert client.get("/queue").status_code == 200
-    services(app).store.set_password("mod", "another long password")
+    services(app).store.users.set_password("mod", "another long password")
     assert client.get("/queue").status_code == 302
     assert client.get("/v1/queue").status_code == 401
 
@@ -335,7 +336,7 @@ def test_queue_page_claims_a_batch_and_highlights(
     assert '<mark class="trigger"' in html
     assert re.search(r'<mark class="trigger"[^>]*>Only a nitwit parks there\.</mark>', html)
     assert "Insult 0.97 ≥ " in html and "by you" in html
-    stored = services(app).store.get_comment(comment["id"])
+    stored = services(app).store.comments.get(comment["id"])
     assert stored.claimed_by == people["mod"].id
     page = client.get(f"/comments/{comment['id']}").get_data(as_text=True)
     assert "Decided automatically" in page and "Only a nitwit parks there." in page
@@ -350,19 +351,19 @@ def test_only_a_moderators_view_of_the_queue_claims(
     comments = [held(client, auth, f"Only a nitwit parks there, number {i}.") for i in range(3)]
     for viewer in ("op", "admin"):
         if viewer == "admin":
-            store.create_user("root", Role.ADMIN, [])
-            store.set_password("root", "admin-password")
+            store.users.create("root", Role.ADMIN, [])
+            store.users.set_password("root", "admin-password")
             sign_in(client, "root", "admin-password")
         else:
             sign_in(client, viewer)
         page = client.get("/queue").get_data(as_text=True)
         assert "3 held" in page and "without claiming" in page and "by you" not in page
-        assert all(store.get_comment(c["id"]).claimed_by is None for c in comments), viewer
+        assert all(store.comments.get(c["id"]).claimed_by is None for c in comments), viewer
         client.post("/signout", data={"csrf_token": page_token(client, "/queue")})
     sign_in(client, "mod")
     page = client.get("/queue").get_data(as_text=True)
     assert "3 claimed by you" in page and "without claiming" not in page
-    assert {store.get_comment(c["id"]).claimed_by for c in comments} == {people["mod"].id}
+    assert {store.comments.get(c["id"]).claimed_by for c in comments} == {people["mod"].id}
 
 
 def test_decide_and_undo_with_forms(
@@ -375,15 +376,15 @@ def test_decide_and_undo_with_forms(
     r = client.post(url, data={"csrf_token": token, "action": "reject", "version": "1"})
     assert r.status_code == 302  # no reason: not decided
     store = services(app).store
-    assert store.get_comment(comment["id"]).status.value == "held"
+    assert store.comments.get(comment["id"]).status.value == "held"
     client.post(
         url, data={"csrf_token": token, "action": "reject", "version": "1", "reason": "abusive"}
     )
-    assert store.get_comment(comment["id"]).status.value == "rejected"
+    assert store.comments.get(comment["id"]).status.value == "rejected"
     page = client.get("/queue").get_data(as_text=True)
     assert "Rejected the comment." in page and f"/comments/{comment['id']}/undo" in page
     client.post(f"/comments/{comment['id']}/undo", data={"csrf_token": token})
-    assert store.get_comment(comment["id"]).status.value == "held"
+    assert store.comments.get(comment["id"]).status.value == "held"
 
 
 def test_operator_saves_a_policy_and_sees_the_audit(
@@ -408,7 +409,7 @@ def test_operator_saves_a_policy_and_sees_the_audit(
     )
     r = client.post("/sites/daily-bugle/policy", data=form)
     assert r.status_code == 302
-    site = services(app).store.get_site("daily-bugle")
+    site = services(app).store.sites.get("daily-bugle")
     assert site.policy.thresholds["insult"] == 0.65
     assert site.policy.blocked_words == ("grr", "bah") and site.policy.max_links == 2
     assert site.policy.premoderation is True
@@ -416,7 +417,7 @@ def test_operator_saves_a_policy_and_sees_the_audit(
     assert "Policy saved" in page and "Insult threshold 0.80 → 0.65" in page
     assert "Pre-moderation on" in page
     r = client.post("/sites/daily-bugle/policy", data={**form, "target": "shadow"})
-    assert services(app).store.get_site("daily-bugle").shadow_policy is not None
+    assert services(app).store.sites.get("daily-bugle").shadow_policy is not None
     bad = client.post("/sites/daily-bugle/policy", data={**form, "threshold-insult": "7"})
     assert bad.status_code == 422 and "not saved" in bad.get_data(as_text=True)
 
@@ -431,15 +432,15 @@ def test_a_settings_page_opened_before_another_save_does_not_overwrite_it(
     form = {f"threshold-{c}": "0.8" for c in present.CATEGORY_LABELS}
     form.update({"csrf_token": token, "policy_version": opened, "target": "live"})
     store = services(app).store
-    site = store.get_site("daily-bugle")
-    store.set_policy(site.id, actor="someone", live={**site.policy.as_dict(), "max_links": 1})
+    site = store.sites.get("daily-bugle")
+    store.policies.change(site.id, actor="someone", live=replace(site.policy, max_links=1))
     stale = client.post("/sites/daily-bugle/policy", data={**form, "threshold-insult": "0.5"})
     html = stale.get_data(as_text=True)
     assert stale.status_code == 409 and "not saved" in html and "someone saved version" in html
-    assert store.get_site("daily-bugle").policy.thresholds["insult"] == 0.8
+    assert store.sites.get("daily-bugle").policy.thresholds["insult"] == 0.8
     fresh = {**form, "threshold-insult": "0.5", "policy_version": str(int(opened) + 1)}
     assert client.post("/sites/daily-bugle/policy", data=fresh).status_code == 302
-    assert store.get_site("daily-bugle").policy.thresholds["insult"] == 0.5
+    assert store.sites.get("daily-bugle").policy.thresholds["insult"] == 0.5
 
 
 def test_operator_creates_and_revokes_keys(app: Any, client: Any, people: dict[str, Any]) -> None:
@@ -448,17 +449,17 @@ def test_operator_creates_and_revokes_keys(app: Any, client: Any, people: dict[s
     r = client.post("/sites/daily-bugle/keys", data={"csrf_token": token})
     key = re.search(r'id="new-key">(msk_[^<]+)<', r.get_data(as_text=True)).group(1)
     store = services(app).store
-    assert store.site_for_key(key).name == "daily-bugle"
+    assert store.sites.for_key(key).name == "daily-bugle"
     assert key not in client.get("/sites/daily-bugle").get_data(as_text=True)  # shown once
     key_id = next(
         k.id
-        for k in store.list_api_keys(store.get_site("daily-bugle").id)
+        for k in store.sites.keys(store.sites.get("daily-bugle").id)
         if key.startswith(k.prefix) and not k.revoked_at
     )
     client.post(f"/sites/daily-bugle/keys/{key_id}/revoke", data={"csrf_token": token})
-    assert store.site_for_key(key) is None
-    other, _ = store.create_site("other-paper")
-    other_key = store.list_api_keys(other.id)[0].id
+    assert store.sites.for_key(key) is None
+    other, _ = store.sites.create("other-paper")
+    other_key = store.sites.keys(other.id)[0].id
     r = client.post(f"/sites/daily-bugle/keys/{other_key}/revoke", data={"csrf_token": token})
     assert r.status_code == 404
 
@@ -467,8 +468,8 @@ def test_demo_posts_through_a_demo_site(app: Any, client: Any, tmp_path: Path) -
     page = client.get("/demo")
     assert page.status_code == 200 and "Leave a comment" in page.get_data(as_text=True)
     store = services(app).store
-    demo = store.get_site("demo")
-    assert demo is not None and len(store.list_api_keys(demo.id)) == 1
+    demo = store.sites.get("demo")
+    assert demo is not None and len(store.sites.keys(demo.id)) == 1
     # No key is kept in plain text for the demo's backend, in the instance folder or anywhere.
     assert not (Path(app.instance_path) / "demo_site_key").exists()
     token = page_token(client, "/demo")
@@ -485,7 +486,7 @@ def test_demo_posts_through_a_demo_site(app: Any, client: Any, tmp_path: Path) -
     assert "The service held your comment" in html
     empty = client.post("/demo/comments", data={"csrf_token": token, "text": "   "})
     assert empty.status_code == 422 and "Write something first." in empty.get_data(as_text=True)
-    assert len(store.list_api_keys(demo.id)) == 1  # no key was made per request either
+    assert len(store.sites.keys(demo.id)) == 1  # no key was made per request either
 
 
 def test_a_plain_demo_key_left_by_an_earlier_version_is_revoked_and_deleted(
@@ -504,13 +505,13 @@ def test_a_plain_demo_key_left_by_an_earlier_version_is_revoked_and_deleted(
     monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(tmp_path / "instance"))
     first = create_app(config)
     store = services(first).store
-    _, key = store.create_site("demo")
+    _, key = store.sites.create("demo")
     key_file = tmp_path / "instance" / "demo_site_key"
     key_file.write_text(key)  # what the previous version left behind
-    assert store.site_for_key(key) is not None
+    assert store.sites.for_key(key) is not None
     second = create_app(config)  # the next start (or any worker's)
     assert not key_file.exists()
-    assert store.site_for_key(key) is None
+    assert store.sites.for_key(key) is None
     assert second.test_client().get("/demo").status_code == 200  # the demo still works
     for app in (first, second):
         services(app).store.engine.dispose()
@@ -529,12 +530,12 @@ def test_demo_authors_are_the_names_they_type(app: Any, tmp_path: Path) -> None:
     post(second, "  ANN ", "Nitwit, again.")  # another browser, the same author
     post(second, "", "Blasted rain.")
     store = services(app).store
-    site = store.get_site("demo")
-    authors = {c.text: c.author for c in store.comments_between(site.id, None, None)}
+    site = store.sites.get("demo")
+    authors = {c.text: c.author for c in store.comments.scored_between(site.id, None, None)}
     ann = authors["You nitwit, the market was fine."].id
     assert ann is not None and authors["Nitwit, again."].id == ann
     assert authors["Nitwit, again."].name == "ANN"
     assert authors["What a dunderhead of a council."].id not in (None, ann)
     assert authors["Blasted rain."].id is None  # no name: no identity, no shared record
     assert authors["Blasted rain."].name == "Anonymous reader"
-    assert store.author_history(site.id, [ann])[ann]["held"] == 2
+    assert store.comments.author_history(site.id, [ann])[ann]["held"] == 2

@@ -28,11 +28,11 @@ class Server:
     app: Any
 
     def feedback(self) -> list[Any]:
-        return services(self.app).store.feedback_rows(self.site_id)
+        return services(self.app).store.labels.for_site(self.site_id)
 
     def stored_texts(self) -> list[str]:
         store = services(self.app).store
-        return [c.text for c in store.comments_between(self.site_id, None, None)]
+        return [c.text for c in store.comments.scored_between(self.site_id, None, None)]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "LOG_REQUESTS": False,
         }
     )
-    site, key = services(app).store.create_site("compat-news")
+    site, key = services(app).store.sites.create("compat-news")
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="compat-server", daemon=True)
     thread.start()

@@ -42,7 +42,7 @@ from api.services import services
 
 app = create_app({"DATABASE_URL": sys.argv[1], "MODEL": sys.argv[2], "SECRET_KEY": "k",
                   "LOG_REQUESTS": False, "RATE_LIMIT_ENABLED": False, "PRELOAD_MODEL": True})
-_, key = services(app).store.create_site("harbour-news")
+_, key = services(app).store.sites.create("harbour-news")
 client = app.test_client()
 auth = {"Authorization": f"Bearer {key}"}
 answers = [client.post("/v1/comments", json={"text": text}, headers=auth).get_json()

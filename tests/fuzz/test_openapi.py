@@ -55,8 +55,8 @@ def _api_schema(database: str) -> Any:
         }
     )
     store = services(app).store
-    site, key = store.create_site("fuzz-site")
-    _, token = store.create_user("fuzz-admin", Role.ADMIN, [])
+    site, key = store.sites.create("fuzz-site")
+    _, token = store.users.create("fuzz-admin", Role.ADMIN, [])
     comment = (
         app.test_client()
         .post(

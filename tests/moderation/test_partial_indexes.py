@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from moderation import db, migrate
+from moderation.clock import utcnow
 from moderation.db import make_engine
-from moderation.store import utcnow
 from moderation.webhooks import MAX_ATTEMPTS
 
 DELIVERED, DUE = 3000, 5
@@ -107,7 +107,7 @@ def test_the_indexes_are_partial_on_both_databases(engine: sa.Engine) -> None:
 def test_the_webhook_claim_and_the_held_count_use_them(engine: sa.Engine) -> None:
     fill(engine)
     o, c = db.webhook_outbox.c, db.comments.c
-    # The delivery claim's query (moderation.webhooks.Deliverer._claim).
+    # The delivery claim's query (moderation.repositories.outbox.Outbox.claim_due).
     claim = (
         sa.select(o.id)
         .where(o.delivered_at.is_(None), o.next_attempt_at <= utcnow(), o.attempts < MAX_ATTEMPTS)

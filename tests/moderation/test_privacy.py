@@ -45,22 +45,22 @@ def test_an_erasure_keeps_every_field_a_webhook_event_is_made_of() -> None:
     from datetime import UTC, datetime
 
     from moderation.comments import Reason, Status
+    from moderation.events import EVENT_FIELDS, EventName
     from moderation.policy import Policy
-    from moderation.privacy import EVENT_FIELDS
     from moderation.sites import Site
-    from moderation.webhooks import event_row
+    from moderation.webhooks import event_for
 
     site = Site(
         "site_a", "a", Policy(), None, "https://example.org/hook", "whsec", 1, datetime.now(UTC)
     )
-    row = event_row(
+    event = event_for(
         site,
-        "comment.held",
+        EventName.COMMENT_HELD,
         "cmt_1",
         "ext-1",
         Status.HELD,
         [Reason("premoderation")],
         datetime.now(UTC),
     )
-    assert row is not None
-    assert set(row["payload"]) == EVENT_FIELDS
+    assert event is not None
+    assert set(event.payload) == EVENT_FIELDS

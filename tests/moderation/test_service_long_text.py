@@ -9,9 +9,9 @@ from moderation import migrate
 from moderation.comments import NewComment, Status
 from moderation.db import make_engine
 from moderation.policy import Policy
+from moderation.repositories import Repositories
 from moderation.scoring import GuardedScorer
 from moderation.service import LONG_TEXT_CHARS, ModerationService
-from moderation.store import SqlStore
 from tests.fakes import CATEGORIES
 
 
@@ -39,8 +39,8 @@ class DilutingScorer:
 def service(tmp_path: Path, scorer: DilutingScorer) -> tuple[ModerationService, object]:
     engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
     migrate.upgrade(engine)
-    store = SqlStore(engine, Policy(thresholds=dict.fromkeys(CATEGORIES, 0.8)))
-    site, _ = store.create_site("long-reads")
+    store = Repositories(engine, Policy(thresholds=dict.fromkeys(CATEGORIES, 0.8)))
+    site, _ = store.sites.create("long-reads")
     return ModerationService(store, GuardedScorer(lambda: scorer, timeout=5)), site
 
 

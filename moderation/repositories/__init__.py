@@ -1,0 +1,63 @@
+"""Persistence, one repository per aggregate; they take and return the domain's dataclasses.
+
+Only this package knows table and column names (`moderation.db`). Each public
+method is one transaction; a method that writes several tables (a comment with its
+audit entry and webhook event) writes them together or not at all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from moderation.policy import Policy
+from moderation.repositories.audit import AuditLog
+from moderation.repositories.authors import AuthorData
+from moderation.repositories.base import Database
+from moderation.repositories.comments import CommentRepository
+from moderation.repositories.integrations import CoralPhases
+from moderation.repositories.labels import LabelRepository
+from moderation.repositories.outbox import Outbox
+from moderation.repositories.policies import PolicyRepository, StalePolicy
+from moderation.repositories.sites import SiteRepository
+from moderation.repositories.users import UserRepository
+
+
+class Repositories:
+    """The repositories over one database, as the service layer gets them."""
+
+    def __init__(self, engine: Engine, default_policy: Policy) -> None:
+        self.db = Database(engine)
+        self.default_policy = default_policy
+        self.audit = AuditLog(self.db)
+        self.outbox = Outbox(self.db)
+        self.comments = CommentRepository(self.db)
+        self.sites = SiteRepository(self.db, default_policy)
+        self.policies = PolicyRepository(self.db, self.sites)
+        self.users = UserRepository(self.db)
+        self.labels = LabelRepository(self.db)
+        self.authors = AuthorData(self.db)
+        self.coral = CoralPhases(self.db)
+
+    @property
+    def engine(self) -> Engine:
+        return self.db.engine
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        self.db.ping()
+
+
+__all__ = [
+    "AuditLog",
+    "AuthorData",
+    "CommentRepository",
+    "CoralPhases",
+    "Database",
+    "LabelRepository",
+    "Outbox",
+    "PolicyRepository",
+    "Repositories",
+    "SiteRepository",
+    "StalePolicy",
+    "UserRepository",
+]
