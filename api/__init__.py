@@ -32,6 +32,7 @@ from moderation.throttle import (
     SignInLimits,
     SignInThrottle,
 )
+from moderation.tuning import HeldUnder
 from moderation.webhooks import MAX_ATTEMPTS, Deliverer, http_post
 
 _JSON_METHODS = {"POST", "PUT", "PATCH"}
@@ -136,6 +137,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 clock=utcnow,
             ),
             signin_throttle=SignInThrottle(failure_counts, signin_limits),
+            held_under=HeldUnder(),
         ),
     )
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from moderation.tuning import TrainingLabel
+
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
@@ -54,30 +56,20 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-def decisions_csv(labelled: Iterable[Any], feedback: Iterable[Any]) -> str:
-    """Moderator decisions and Perspective-style feedback labels, one row each."""
-
-    def rows() -> Iterable[Sequence[Any]]:
-        for r in labelled:
-            yield (
-                r.id,
-                r.text,
-                1 if r.status == "rejected" else 0,
-                r.decision_reason or "",
-                iso_time(r.decided_at),
-                "moderator",
-                (r.scores or {}).get("toxicity", ""),
+def decisions_csv(labels: Iterable[TrainingLabel]) -> str:
+    """Labelled texts (moderators' decisions, sites' labels), one row each."""
+    return csv_text(
+        DECISIONS_HEADER,
+        (
+            (
+                label.comment_id or "",
+                label.text,
+                1 if label.toxic else 0,
+                label.reason or "",
+                iso_time(label.at),
+                label.source,
+                label.model_toxicity if label.model_toxicity is not None else "",
             )
-        for f in feedback:
-            if f.attribute.upper() == "TOXICITY":
-                yield (
-                    f.comment_id or "",
-                    f.text,
-                    1 if f.score >= 0.5 else 0,
-                    "",
-                    iso_time(f.created_at),
-                    f.source,
-                    "",
-                )
-
-    return csv_text(DECISIONS_HEADER, rows())
+            for label in labels
+        ),
+    )

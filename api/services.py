@@ -14,6 +14,7 @@ from moderation.review import Review
 from moderation.scoring import GuardedScorer
 from moderation.service import ModerationService
 from moderation.throttle import SignInThrottle
+from moderation.tuning import HeldUnder
 from moderation.webhooks import Deliverer
 
 _EXTENSION = "moderation.services"
@@ -31,6 +32,7 @@ class Services:
     rights: ReadersRights
     retention: RetentionJob
     signin_throttle: SignInThrottle
+    held_under: HeldUnder  # the live policy's verdicts, kept for the settings page
 
 
 def install(app: Flask, built: Services) -> None:

@@ -190,10 +190,11 @@ class DecisionsExport(MethodView):
         Cells a spreadsheet would run as a formula start with a quote; times are ISO 8601 with offset.
         """
         current = _site(site)
-        body = decisions_csv(
-            services().store.comments.moderator_decided(current.id),
-            services().store.labels.for_site(current.id),
+        store = services().store
+        labels = tuning.training_labels(
+            store.comments.moderator_decided(current.id), store.labels.for_site(current.id)
         )
+        body = decisions_csv(labels)
         return Response(
             body,
             mimetype="text/csv",

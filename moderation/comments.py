@@ -184,6 +184,21 @@ class Rescore:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """A scored comment as tuning measures it: its scores and where it stands now."""
+
+    id: str
+    version: int
+    status: Status
+    decided_by: str
+    scores: Mapping[str, float]
+
+    @property
+    def decided_by_moderator(self) -> bool:
+        return self.decided_by != Decider.AUTO
+
+
+@dataclass(frozen=True)
 class ShadowOutcome:
     """What the live and the shadow policy decided about one comment, and where it stands now."""
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from moderation.repositories import Repositories
 
 SIGNATURE_HEADER = "X-Moderation-Signature"
-MAX_ATTEMPTS = 25  # with the backoff below: retries for about three days
+MAX_ATTEMPTS = 25  # with the backoff below: retries for about 42 hours
 CLAIM = timedelta(seconds=60)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 CATEGORIES = ("toxicity", "severe_toxicity", "insult", "profanity", "threat", "identity_attack")
 
@@ -44,3 +45,16 @@ class KeywordScorer:
                         scores[c] = 0.97
             out.append(scores)
         return out
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta

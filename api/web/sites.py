@@ -84,8 +84,14 @@ def index() -> ResponseReturnValue:
 def _render(
     site: Site, *, new_key: str | None = None, errors: Any = None, status: int = 200
 ) -> Any:
-    comments = services().store.comments.scored_between(site.id, None, None)
-    simulated = tuning.simulate(site.policy, comments)
+    # Measured on every comment the site has; only those new or changed since the last
+    # look are read in full and decided (tuning.HeldUnder).
+    store = services().store
+    outcomes = store.comments.scored_outcomes(site.id)
+    held = services().held_under.held(
+        site.id, site.policy, outcomes, store.comments.decision_inputs
+    )
+    simulated = tuning.measure(site.policy, outcomes, held)
     shadow_outcomes = services().store.comments.shadow_outcomes(site.id, None, None)
     entries = services().store.audit.settings_entries(site.id)
     names = services().store.users.names(sorted({e.actor for e in entries}))

@@ -17,6 +17,7 @@ from moderation.comments import (
     Decider,
     Decision,
     ModelInfo,
+    Outcome,
     Reason,
     Rescore,
     ScoringState,
@@ -242,6 +243,29 @@ class CommentRepository:
             query = query.where(c.created_at < until)
         with self.db.read() as conn:
             return [comment_from_row(r) for r in conn.execute(query.order_by(c.created_at)).all()]
+
+    def scored_outcomes(self, site_id: str) -> list[Outcome]:
+        """Every scored comment of a site, as much of it as tuning measures, oldest first."""
+        c = db.comments.c
+        query = (
+            sa.select(c.id, c.version, c.status, c.decided_by, c.scores)
+            .where(c.site_id == site_id, c.scoring_state == ScoringState.SCORED.value)
+            .order_by(c.created_at)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [Outcome(r.id, r.version, Status(r.status), r.decided_by, r.scores) for r in rows]
+
+    def decision_inputs(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """What a policy decides on besides the scores: each comment's text and language."""
+        c = db.comments.c
+        out: dict[str, tuple[str, str | None]] = {}
+        with self.db.read() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = list(ids[i : i + 500])
+                query = sa.select(c.id, c.text, c.language).where(c.id.in_(chunk))
+                out.update({r.id: (r.text, r.language) for r in conn.execute(query).all()})
+        return out
 
     def shadow_outcomes(
         self, site_id: str, since: datetime | None, until: datetime | None
