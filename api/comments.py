@@ -6,13 +6,12 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from api.auth import site_required
 from api.schemas import BatchInSchema, BatchOutSchema, CommentInSchema, CommentSchema
 from api.services import services
 from moderation.comments import NewComment
-from moderation.service import NotFound
 
 blp = Blueprint(
     "comments",
@@ -58,7 +57,4 @@ class CommentById(MethodView):
     @blp.response(200, CommentSchema)
     def get(self, comment_id: str) -> Any:
         """A comment's current status (only the calling site's own comments)."""
-        try:
-            return services().service.get(g.site, comment_id)
-        except NotFound:
-            abort(404, message="No such comment.")
+        return services().service.get(g.site, comment_id)

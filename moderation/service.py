@@ -342,7 +342,7 @@ class ModerationService:
         """A comment of this site; another site's id is NotFound."""
         found = self.repos.comments.get(comment_id, site_id=site.id)
         if found is None:
-            raise NotFound(comment_id)
+            raise NotFound("No such comment.")
         return found
 
     # -- recovery -------------------------------------------------------------

@@ -22,9 +22,8 @@ from api.web import present
 from api.web.common import blueprint
 from moderation.audit import Actor
 from moderation.comments import Article, Author, NewComment, Status, StoredComment
-from moderation.errors import Conflict
+from moderation.errors import Conflict, NotFound
 from moderation.repositories import Repositories
-from moderation.service import NotFound
 from moderation.sites import Site
 from moderation.text import is_blank
 

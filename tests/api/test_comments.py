@@ -10,6 +10,7 @@ from api.services import services
 from moderation import db
 from moderation.clock import utcnow
 from moderation.comments import Decision, Status
+from tests.api.fixtures import assert_error, count_rows
 
 BENIGN = "Thanks for the write-up, the section on tide pools was lovely."
 TOXIC = "Only a nitwit would write this. Otherwise the photos are nice."
@@ -17,22 +18,6 @@ TOXIC = "Only a nitwit would write this. Otherwise the photos are nice."
 
 def post(client: Any, auth: dict[str, str], body: Any, path: str = "/v1/comments") -> Any:
     return client.post(path, json=body, headers=auth)
-
-
-def count_rows(app: Any, table: sa.Table) -> int:
-    with services(app).store.engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    error = response.get_json()["error"]
-    assert error["status"] == status
-    assert error["code"] == code
-    assert error["message"]
-    assert set(error) == {"code", "status", "message", "details"}
-    return error
 
 
 def test_benign_comment_is_approved_with_all_scores(client: Any, auth: dict[str, str]) -> None:

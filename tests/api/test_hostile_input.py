@@ -20,8 +20,7 @@ import pytest
 from api.services import services
 from moderation import db
 from moderation.sites import Role
-from tests.api.test_comments import assert_error, count_rows
-from tests.api.test_web_auth import page_token
+from tests.api.fixtures import assert_error, count_rows, page_token
 
 SURROGATES = ("\ud800", "\udfff", "bad \udbff text")
 NULS = ("\x00", "hi \x00 there")

@@ -190,7 +190,7 @@ def test_sign_in_failures_are_shared_by_workers_through_redis(
 ) -> None:
     """Five wrong passwords on one worker lock the account on the other too."""
     from moderation.sites import Role
-    from tests.api.test_web_auth import sign_in
+    from tests.api.fixtures import sign_in
 
     first, second, _ = two_workers
     store = services(first).store

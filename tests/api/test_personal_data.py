@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from api.services import services
 from moderation import db, migrate
-from tests.api.test_web_auth import page_token
+from tests.api.fixtures import page_token
 
 
 def every_value(app: Any) -> Iterator[tuple[str, str, str]]:

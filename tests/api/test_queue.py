@@ -10,7 +10,7 @@ import pytest
 
 from api.services import services
 from moderation.sites import Role
-from tests.api.test_comments import assert_error
+from tests.api.fixtures import assert_error, held
 
 
 @pytest.fixture
@@ -29,14 +29,6 @@ def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
         _, token = store.users.create(name, role, [site])
         out[name] = {"Authorization": f"Bearer {token}"}
     return out
-
-
-def held(client: Any, auth: dict[str, str], text: str, **extra: Any) -> dict[str, Any]:
-    r = client.post("/v1/comments", json={"text": text, **extra}, headers=auth)
-    assert r.status_code == 201
-    body = r.get_json()
-    assert body["status"] == "held", body
-    return body
 
 
 def test_queue_sorts_by_risk_and_pages_with_a_cursor(

@@ -16,8 +16,7 @@ from api.services import services
 from models.evaluate import read_csv
 from moderation.sites import Role
 from moderation.webhooks import SIGNATURE_HEADER, http_post, verify
-from tests.api.test_comments import assert_error
-from tests.api.test_queue import held
+from tests.api.fixtures import assert_error, held
 
 
 @pytest.fixture

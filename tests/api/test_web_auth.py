@@ -14,8 +14,7 @@ from api.web import present
 from moderation.comments import Reason, Span
 from moderation.security import WeakPassword
 from moderation.sites import Role
-
-PASSWORDS = {"mod": "moderator-password", "op": "operator-password"}
+from tests.api.fixtures import PASSWORDS, page_token, sign_in
 
 
 @pytest.fixture
@@ -29,29 +28,6 @@ def people(app: Any, site_key: str) -> dict[str, Any]:
         store.users.set_password(name, PASSWORDS[name])
         out[name] = user
     return out
-
-
-def page_token(client: Any, path: str = "/signin") -> str:
-    """The CSRF token a page carries in its <meta name="csrf-token">."""
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert found, html[:500]
-    return found.group(1)
-
-
-def sign_in(
-    client: Any,
-    name: str,
-    password: str | None = None,
-    environ: dict[str, str] | None = None,
-    **extra: str,
-) -> Any:
-    token = page_token(client)
-    return client.post(
-        "/signin",
-        data={"csrf_token": token, "name": name, "password": password or PASSWORDS[name], **extra},
-        environ_overrides=environ or {},
-    )
 
 
 def held(client: Any, auth: dict[str, str], text: str) -> dict[str, Any]:
