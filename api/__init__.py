@@ -26,6 +26,7 @@ from moderation.retention import Retention, RetentionJob
 from moderation.review import Review
 from moderation.scoring import GuardedScorer, Scorer
 from moderation.service import ModerationService
+from moderation.standing import AuthorStandings
 from moderation.throttle import (
     MemoryFailureCounts,
     RedisFailureCounts,
@@ -138,6 +139,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             ),
             signin_throttle=SignInThrottle(failure_counts, signin_limits),
             held_under=HeldUnder(),
+            standings=AuthorStandings(store),
         ),
     )
 

@@ -1,4 +1,4 @@
-"""Comment intake for sites: POST /v1/comments, /v1/comments/batch, GET /v1/comments/{id}."""
+"""What sites do with comments: submit, read, edit, withdraw, and relay readers' reports."""
 
 from __future__ import annotations
 
@@ -9,15 +9,27 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import site_required
-from api.schemas import BatchInSchema, BatchOutSchema, CommentInSchema, CommentSchema
+from api.schemas import (
+    BatchInSchema,
+    BatchOutSchema,
+    CommentEditSchema,
+    CommentInSchema,
+    CommentSchema,
+    ReportedSchema,
+    ReportInSchema,
+)
 from api.services import services
-from moderation.comments import NewComment
+from moderation.comments import CommentEdit, NewComment
+from moderation.reports import NewReport
 
 blp = Blueprint(
     "comments",
     __name__,
     url_prefix="/v1/comments",
-    description="Submit readers' comments and read their status (site API key).",
+    description=(
+        "Submit readers' comments, read their status, edit or withdraw them, "
+        "and relay readers' reports (site API key)."
+    ),
 )
 
 
@@ -58,3 +70,39 @@ class CommentById(MethodView):
     def get(self, comment_id: str) -> Any:
         """A comment's current status (only the calling site's own comments)."""
         return services().service.get(g.site, comment_id)
+
+    @blp.arguments(CommentEditSchema())
+    @blp.response(200, CommentSchema)
+    def put(self, edit: CommentEdit, comment_id: str) -> Any:
+        """The author edited it: new text at the version they saw (409 if stale), re-decided.
+
+        A moderator's rejection stands; anything else is decided again, so an approved
+        comment edited into abuse is held. The earlier text is kept for moderators.
+        """
+        return services().service.edit(g.site, comment_id, edit)
+
+    @blp.response(200, CommentSchema)
+    def delete(self, comment_id: str) -> Any:
+        """The author withdrew it: status `withdrawn`, out of the queue (idempotent)."""
+        return services().service.withdraw(g.site, comment_id)
+
+
+@blp.route("/<string:comment_id>/reports")
+class CommentReports(MethodView):
+    decorators = [site_required]
+
+    @blp.arguments(ReportInSchema())
+    @blp.response(201, ReportedSchema, description="Recorded.")
+    @blp.alt_response(
+        200, schema=ReportedSchema, description="This reader had reported it already: that report."
+    )
+    def post(self, report: NewReport, comment_id: str) -> Any:
+        """A reader reported the comment; enough reports put it in the moderators' queue."""
+        result = services().service.report(g.site, comment_id, report)
+        body = {
+            "report": result.report,
+            "reports": result.summary,
+            "status": result.comment.status,
+            "queued": result.comment.flagged_at is not None,
+        }
+        return body, 201 if result.created else 200

@@ -43,7 +43,22 @@ MODERATORS = (Role.MODERATOR, Role.OPERATOR)
 def as_item(item: QueueItem | StoredComment) -> dict[str, Any]:
     """A queue item as the schema dumps it."""
     if isinstance(item, QueueItem):
-        return {**dataclasses.asdict(item.comment), "author_history": item.author_history}
+        parent = item.parent
+        return {
+            **dataclasses.asdict(item.comment),
+            "author_history": item.author_history,
+            "author_standing": item.author_standing,
+            "reports": item.reports,
+            "parent": {
+                "id": parent.id,
+                "text": parent.text,
+                "status": parent.status.value,
+                "author_name": parent.author.name,
+            }
+            if parent
+            else None,
+            "revisions": item.revisions,
+        }
     return dataclasses.asdict(item)
 
 

@@ -9,13 +9,47 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas import CommentSchema, StrictBoolean, StrictSchema, UtcDateTime
+from api.schemas import (
+    CommentSchema,
+    ReasonSchema,
+    ReportSchema,
+    ReportSummarySchema,
+    StrictBoolean,
+    StrictSchema,
+    UtcDateTime,
+)
 from moderation.categories import CATEGORIES
 from moderation.comments import StoredComment
 from moderation.policy import OtherLanguages
 from moderation.review import Action, DecisionIn, RejectReason
+from moderation.standing import AuthorAction, NewAuthorAction
 
 MAX_AGE_MINUTES = 10 * 366 * 24 * 60  # ten years
+
+
+class AuthorActionSchema(ma.Schema):
+    action = ma.fields.Enum(AuthorAction, by_value=True)
+    note = ma.fields.String(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True, metadata={"description": "null: until cleared"})
+    actor = ma.fields.String(metadata={"description": "the moderator's user id"})
+    created_at = UtcDateTime()
+
+
+class ParentSchema(ma.Schema):
+    id = ma.fields.String()
+    text = ma.fields.String()
+    status = ma.fields.String()
+    author_name = ma.fields.String(allow_none=True)
+
+
+class RevisionSchema(ma.Schema):
+    version = ma.fields.Integer(metadata={"description": "the version this text had"})
+    text = ma.fields.String()
+    status = ma.fields.String()
+    reasons = ma.fields.List(ma.fields.Nested(ReasonSchema))
+    scores = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    written_at = UtcDateTime()
+    replaced_at = UtcDateTime()
 
 
 class QueueItemSchema(CommentSchema):
@@ -28,6 +62,29 @@ class QueueItemSchema(CommentSchema):
     decided_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     author_history = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.Integer(), dump_only=True
+    )
+    author_standing = ma.fields.Nested(
+        AuthorActionSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "a ban, premoderation or trust in force on the author"},
+    )
+    reports = ma.fields.Nested(
+        ReportSummarySchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "readers' reports since a moderator last decided it"},
+    )
+    parent = ma.fields.Nested(
+        ParentSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the comment this one replies to"},
+    )
+    revisions = ma.fields.List(
+        ma.fields.Nested(RevisionSchema),
+        dump_only=True,
+        metadata={"description": "the text before each of the author's edits, oldest first"},
     )
 
 
@@ -146,6 +203,18 @@ class PolicySchema(StrictSchema):
     max_links = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0))
     premoderation = StrictBoolean()
     other_languages = ma.fields.Enum(OtherLanguages, by_value=True)
+    report_threshold = ma.fields.Float(
+        validate=ma.validate.Range(min=0.25, max=1000),
+        metadata={
+            "description": (
+                "readers' reports put a comment in the queue once their weights add up to this "
+                "(a new reporter's report weighs 1)"
+            )
+        },
+    )
+    hide_on_reports = StrictBoolean(
+        metadata={"description": "also hold a comment its reports put in the queue"}
+    )
 
 
 _POLICY_FIELDS = frozenset(PolicySchema().fields)
@@ -310,6 +379,17 @@ class AuthorExportSchema(ma.Schema):
     feedback = ma.fields.List(
         ma.fields.Nested(LabelSchema), metadata={"description": "labels given on these comments"}
     )
+    revisions = ma.fields.List(
+        ma.fields.Nested(RevisionSchema),
+        metadata={"description": "earlier texts of these comments"},
+    )
+    reports = ma.fields.List(
+        ma.fields.Nested(ReportSchema), metadata={"description": "reports the author made"}
+    )
+    author_actions = ma.fields.List(
+        ma.fields.Nested(AuthorActionSchema),
+        metadata={"description": "moderators' actions on the author"},
+    )
 
 
 class ErasureSchema(ma.Schema):
@@ -320,6 +400,46 @@ class ErasureSchema(ma.Schema):
         metadata={"description": "audit entries that lost a moderator's note (decisions kept)"}
     )
     webhook_events_scrubbed = ma.fields.Integer()
+    revisions = ma.fields.Integer(metadata={"description": "earlier texts of their comments"})
+    reports = ma.fields.Integer(
+        metadata={"description": "reports they made, and reports on their comments"}
+    )
+    author_actions = ma.fields.Integer(metadata={"description": "moderators' actions on them"})
+
+
+class AuthorActionInSchema(StrictSchema):
+    action = ma.fields.Enum(AuthorAction, by_value=True, required=True)
+    note = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "why, for the other moderators"},
+    )
+    expires_at = UtcDateTime(
+        allow_none=True,
+        metadata={"description": "when it ends (in the future); null or absent: until cleared"},
+    )
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> NewAuthorAction:
+        return NewAuthorAction(**data)
+
+
+class AuthorProfileSchema(ma.Schema):
+    site_id = ma.fields.String()
+    author_id = ma.fields.String()
+    standing = ma.fields.Nested(
+        AuthorActionSchema,
+        allow_none=True,
+        metadata={"description": "the action in force: the newest, unless cleared or expired"},
+    )
+    actions = ma.fields.List(
+        ma.fields.Nested(AuthorActionSchema), metadata={"description": "every action, oldest first"}
+    )
+    comments = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={"description": "how many of their comments are approved, held, rejected..."},
+    )
 
 
 def _days(description: str) -> ma.fields.Integer:

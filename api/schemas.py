@@ -9,7 +9,8 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 
-from moderation.comments import Article, Author, NewComment, Status
+from moderation.comments import Article, Author, CommentEdit, NewComment, Status
+from moderation.reports import NewReport, ReportReason
 from moderation.text import is_blank
 
 CATEGORY_DESCRIPTION = "Probability per category: toxicity, severe_toxicity, insult, profanity, threat, identity_attack."
@@ -135,7 +136,8 @@ class ReasonSchema(ma.Schema):
         metadata={
             "description": (
                 "category | blocked_word | suspect_word | too_many_links | premoderation | "
-                "language_unsupported | scoring_unavailable"
+                "language_unsupported | scoring_unavailable | reported | author_banned | "
+                "author_premoderated"
             )
         }
     )
@@ -173,7 +175,12 @@ class AuthorOutSchema(ma.Schema):
 class CommentSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
     external_id = ma.fields.String(dump_only=True, allow_none=True)
-    status = ma.fields.Enum(Status, by_value=True, dump_only=True)
+    status = ma.fields.Enum(
+        Status,
+        by_value=True,
+        dump_only=True,
+        metadata={"description": "approved | held | rejected | withdrawn"},
+    )
     text = ma.fields.String(dump_only=True)
     scores = ma.fields.Dict(
         keys=ma.fields.String(),
@@ -198,6 +205,9 @@ class CommentSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "when retention removed the text and the author's data"},
     )
+    edited_at = ma.fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "when the author last edited"}
+    )
 
 
 class BatchItemSchema(ma.Schema):
@@ -209,3 +219,69 @@ class BatchItemSchema(ma.Schema):
 
 class BatchOutSchema(ma.Schema):
     results = ma.fields.List(ma.fields.Nested(BatchItemSchema))
+
+
+class ReportInSchema(StrictSchema):
+    reporter_id = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "the reporting reader's id on the site (as author.id)"},
+    )
+    reason = ma.fields.Enum(ReportReason, by_value=True, required=True)
+    note = ma.fields.String(validate=ma.validate.Length(max=2000), allow_none=True)
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> NewReport:
+        return NewReport(**data)
+
+
+class ReportSummarySchema(ma.Schema):
+    count = ma.fields.Integer(metadata={"description": "reports since a moderator last decided"})
+    weight = ma.fields.Float(
+        metadata={"description": "their weights added up; compared with report_threshold"}
+    )
+    reasons = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+
+
+class ReportSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    comment_id = ma.fields.String(dump_only=True)
+    reporter_id = ma.fields.String(dump_only=True)
+    reason = ma.fields.Enum(ReportReason, by_value=True, dump_only=True)
+    note = ma.fields.String(dump_only=True, allow_none=True)
+    weight = ma.fields.Float(
+        dump_only=True, metadata={"description": "what this report counts for (reporter weighting)"}
+    )
+    created_at = UtcDateTime(dump_only=True)
+
+
+class ReportedSchema(ma.Schema):
+    report = ma.fields.Nested(ReportSchema, dump_only=True)
+    reports = ma.fields.Nested(ReportSummarySchema, dump_only=True)
+    status = ma.fields.Enum(Status, by_value=True, dump_only=True)
+    queued = ma.fields.Boolean(
+        dump_only=True, metadata={"description": "whether the reports put it in the queue"}
+    )
+
+
+class CommentEditSchema(StrictSchema):
+    text = ma.fields.String(
+        required=True,
+        validate=[_not_blank, _within_limit],
+        metadata={
+            "description": "the new text",
+            "pattern": r"\S",
+            "minLength": 1,
+            "maxLength": 20_000,
+        },
+    )
+    version = ma.fields.Integer(
+        strict=True,
+        required=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "the version the author edited; a stale one gets 409"},
+    )
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **_: Any) -> CommentEdit:
+        return CommentEdit(**data)

@@ -13,6 +13,7 @@ from moderation.retention import RetentionJob
 from moderation.review import Review
 from moderation.scoring import GuardedScorer
 from moderation.service import ModerationService
+from moderation.standing import AuthorStandings
 from moderation.throttle import SignInThrottle
 from moderation.tuning import HeldUnder
 from moderation.webhooks import Deliverer
@@ -33,6 +34,7 @@ class Services:
     retention: RetentionJob
     signin_throttle: SignInThrottle
     held_under: HeldUnder  # the live policy's verdicts, kept for the settings page
+    standings: AuthorStandings  # moderators' actions on authors
 
 
 def install(app: Flask, built: Services) -> None:

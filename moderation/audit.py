@@ -15,6 +15,9 @@ class AuditAction(enum.StrEnum):
     COMMENT_RESCORED = "comment.rescored"
     COMMENT_DECISION = "comment.decision"
     COMMENT_UNDO = "comment.undo"
+    COMMENT_REPORTED = "comment.reported"
+    COMMENT_EDITED = "comment.edited"
+    COMMENT_WITHDRAWN = "comment.withdrawn"
     SITE_CREATE = "site.create"
     KEY_CREATE = "key.create"
     KEY_REVOKE = "key.revoke"
@@ -28,6 +31,7 @@ class AuditAction(enum.StrEnum):
     RETENTION_RUN = "retention.run"
     AUTHOR_EXPORT = "author.export"
     AUTHOR_ERASE = "author.erase"
+    AUTHOR_STANDING = "author.standing"  # a moderator banned, premoderated, trusted or cleared
     CORAL_SECRET = "coral.secret"
     CORAL_APPROVED_ANSWER = "coral.approved_answer"
 

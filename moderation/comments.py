@@ -15,6 +15,7 @@ class Status(enum.StrEnum):
     APPROVED = "approved"
     HELD = "held"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # the author took it back: out of the queue, never published
 
 
 class ScoringState(enum.StrEnum):
@@ -40,6 +41,9 @@ class ReasonCode(enum.StrEnum):
     LANGUAGE_UNSUPPORTED = "language_unsupported"
     PREMODERATION = "premoderation"
     SCORING_UNAVAILABLE = "scoring_unavailable"
+    REPORTED = "reported"  # readers' reports reached the site's report_threshold
+    AUTHOR_BANNED = "author_banned"
+    AUTHOR_PREMODERATED = "author_premoderated"
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,15 @@ class StoredComment:
     author_email_hash: str | None = None  # never in API answers; in an author's data export
     redacted_at: datetime | None = None  # when retention removed the text (and the author's data)
     shadow_reasons: tuple[Reason, ...] | None = None  # the shadow policy's reasons, if it ran
+    flagged_at: datetime | None = None  # when readers' reports put it in the queue
+    edited_at: datetime | None = None  # when the author last changed the text
+
+    @property
+    def queued(self) -> bool:
+        """Whether it waits for a moderator: held, or published and reported enough."""
+        return self.status is Status.HELD or (
+            self.status is Status.APPROVED and self.flagged_at is not None
+        )
 
     @property
     def decided_by_moderator(self) -> bool:
@@ -169,6 +182,63 @@ class Decision:
     note: str | None
     at: datetime
     release_claim: bool = True  # a decision ends the moderator's lease; an undo leaves leases be
+    flagged: bool = False  # still waiting on readers' reports (an undo restoring that state)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Readers' reports reached the threshold: the comment enters the queue (held, if hidden)."""
+
+    status: Status
+    reasons: tuple[Reason, ...]
+    risk: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """The author withdrew the comment."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CommentEdit:
+    """New text from the comment's author, and the version they edited."""
+
+    text: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """An edited comment's new text, scores and decision."""
+
+    text: str
+    scores: Mapping[str, float]
+    language: str | None
+    model: ModelInfo | None
+    status: Status
+    decided_by: str
+    reasons: tuple[Reason, ...]
+    spans: tuple[Span, ...]
+    risk: float
+    scoring_state: ScoringState
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A comment's text as it was before an edit (kept for moderators)."""
+
+    comment_id: str
+    version: int
+    text: str
+    status: Status
+    reasons: tuple[Reason, ...]
+    scores: Mapping[str, float]
+    written_at: datetime
+    replaced_at: datetime
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,9 @@ comments = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     # When the retention job removed the text (and the author's name, e-mail hash, address).
     sa.Column("redacted_at", Timestamp, nullable=True),
+    # When readers' reports reached the threshold (cleared by a moderator's decision).
+    sa.Column("flagged_at", Timestamp, nullable=True),
+    sa.Column("edited_at", Timestamp, nullable=True),
     sa.UniqueConstraint("site_id", "external_id", name="uq_comments_site_external"),
     sa.Index("ix_comments_queue", "site_id", "status", "risk"),
     sa.Index("ix_comments_scoring", "scoring_state"),
@@ -192,6 +195,56 @@ coral_phases = sa.Table(
     sa.Column("previous_expires_at", Timestamp, nullable=True),
     sa.Column("approved_answer", sa.String(16), nullable=False, server_default="no_content"),
     sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+
+# Readers' reports: one per reader and comment; `weight` is what the report counted for
+# when it was made (moderation.reports.reporter_weight).
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(40), nullable=False),
+    sa.Column("comment_id", sa.String(40), sa.ForeignKey("comments.id"), nullable=False),
+    sa.Column("reporter_id", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("comment_id", "reporter_id", name="uq_reports_comment_reporter"),
+    sa.Index("ix_reports_reporter", "site_id", "reporter_id"),
+)
+
+# Moderators' actions on an author of a site (ban, premoderate, trust, clear), newest last.
+author_actions = sa.Table(
+    "author_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("author_id", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("expires_at", Timestamp, nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_author_actions_author", "site_id", "author_id"),
+)
+
+# A comment's earlier texts, one row per edit, for moderators.
+comment_revisions = sa.Table(
+    "comment_revisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "comment_id", sa.String(40), sa.ForeignKey("comments.id"), nullable=False, index=True
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("scores", sa.JSON, nullable=False),
+    sa.Column("written_at", Timestamp, nullable=False),
+    sa.Column("replaced_at", Timestamp, nullable=False),
 )
 
 

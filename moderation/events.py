@@ -17,6 +17,9 @@ class EventName(enum.StrEnum):
     COMMENT_HELD = "comment.held"
     COMMENT_APPROVED = "comment.approved"
     COMMENT_REJECTED = "comment.rejected"
+    COMMENT_WITHDRAWN = "comment.withdrawn"
+    COMMENT_REPORTED = "comment.reported"
+    COMMENT_EDITED = "comment.edited"
 
     @classmethod
     def for_status(cls, status: Status) -> EventName:

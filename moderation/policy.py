@@ -34,6 +34,10 @@ class Policy:
     max_links: int | None = None
     premoderation: bool = False
     other_languages: OtherLanguages = OtherLanguages.HOLD
+    # Readers' reports: a comment enters the queue once its reports' weights add up to
+    # report_threshold (moderation.reports.reporter_weight); hide_on_reports also holds it.
+    report_threshold: float = 3.0
+    hide_on_reports: bool = False
 
     def holds_language(self, language: str | None) -> bool:
         """Whether a comment in `language` is held: one the model does not read, if so set."""
@@ -47,6 +51,8 @@ class Policy:
             "max_links": self.max_links,
             "premoderation": self.premoderation,
             "other_languages": self.other_languages.value,
+            "report_threshold": self.report_threshold,
+            "hide_on_reports": self.hide_on_reports,
         }
 
     @classmethod
@@ -63,6 +69,8 @@ class Policy:
             max_links=data.get("max_links", base.max_links),
             premoderation=bool(data.get("premoderation", base.premoderation)),
             other_languages=OtherLanguages(data.get("other_languages", base.other_languages)),
+            report_threshold=float(data.get("report_threshold", base.report_threshold)),
+            hide_on_reports=bool(data.get("hide_on_reports", base.hide_on_reports)),
         )
 
 

@@ -20,8 +20,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from moderation.audit import AuditAction, AuditEntry
-from moderation.comments import StoredComment
+from moderation.comments import Revision, StoredComment
 from moderation.events import WebhookEvent
+from moderation.reports import Report
+from moderation.standing import AuthorActionEntry
 
 if TYPE_CHECKING:
     from moderation.repositories import Repositories
@@ -91,6 +93,9 @@ class AuthorRecord:
     audit: tuple[AuditEntry, ...]
     webhook_events: tuple[WebhookEvent, ...]
     feedback: tuple[Label, ...]
+    revisions: tuple[Revision, ...] = ()  # earlier texts of their comments
+    reports: tuple[Report, ...] = ()  # reports they made as a reader
+    author_actions: tuple[AuthorActionEntry, ...] = ()  # moderators' actions on them
 
 
 @dataclass(frozen=True)
@@ -102,16 +107,20 @@ class Erasure:
     labels: int
     audit_entries_scrubbed: int
     webhook_events_scrubbed: int
+    revisions: int = 0
+    reports: int = 0  # made by them, and made by others on their comments
+    author_actions: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 def without_notes(snapshot: Any) -> Any:
-    """An audit before/after without the moderator's note, which may quote the comment."""
-    if isinstance(snapshot, dict) and snapshot.get("decision_note") is not None:
-        return {**snapshot, "decision_note": None}
-    return snapshot
+    """An audit before/after without the moderator's notes, which may quote the comment."""
+    if not isinstance(snapshot, dict):
+        return snapshot
+    notes = {k: None for k in ("decision_note", "note") if snapshot.get(k) is not None}
+    return {**snapshot, **notes} if notes else snapshot
 
 
 class ReadersRights:

@@ -12,11 +12,13 @@ from typing import Any
 
 from moderation.audit import AuditAction, AuditEntry
 from moderation.clock import utcnow
-from moderation.comments import Decider, Decision, Status, StoredComment
+from moderation.comments import Decider, Decision, Revision, Status, StoredComment
 from moderation.errors import Conflict, DomainError, Invalid, NotFound, Stale
 from moderation.events import EventName
+from moderation.reports import ReportSummary
 from moderation.repositories import Repositories
 from moderation.sites import Role, User
+from moderation.standing import AuthorActionEntry
 from moderation.webhooks import event_for
 
 LEASE = timedelta(minutes=5)
@@ -48,8 +50,14 @@ class DecisionIn:
 
 @dataclass(frozen=True)
 class QueueItem:
+    """A comment as a moderator reviews it, with what a moderator needs beside it."""
+
     comment: StoredComment
     author_history: dict[str, int]
+    reports: ReportSummary | None = None  # readers' reports since the last moderator decision
+    parent: StoredComment | None = None  # the comment this one replies to
+    author_standing: AuthorActionEntry | None = None  # a ban, premoderation or trust in force
+    revisions: tuple[Revision, ...] = ()  # earlier texts, oldest first
 
 
 @dataclass(frozen=True)
@@ -113,17 +121,48 @@ class Review:
         return found
 
     def _with_history(self, items: Sequence[StoredComment]) -> list[QueueItem]:
+        """Each comment with its author's history and standing, its reports, parent and
+        earlier texts (a few queries per page, not per comment)."""
+        now = self.clock()
         by_site: dict[str, list[str]] = {}
+        parent_ids: dict[str, list[str]] = {}
         for c in items:
             if c.author.id:
                 by_site.setdefault(c.site_id, []).append(c.author.id)
+            if c.parent_id:
+                parent_ids.setdefault(c.site_id, []).append(c.parent_id)
         history = {
             site: self.repos.comments.author_history(site, ids) for site, ids in by_site.items()
         }
-        empty = {"approved": 0, "rejected": 0, "held": 0}
-        return [
-            QueueItem(c, history.get(c.site_id, {}).get(c.author.id or "", empty)) for c in items
-        ]
+        standings = {
+            site: self.repos.author_actions.in_force(site, ids, now)
+            for site, ids in by_site.items()
+        }
+        parents = {site: self.repos.comments.parents(site, ids) for site, ids in parent_ids.items()}
+        reports = self.repos.reports.summaries(
+            [(c.id, c.decided_at if c.decided_by_moderator else None) for c in items]
+        )
+        revisions = self.repos.comments.revisions([c.id for c in items if c.edited_at])
+        empty = {"approved": 0, "rejected": 0, "held": 0, "withdrawn": 0}
+        out = []
+        for c in items:
+            author = c.author.id or ""
+            summary = reports.get(c.id)
+            out.append(
+                QueueItem(
+                    c,
+                    history.get(c.site_id, {}).get(author, empty),
+                    reports=summary if summary and summary.count else None,
+                    parent=parents.get(c.site_id, {}).get(c.parent_id or ""),
+                    author_standing=standings.get(c.site_id, {}).get(author),
+                    revisions=tuple(revisions.get(c.id, ())),
+                )
+            )
+        return out
+
+    def item(self, user: User, comment_id: str) -> QueueItem:
+        """One comment the user may see, with everything the queue shows beside it."""
+        return self._with_history([self.comment(user, comment_id)])[0]
 
     def queue(
         self,
@@ -180,6 +219,8 @@ class Review:
             and comment.claim_expires_at > now
         ):
             raise Conflict("Another moderator has claimed this comment.")
+        if comment.status is Status.WITHDRAWN:
+            raise Conflict("The author withdrew this comment; there is nothing to decide.")
         if decision.version != comment.version:
             raise Stale(
                 f"The comment changed since version {decision.version} "
@@ -205,6 +246,7 @@ class Review:
             "decided_by": user.id,
             "decision_reason": change.reason,
             "decision_note": change.note,
+            "flagged": False,
         }
         return self._apply(user, comment, change, AuditAction.COMMENT_DECISION, before, after)
 
@@ -226,6 +268,7 @@ class Review:
             note=restored.get("decision_note"),
             at=now,
             release_claim=False,
+            flagged=bool(restored.get("flagged")),
         )
         return self._apply(
             user, comment, change, AuditAction.COMMENT_UNDO, _snapshot(comment), {**restored}
@@ -287,4 +330,5 @@ def _snapshot(c: StoredComment) -> dict[str, Any]:
         "decided_by": c.decided_by,
         "decision_reason": c.decision_reason,
         "decision_note": c.decision_note,
+        "flagged": c.flagged_at is not None,  # in the queue on readers' reports
     }

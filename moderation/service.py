@@ -10,27 +10,34 @@ from moderation.audit import Actor, AuditAction, AuditEntry
 from moderation.clock import utcnow
 from moderation.comments import (
     Author,
+    CommentEdit,
     Decider,
+    Edit,
+    Flag,
     NewComment,
     Reason,
     ReasonCode,
     Rescore,
+    Revision,
     ScoringState,
     Span,
     Status,
     StoredComment,
     Verdict,
+    Withdrawal,
 )
-from moderation.errors import Conflict, NotFound
+from moderation.errors import Conflict, NotFound, Stale
 from moderation.events import EventName, NewEvent
 from moderation.language import UNDETERMINED
 from moderation.policy import OtherLanguages, decide
 from moderation.privacy import AddressPolicy
+from moderation.reports import NewReport, Reported, ReportSummary, reporter_weight
 from moderation.repositories import Repositories
 from moderation.scoring import GuardedScorer, ScoringUnavailable
 from moderation.security import hash_email, new_id
 from moderation.sites import Site
 from moderation.spans import split_sentences
+from moderation.standing import AuthorActionEntry, apply_standing
 from moderation.text import normalize, scoring_forms
 from moderation.webhooks import event_for
 
@@ -39,6 +46,12 @@ from moderation.webhooks import event_for
 # comments score far below the gate and skip that second pass.
 LONG_TEXT_CHARS = 1000
 DILUTION_GATE = 0.15
+
+# A comment readers' reports put in the queue sorts at least this high (a held
+# comment over a threshold by half its headroom): readers saw something.
+REPORTED_RISK = 0.5
+# Tries at a change that lost a race with another writer before giving up (409).
+RETRIES = 3
 
 # The model's scores of each text scored while handling one request: the sentence
 # spans of a held long comment reuse what its dilution pass already scored.
@@ -132,8 +145,10 @@ class ModerationService:
         memo: _Memo = {}
         known = None if languages is None else [languages[i] for i in todo]
         scored = self._score([comments[i].text for i in todo], memo, known)
+        standings = self._standings(site, [comments[i].author.id for i in todo])
         for i, s in zip(todo, scored, strict=True):
-            results[i] = self._store_new(site, comments[i], s, memo)
+            standing = standings.get(comments[i].author.id or "")
+            results[i] = self._store_new(site, comments[i], s, memo, standing)
         return [r for r in results if r is not None]
 
     def _model_scores(
@@ -236,10 +251,24 @@ class ModerationService:
             return _whole_text_span(text, sentences, scores)
         return tuple(Span(b, e, s) for (b, e), s in zip(sentences, per_sentence, strict=True))
 
+    def _standings(
+        self, site: Site, author_ids: Sequence[str | None]
+    ) -> dict[str, AuthorActionEntry]:
+        """The moderators' action in force on each of these authors, if any."""
+        ids = [a for a in author_ids if a]
+        return self.repos.author_actions.in_force(site.id, ids, self.clock()) if ids else {}
+
     def _store_new(
-        self, site: Site, comment: NewComment, scored: _Scored, memo: _Memo
+        self,
+        site: Site,
+        comment: NewComment,
+        scored: _Scored,
+        memo: _Memo,
+        standing: AuthorActionEntry | None = None,
     ) -> Submission:
-        verdict = decide(site.policy, comment.text, scored.scores, scored.language)
+        verdict = apply_standing(
+            decide(site.policy, comment.text, scored.scores, scored.language), standing
+        )
         shadow = (
             decide(site.shadow_policy, comment.text, scored.scores, scored.language)
             if site.shadow_policy
@@ -287,13 +316,13 @@ class ModerationService:
         event = (
             self._event(
                 site,
-                EventName.COMMENT_HELD,
+                EventName.for_status(verdict.status),
                 new.id,
                 comment.external_id,
                 verdict.status,
                 verdict.reasons,
             )
-            if verdict.status is Status.HELD
+            if verdict.status is not Status.APPROVED  # held, or rejected (a banned author)
             else None
         )
         try:
@@ -345,6 +374,182 @@ class ModerationService:
             raise NotFound("No such comment.")
         return found
 
+    def _verdict(self, site: Site, comment: StoredComment, text: str, scored: _Scored) -> Verdict:
+        """The policy's verdict on a stored comment's (new) text, with its author's standing
+        and any readers' reports that put it in the queue."""
+        standing = self._standings(site, [comment.author.id]).get(comment.author.id or "")
+        verdict = apply_standing(
+            decide(site.policy, text, scored.scores, scored.language), standing
+        )
+        if comment.flagged_at is None or verdict.status is Status.REJECTED:
+            return verdict
+        reported = tuple(r for r in comment.reasons if r.code == ReasonCode.REPORTED)
+        status = Status.HELD if site.policy.hide_on_reports else verdict.status
+        return Verdict(status, (*verdict.reasons, *reported), max(verdict.risk, REPORTED_RISK))
+
+    # -- after submission: readers' reports, the author's edits and withdrawal -
+
+    def report(self, site: Site, comment_id: str, new: NewReport) -> Reported:
+        """Record a reader's report (once per reader); enough of them put the comment in the queue.
+
+        Reports count since a moderator last decided the comment, each with its
+        reporter's weight (reporter_weight). When they reach the policy's
+        report_threshold the comment gets the reason `reported`, joins the queue,
+        is held too if the policy says hide_on_reports, and `comment.reported` is sent.
+        """
+        comment = self.get(site, comment_id)
+        existing = self.repos.reports.find(comment.id, new.reporter_id)
+        if existing is not None:
+            return Reported(existing, False, comment, self._report_summary(comment))
+        if comment.status in (Status.WITHDRAWN, Status.REJECTED):
+            raise Conflict(f"The comment is {comment.status.value}: there is nothing to report.")
+        weight = reporter_weight(self.repos.reports.reporter_record(site.id, new.reporter_id))
+        report, created = self.repos.reports.add(
+            site.id, comment.id, new.reporter_id, new.reason, new.note, weight, self.clock()
+        )
+        comment = self._flag_if_reported(site, comment.id)
+        return Reported(report, created, comment, self._report_summary(comment))
+
+    def _report_summary(self, comment: StoredComment) -> ReportSummary:
+        since = comment.decided_at if comment.decided_by_moderator else None
+        return self.repos.reports.summaries([(comment.id, since)])[comment.id]
+
+    def _flag_if_reported(self, site: Site, comment_id: str) -> StoredComment:
+        for _ in range(RETRIES):
+            comment = self.repos.comments.get(comment_id)
+            assert comment is not None
+            if comment.flagged_at is not None or comment.status not in (
+                Status.APPROVED,
+                Status.HELD,
+            ):
+                return comment
+            summary = self._report_summary(comment)
+            if summary.weight < site.policy.report_threshold:
+                return comment
+            now = self.clock()
+            reasons = (*comment.reasons, Reason(code=ReasonCode.REPORTED, count=summary.count))
+            status = Status.HELD if site.policy.hide_on_reports else comment.status
+            flag = Flag(status, reasons, max(comment.risk, REPORTED_RISK), now)
+            audit = AuditEntry(
+                AuditAction.COMMENT_REPORTED,
+                Actor.SYSTEM,
+                site_id=site.id,
+                comment_id=comment.id,
+                before={"status": comment.status.value},
+                after={
+                    "status": status.value,
+                    "reports": summary.count,
+                    "weight": summary.weight,
+                    "reasons": dict(summary.reasons),
+                },
+            )
+            event = self._event(
+                site, EventName.COMMENT_REPORTED, comment.id, comment.external_id, status, reasons
+            )
+            if self.repos.comments.apply(comment.id, comment.version, flag, audit, event):
+                break
+        found = self.repos.comments.get(comment_id)
+        assert found is not None
+        return found
+
+    def edit(self, site: Site, comment_id: str, edit: CommentEdit) -> StoredComment:
+        """Replace a comment's text at the version its author saw: re-scored and re-decided.
+
+        The earlier text is kept for moderators. A moderator's rejection stands (the
+        new text is stored, the comment stays rejected); anything else is decided
+        again by the policy, so an approved comment edited into abuse is held.
+        """
+        comment = self.get(site, comment_id)
+        if comment.status is Status.WITHDRAWN:
+            raise Conflict("The author withdrew this comment; it cannot be edited.")
+        if comment.redacted_at is not None:
+            raise Conflict("This comment's text was removed by the retention policy.")
+        if edit.version != comment.version:
+            raise Stale(
+                f"The comment changed since version {edit.version} (now {comment.version}); "
+                "reload it."
+            )
+        memo: _Memo = {}
+        scored = self._score([edit.text], memo)[0]
+        verdict = self._verdict(site, comment, edit.text, scored)
+        status, decided_by = verdict.status, str(Decider.AUTO)
+        if comment.decided_by_moderator and comment.status is Status.REJECTED:
+            status, decided_by = Status.REJECTED, comment.decided_by
+        now = self.clock()
+        scored_ok = scored.scores is not None
+        change = Edit(
+            text=edit.text,
+            scores=scored.scores or {},
+            language=scored.language,
+            model=self.scorer.model if scored_ok else None,
+            status=status,
+            decided_by=decided_by,
+            reasons=verdict.reasons,
+            spans=self._spans(edit.text, verdict, scored.scores, memo),
+            risk=verdict.risk,
+            scoring_state=ScoringState.SCORED if scored_ok else ScoringState.PENDING,
+            at=now,
+        )
+        revision = Revision(
+            comment_id=comment.id,
+            version=comment.version,
+            text=comment.text,
+            status=comment.status,
+            reasons=comment.reasons,
+            scores=comment.scores,
+            written_at=comment.edited_at or comment.created_at,
+            replaced_at=now,
+        )
+        audit = AuditEntry(
+            AuditAction.COMMENT_EDITED,
+            Actor.SYSTEM,
+            site_id=site.id,
+            comment_id=comment.id,
+            before={"status": comment.status.value, "version": comment.version},
+            after={
+                "status": status.value,
+                "version": comment.version + 1,
+                "reasons": [r.as_dict() for r in verdict.reasons],
+            },
+        )
+        event = self._event(
+            site, EventName.COMMENT_EDITED, comment.id, comment.external_id, status, verdict.reasons
+        )
+        if not self.repos.comments.apply(
+            comment.id, comment.version, change, audit, event, revision=revision
+        ):
+            raise Stale("The comment changed while the edit was scored; reload it.")
+        return self.get(site, comment.id)
+
+    def withdraw(self, site: Site, comment_id: str) -> StoredComment:
+        """The author withdrew the comment: status `withdrawn`, out of the queue (idempotent)."""
+        for _ in range(RETRIES):
+            comment = self.get(site, comment_id)
+            if comment.status is Status.WITHDRAWN:
+                return comment
+            now = self.clock()
+            audit = AuditEntry(
+                AuditAction.COMMENT_WITHDRAWN,
+                Actor.SYSTEM,
+                site_id=site.id,
+                comment_id=comment.id,
+                before={"status": comment.status.value},
+                after={"status": Status.WITHDRAWN.value},
+            )
+            event = self._event(
+                site,
+                EventName.COMMENT_WITHDRAWN,
+                comment.id,
+                comment.external_id,
+                Status.WITHDRAWN,
+                (),
+            )
+            if self.repos.comments.apply(
+                comment.id, comment.version, Withdrawal(now), audit, event
+            ):
+                return self.get(site, comment.id)
+        raise Stale("The comment kept changing; try again.")
+
     # -- recovery -------------------------------------------------------------
 
     def rescore_pending(self, limit: int = 100) -> int:
@@ -364,7 +569,7 @@ class ModerationService:
                 break  # still down: try again on the next run
             change = Rescore(scored.scores, scored.language, self.scorer.model, self.clock())
             event = None
-            if comment.decided_by_moderator:
+            if comment.decided_by_moderator or comment.status is Status.WITHDRAWN:
                 audit = AuditEntry(
                     AuditAction.COMMENT_RESCORED,
                     Actor.SYSTEM,
@@ -373,7 +578,7 @@ class ModerationService:
                     after={"scores": scored.scores, "status_kept": comment.status.value},
                 )
             else:
-                verdict = decide(site.policy, comment.text, scored.scores, scored.language)
+                verdict = self._verdict(site, comment, comment.text, scored)
                 spans = self._spans(comment.text, verdict, scored.scores, memo)
                 change = replace(change, verdict=verdict, spans=spans)
                 audit = AuditEntry(

@@ -18,7 +18,9 @@ from moderation.repositories.integrations import CoralPhases
 from moderation.repositories.labels import LabelRepository
 from moderation.repositories.outbox import Outbox
 from moderation.repositories.policies import PolicyRepository, StalePolicy
+from moderation.repositories.reports import ReportRepository
 from moderation.repositories.sites import SiteRepository
+from moderation.repositories.standing import AuthorActions
 from moderation.repositories.users import UserRepository
 
 
@@ -36,6 +38,8 @@ class Repositories:
         self.users = UserRepository(self.db)
         self.labels = LabelRepository(self.db)
         self.authors = AuthorData(self.db)
+        self.reports = ReportRepository(self.db)
+        self.author_actions = AuthorActions(self.db)
         self.coral = CoralPhases(self.db)
 
     @property
@@ -49,6 +53,7 @@ class Repositories:
 
 __all__ = [
     "AuditLog",
+    "AuthorActions",
     "AuthorData",
     "CommentRepository",
     "CoralPhases",
@@ -56,6 +61,7 @@ __all__ = [
     "LabelRepository",
     "Outbox",
     "PolicyRepository",
+    "ReportRepository",
     "Repositories",
     "SiteRepository",
     "StalePolicy",

@@ -16,15 +16,19 @@ from moderation.comments import (
     Author,
     Decider,
     Decision,
+    Edit,
+    Flag,
     ModelInfo,
     Outcome,
     Reason,
     Rescore,
+    Revision,
     ScoringState,
     ShadowOutcome,
     Span,
     Status,
     StoredComment,
+    Withdrawal,
 )
 from moderation.errors import Conflict
 from moderation.events import NewEvent
@@ -73,6 +77,30 @@ def comment_from_row(row: Any) -> StoredComment:
         author_email_hash=row.author_email_hash,
         redacted_at=aware(row.redacted_at),
         shadow_reasons=_reasons(row.shadow_reasons) if row.shadow_reasons is not None else None,
+        flagged_at=aware(row.flagged_at),
+        edited_at=aware(row.edited_at),
+    )
+
+
+def revision_from_row(row: Any) -> Revision:
+    """A comment_revisions row as the domain's revision."""
+    return Revision(
+        comment_id=row.comment_id,
+        version=row.version,
+        text=row.text,
+        status=Status(row.status),
+        reasons=_reasons(row.reasons),
+        scores=row.scores,
+        written_at=aware(row.written_at) or utcnow(),
+        replaced_at=aware(row.replaced_at) or utcnow(),
+    )
+
+
+def _queued(c: Any) -> Any:
+    """Waiting for a moderator: held, or published and flagged by readers' reports."""
+    return sa.or_(
+        c.status == Status.HELD.value,
+        sa.and_(c.status == Status.APPROVED.value, c.flagged_at.is_not(None)),
     )
 
 
@@ -112,7 +140,10 @@ def _new_row(c: StoredComment) -> dict[str, Any]:
     }
 
 
-def _change_values(change: Decision | Rescore) -> dict[str, Any]:
+Change = Decision | Rescore | Flag | Withdrawal | Edit
+
+
+def _change_values(change: Change) -> dict[str, Any]:
     if isinstance(change, Decision):
         values: dict[str, Any] = {
             "status": change.status.value,
@@ -121,10 +152,43 @@ def _change_values(change: Decision | Rescore) -> dict[str, Any]:
             "decision_reason": change.reason,
             "decision_note": change.note,
             "updated_at": change.at,
+            "flagged_at": change.at if change.flagged else None,
         }
         if change.release_claim:
             values.update(claimed_by=None, claim_expires_at=None)
         return values
+    if isinstance(change, Flag):
+        return {
+            "status": change.status.value,
+            "reasons": [r.as_dict() for r in change.reasons],
+            "risk": change.risk,
+            "flagged_at": change.at,
+            "updated_at": change.at,
+        }
+    if isinstance(change, Withdrawal):
+        return {
+            "status": Status.WITHDRAWN.value,
+            "flagged_at": None,
+            "claimed_by": None,
+            "claim_expires_at": None,
+            "updated_at": change.at,
+        }
+    if isinstance(change, Edit):
+        return {
+            "text": change.text,
+            "scores": dict(change.scores),
+            "language": change.language,
+            "model_name": change.model.name if change.model else None,
+            "model_version": change.model.version if change.model else None,
+            "status": change.status.value,
+            "decided_by": change.decided_by,
+            "reasons": [r.as_dict() for r in change.reasons],
+            "spans": [s.as_dict() for s in change.spans],
+            "risk": change.risk,
+            "scoring_state": change.scoring_state.value,
+            "edited_at": change.at,
+            "updated_at": change.at,
+        }
     values = {
         "scores": dict(change.scores),
         "scoring_state": ScoringState.SCORED.value,
@@ -192,13 +256,15 @@ class CommentRepository:
         self,
         comment_id: str,
         expected_version: int,
-        change: Decision | Rescore,
+        change: Change,
         audit: AuditEntry | None,
         event: NewEvent | None = None,
+        revision: Revision | None = None,
     ) -> bool:
         """Change a comment only if nobody changed it since `expected_version` was read.
 
-        The change, its audit entry and its webhook event commit together or not at all.
+        The change, its audit entry, its webhook event and (for an edit) the earlier
+        text commit together or not at all.
         """
         c = db.comments.c
         with self.db.write() as conn:
@@ -209,6 +275,19 @@ class CommentRepository:
             )
             if result.rowcount != 1:
                 return False
+            if revision is not None:
+                conn.execute(
+                    db.comment_revisions.insert().values(
+                        comment_id=revision.comment_id,
+                        version=revision.version,
+                        text=revision.text,
+                        status=revision.status.value,
+                        reasons=[r.as_dict() for r in revision.reasons],
+                        scores=dict(revision.scores),
+                        written_at=revision.written_at,
+                        replaced_at=revision.replaced_at,
+                    )
+                )
             if audit is not None:
                 AuditLog.append(conn, audit)
             if event is not None:
@@ -328,7 +407,7 @@ class CommentRepository:
         query = (
             sa.select(db.sites.c.name, sa.func.count(db.comments.c.id))
             .join(db.comments, db.comments.c.site_id == db.sites.c.id)
-            .where(db.comments.c.status == Status.HELD.value)
+            .where(_queued(db.comments.c))
             .group_by(db.sites.c.name)
         )
         with self.db.read() as conn:
@@ -345,11 +424,47 @@ class CommentRepository:
             .group_by(c.author_id, c.status)
         )
         out: dict[str, dict[str, int]] = {
-            a: {"approved": 0, "rejected": 0, "held": 0} for a in author_ids
+            a: {"approved": 0, "rejected": 0, "held": 0, "withdrawn": 0} for a in author_ids
         }
         with self.db.read() as conn:
             for author, status, n in conn.execute(query).all():
                 out[author][status] = n
+        return out
+
+    def revisions(self, comment_ids: Sequence[str]) -> dict[str, list[Revision]]:
+        """Per comment: its earlier texts, oldest first."""
+        if not comment_ids:
+            return {}
+        r = db.comment_revisions.c
+        out: dict[str, list[Revision]] = {i: [] for i in comment_ids}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                db.comment_revisions.select()
+                .where(r.comment_id.in_(list(comment_ids)))
+                .order_by(r.comment_id, r.version)
+            ).all()
+        for row in rows:
+            out[row.comment_id].append(revision_from_row(row))
+        return out
+
+    def parents(self, site_id: str, parent_ids: Sequence[str]) -> dict[str, StoredComment]:
+        """The comments replied to, by the parent id a reply gave (ours, or the site's own id)."""
+        ids = sorted({i for i in parent_ids if i})
+        if not ids:
+            return {}
+        c = db.comments.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                db.comments.select().where(
+                    c.site_id == site_id, sa.or_(c.id.in_(ids), c.external_id.in_(ids))
+                )
+            ).all()
+        out: dict[str, StoredComment] = {}
+        for row in rows:
+            found = comment_from_row(row)
+            for key in (found.id, found.external_id):
+                if key in ids:
+                    out[key] = found
         return out
 
     # -- the review queue ------------------------------------------------------
@@ -368,9 +483,7 @@ class CommentRepository:
     ) -> list[StoredComment]:
         """Held comments of these sites, riskiest (or oldest) first, after a cursor position."""
         c = db.comments.c
-        query = db.comments.select().where(
-            c.status == Status.HELD.value, c.site_id.in_(list(site_ids))
-        )
+        query = db.comments.select().where(_queued(c), c.site_id.in_(list(site_ids)))
         if older_than is not None:
             query = query.where(c.created_at <= older_than)
         if newer_than is not None:
@@ -425,7 +538,7 @@ class CommentRepository:
         free = sa.or_(c.claimed_by.is_(None), c.claim_expires_at < now, c.claimed_by == user_id)
         pick = (
             sa.select(c.id)
-            .where(c.status == Status.HELD.value, c.site_id.in_(list(site_ids)), free)
+            .where(_queued(c), c.site_id.in_(list(site_ids)), free)
             .order_by(c.risk.desc(), c.id)
             .limit(n)
         )
@@ -460,7 +573,7 @@ class CommentRepository:
                     c.id.in_(list(ids)),
                     c.claimed_by == user_id,
                     c.claim_expires_at >= now,
-                    c.status == Status.HELD.value,
+                    _queued(c),
                 )
                 .values(claim_expires_at=lease_until)
             )
@@ -500,7 +613,9 @@ class CommentRepository:
             sa.select(c.id)
             .where(
                 c.site_id == site_id,
-                c.status.in_([Status.APPROVED.value, Status.REJECTED.value]),
+                c.status.in_(
+                    [Status.APPROVED.value, Status.REJECTED.value, Status.WITHDRAWN.value]
+                ),
                 c.redacted_at.is_(None),
                 decided < decided_before,
             )
@@ -526,6 +641,15 @@ class CommentRepository:
                         updated_at=now,
                         version=c.version + 1,
                     )
+                )
+                # Earlier texts go with the text; reports keep their reason, not the note.
+                conn.execute(
+                    db.comment_revisions.delete().where(db.comment_revisions.c.comment_id.in_(ids))
+                )
+                conn.execute(
+                    db.reports.update()
+                    .where(db.reports.c.comment_id.in_(ids), db.reports.c.note.is_not(None))
+                    .values(note=None)
                 )
                 for row in conn.execute(
                     sa.select(a.id, a.before, a.after).where(a.comment_id.in_(ids))

@@ -214,6 +214,31 @@ def zeb_and_ana(app: Any, client: Any, people: dict[str, dict[str, str]]) -> dic
                 next_attempt_at=sa.func.now(),
             )
         )
+    # An edit (the earlier text is kept for moderators), reports both ways with notes that
+    # name him, and a ban whose note names him: all of it his data too.
+    second = made[1]
+    r = client.put(
+        f"/v1/comments/{second['id']}",
+        json={"text": ZEB_TEXTS[1], "version": second["version"]},
+        headers=people["site"],
+    )
+    assert r.status_code == 200, r.get_json()
+    for comment_id, reporter, note in [
+        (second["id"], ANA["id"], f"{ZEB['name']} is at it again"),
+        (ana["id"], ZEB["id"], f"from {ZEB['name']}: {ZEB_TEXTS[2]}"),
+    ]:
+        r = client.post(
+            f"/v1/comments/{comment_id}/reports",
+            json={"reporter_id": reporter, "reason": "other", "note": note},
+            headers=people["site"],
+        )
+        assert r.status_code == 201, r.get_json()
+    r = client.put(
+        f"/v1/sites/daily-bugle/authors/{ZEB['id']}",
+        json={"action": "ban", "note": f"{ZEB['name']} insults the harbour master"},
+        headers=people["mod"],
+    )
+    assert r.status_code == 200, r.get_json()
     return {"site": site, "zeb": made, "ana": ana}
 
 
@@ -256,7 +281,13 @@ def test_export_has_everything_stored_about_the_author(
     assert (first["id"], "comment.decision") in actions
     assert {e["payload"]["comment_id"] for e in export["webhook_events"]} >= {first["id"]}
     assert [f["text"] for f in export["feedback"]] == [ZEB_TEXTS[1]]
+    assert [v["text"] for v in export["revisions"]] == [ZEB_TEXTS[1]]
+    assert [(x["reporter_id"], x["comment_id"]) for x in export["reports"]] == [
+        (ZEB["id"], zeb_and_ana["ana"]["id"])
+    ]
+    assert [a["action"] for a in export["author_actions"]] == ["ban"]
     assert ANA_TEXT not in json.dumps(export)  # nothing of anyone else
+    assert ANA["id"] not in json.dumps(export)  # not even who reported him
     # The access is audited; moderators may not export.
     audit = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
     assert any(
@@ -279,8 +310,11 @@ def test_erase_leaves_no_copy_in_any_column_of_any_table(
         "author_id": ZEB["id"],
         "comments": 3,
         "labels": 1,
-        "audit_entries_scrubbed": 1,
+        "audit_entries_scrubbed": 2,  # the rejection's note, the ban's note
         "webhook_events_scrubbed": 1,
+        "revisions": 1,
+        "reports": 2,  # Ana's on his comment, his on Ana's
+        "author_actions": 1,
     }
     for table, column, value in every_value(app):
         for trace in traces:

@@ -54,7 +54,7 @@ def test_queue_sorts_by_risk_and_pages_with_a_cursor(
     by_age = client.get("/v1/queue?sort=age", headers=people["mod"]).get_json()["items"]
     assert [i["id"] for i in by_age] == [a["id"], b["id"], c["id"]]
     item = by_age[0]
-    assert item["author_history"] == {"approved": 0, "rejected": 0, "held": 1}
+    assert item["author_history"] == {"approved": 0, "rejected": 0, "held": 1, "withdrawn": 0}
     assert item["version"] == 1 and item["reasons"] and item["spans"]
     assert (
         client.get("/v1/queue?reason=blocked_word", headers=people["mod"]).get_json()["items"][0][

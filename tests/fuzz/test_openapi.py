@@ -111,6 +111,9 @@ SITE_KEY_OPERATIONS = {
     ("POST", "/v1/comments"),
     ("POST", "/v1/comments/batch"),
     ("GET", "/v1/comments/{comment_id}"),
+    ("PUT", "/v1/comments/{comment_id}"),
+    ("DELETE", "/v1/comments/{comment_id}"),
+    ("POST", "/v1/comments/{comment_id}/reports"),
 }
 
 FUZZ_SETTINGS = settings(
