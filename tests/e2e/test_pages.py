@@ -45,6 +45,11 @@ def sign_in_with_keyboard(page: Page, name: str) -> None:
     page.keyboard.press("Enter")
 
 
+def queue_keys_ready(page: Page) -> None:
+    """Wait until queue.js listens for its shortcuts: a key pressed before is lost."""
+    expect(page.locator("body[data-keys=ready]")).to_have_count(1)
+
+
 def test_a_comment_from_the_demo_through_the_queue_and_tuning(
     browser: Any, web: WebService, artifacts: Path
 ) -> None:
@@ -79,6 +84,7 @@ def test_a_comment_from_the_demo_through_the_queue_and_tuning(
     toast = mod.locator("#toast")
 
     # a: approved, gone from the queue, published on the article.
+    queue_keys_ready(mod)
     mod.keyboard.press("a")
     expect(card).to_have_count(0)
     expect(toast).to_contain_text("Approved the comment.")
@@ -106,6 +112,7 @@ def test_a_comment_from_the_demo_through_the_queue_and_tuning(
     # r opens the reason picker; 2 picks "harassment"; Enter rejects.
     mod.go_back()
     expect(mod.locator(".card")).to_have_count(1)
+    queue_keys_ready(mod)
     mod.keyboard.press("r")
     dialog = mod.get_by_role("dialog", name=re.compile("Reject"))
     expect(dialog).to_be_visible()
@@ -209,6 +216,7 @@ def test_bulk_decisions_undo_together_and_help_lists_the_keys(
     cards = mod.locator(".card")
     expect(cards).not_to_have_count(0)
     before = cards.count()
+    queue_keys_ready(mod)
     mod.keyboard.press("?")
     help_dialog = mod.get_by_role("dialog", name="Keyboard shortcuts")
     expect(help_dialog).to_contain_text("Undo the last decision")
@@ -274,6 +282,7 @@ def test_a_rejection_waits_for_the_moderator_to_pick_a_reason(
     expect(card).to_have_count(1)
     # The queue's picker: nothing chosen; Enter alone rejects nothing.
     card.focus()
+    queue_keys_ready(mod)
     mod.keyboard.press("r")
     dialog = mod.get_by_role("dialog", name=re.compile("Reject"))
     expect(dialog).to_be_visible()
@@ -341,6 +350,7 @@ def test_the_toast_never_covers_the_current_cards_scores(browser: Any, web: WebS
     sign_in_with_keyboard(mod, "maria")
     expect(mod.locator(".card")).not_to_have_count(0)
     toast = mod.locator("#toast")
+    queue_keys_ready(mod)
     for _ in range(2):
         decided = mod.locator(f"#c-{mod.locator('.card.current').get_attribute('data-id')}")
         mod.keyboard.press("a")

@@ -180,6 +180,8 @@
     }
     event.preventDefault();
   });
+  // The shortcuts listen from here on (the browser tests wait for this before a key).
+  document.body.dataset.keys = "ready";
 
   // Keep the leases on the comments this page claimed while it stays open.
   setInterval(() => {
