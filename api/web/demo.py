@@ -10,6 +10,7 @@ where every other key exists only as a hash).
 from __future__ import annotations
 
 import contextlib
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from api.web import present
 from api.web.common import blueprint
 from moderation.audit import Actor
 from moderation.comments import Article, Author, NewComment, Status, StoredComment
-from moderation.errors import Conflict, NotFound
+from moderation.errors import Conflict, DomainError, NotFound
+from moderation.reports import NewReport, ReportReason
 from moderation.repositories import Repositories
 from moderation.sites import Site
 from moderation.text import is_blank
@@ -33,6 +35,7 @@ SITE_NAME = "demo"
 ARTICLE_ID = "river-market"
 ARTICLE_TITLE = "The night the river market moved uphill"
 MINE = "demo_mine"  # session key: ids of this visitor's comments, newest last
+VISITOR = "demo_visitor"  # session key: this browser's reader id, for its reports
 
 
 def demo_site() -> Site:
@@ -110,6 +113,7 @@ def _page(site: Site, errors: Any, form: Any) -> str:
         waiting=waiting,
         errors=errors,
         form=form,
+        report_reasons={r.value: present.REPORT_LABELS[r.value] for r in ReportReason},
     )
 
 
@@ -141,7 +145,32 @@ def post_comment() -> ResponseReturnValue:
     session[MINE] = [*session.get(MINE, [])[-9:], c.id]
     if c.status is Status.APPROVED:
         flash("The service approved your comment: it is published below.", "ok")
+    elif c.status is Status.REJECTED:
+        why = "; ".join(present.reason_text(r) for r in c.reasons)
+        flash(f"The service rejected your comment ({why}).", "error")
     else:
         why = "; ".join(present.reason_text(r) for r in c.reasons)
         flash(f"The service held your comment for review ({why}).", "held")
+    return redirect(url_for("web_demo.article") + "#comments")
+
+
+@bp.post("/demo/comments/<string:comment_id>/report")
+def report(comment_id: str) -> ResponseReturnValue:
+    """Relay this visitor's report to the service, as the site's backend would."""
+    site = demo_site()
+    reason = request.form.get("reason", "")
+    if reason not in {r.value for r in ReportReason}:
+        flash("Choose why you report it.", "error")
+        return redirect(url_for("web_demo.article") + "#comments")
+    visitor = session.get(VISITOR)
+    if not isinstance(visitor, str):
+        visitor = session[VISITOR] = secrets.token_urlsafe(12)
+    try:
+        services().service.report(
+            site, comment_id, NewReport(f"demo-visitor:{visitor}", ReportReason(reason))
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Thanks: the moderators will see your report.", "ok")
     return redirect(url_for("web_demo.article") + "#comments")

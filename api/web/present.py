@@ -13,8 +13,10 @@ from typing import Any
 from moderation.audit import MODERATOR_ACTIONS, AuditAction, AuditEntry
 from moderation.categories import CATEGORIES, Category
 from moderation.comments import Reason, ReasonCode, Span, StoredComment
+from moderation.reports import ReportSummary
 from moderation.review import QueueItem
 from moderation.sites import Site
+from moderation.standing import AuthorActionEntry
 
 CATEGORY_LABELS: Mapping[str, str] = {
     Category.TOXICITY: "Toxicity",
@@ -32,6 +34,29 @@ REASON_CODES: Mapping[str, str] = {
     ReasonCode.PREMODERATION: "Pre-moderation",
     ReasonCode.LANGUAGE_UNSUPPORTED: "Unsupported language",
     ReasonCode.SCORING_UNAVAILABLE: "Not scored yet",
+    ReasonCode.REPORTED: "Reported by readers",
+    ReasonCode.AUTHOR_BANNED: "Author banned",
+    ReasonCode.AUTHOR_PREMODERATED: "Author pre-moderated",
+}
+STANDING_LABELS = {
+    "ban": "Banned",
+    "premoderate": "Pre-moderated",
+    "trust": "Trusted",
+    "clear": "Cleared",
+}
+ACTION_LABELS = {  # what the author panel offers
+    "ban": "Ban: reject new comments",
+    "premoderate": "Pre-moderate: hold new comments",
+    "trust": "Trust: hold only severe ones",
+    "clear": "Clear",
+}
+REPORT_LABELS = {
+    "abusive": "abusive",
+    "harassment": "harassment",
+    "hate": "hate",
+    "spam": "spam",
+    "off_topic": "off topic",
+    "other": "other",
 }
 WORD_CODES = (ReasonCode.BLOCKED_WORD, ReasonCode.SUSPECT_WORD)
 REJECT_LABELS = {
@@ -195,13 +220,38 @@ def reason_text(r: Reason) -> str:
         return f"{r.count} links (limit {r.limit})"
     if r.code == ReasonCode.LANGUAGE_UNSUPPORTED:
         return f"Language “{r.language}” is not scored"
+    if r.code == ReasonCode.REPORTED and r.count:
+        return f"Reported by {r.count} reader{'s' if r.count != 1 else ''}"
     return REASON_CODES.get(r.code, r.code.replace("_", " "))
 
 
 def history_text(history: Mapping[str, int]) -> str:
     """An author's record on the site, in words."""
     parts = [f"{history.get(k, 0)} {k}" for k in ("approved", "rejected", "held")]
+    if history.get("withdrawn"):
+        parts.append(f"{history['withdrawn']} withdrawn")
     return " · ".join(parts)
+
+
+def reports_text(summary: ReportSummary | None) -> str | None:
+    """Readers' reports in words: how many, and why."""
+    if summary is None or not summary.count:
+        return None
+    why = ", ".join(
+        f"{REPORT_LABELS.get(k, k)} ×{n}" if n > 1 else REPORT_LABELS.get(k, k)
+        for k, n in sorted(summary.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return f"{summary.count} report{'s' if summary.count != 1 else ''}: {why}"
+
+
+def standing_text(standing: AuthorActionEntry | None) -> str | None:
+    """The action in force on an author, in words (with its expiry)."""
+    if standing is None:
+        return None
+    label = STANDING_LABELS.get(standing.action.value, standing.action.value)
+    if standing.expires_at is not None:
+        return f"{label} until {standing.expires_at:%Y-%m-%d %H:%M} UTC"
+    return label
 
 
 def safe_url(url: str | None) -> str | None:
@@ -238,6 +288,9 @@ class Card:
     site_name: str
     claimed_by: str | None
     mine: bool
+    reports: str | None = None
+    standing: str | None = None
+    parent: StoredComment | None = None
 
 
 def holder(comment: StoredComment, now: datetime) -> str | None:
@@ -270,6 +323,9 @@ def cards(
                 site.name,
                 names.get(held_by, "another moderator") if held_by else None,
                 held_by == me,
+                reports_text(item.reports),
+                standing_text(item.author_standing),
+                item.parent,
             )
         )
     return out
@@ -282,6 +338,9 @@ ACTIONS = {
     "comment.decision": "Moderator decision",
     "comment.undo": "Decision undone",
     "comment.rescored": "Scored again",
+    "comment.reported": "Reported by readers",
+    "comment.edited": "Edited by the author",
+    "comment.withdrawn": "Withdrawn by the author",
     "policy.update": "Policy saved",
     "policy.shadow_set": "Shadow policy set",
     "policy.shadow_clear": "Shadow policy stopped",
@@ -348,6 +407,13 @@ def _status_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     return out
 
 
+READER_AND_AUTHOR_ACTIONS = (
+    AuditAction.COMMENT_REPORTED,
+    AuditAction.COMMENT_EDITED,
+    AuditAction.COMMENT_WITHDRAWN,
+)
+
+
 def audit_line(entry: AuditEntry, names: Mapping[str, str]) -> AuditLine:
     """One audit entry in words: when, who, what, and the change."""
     action = entry.action
@@ -358,7 +424,7 @@ def audit_line(entry: AuditEntry, names: Mapping[str, str]) -> AuditLine:
     elif action is AuditAction.COMMENT_AUTO_DECISION:
         reasons = [reason_text(Reason.from_dict(r)) for r in after.get("reasons", [])]
         details = [str(after.get("status", "")), *reasons]
-    elif action in MODERATOR_ACTIONS:
+    elif action in MODERATOR_ACTIONS or action in READER_AND_AUTHOR_ACTIONS:
         details = _status_change(before, after)
     elif action.startswith("key."):
         details = [str(after.get("key_id", ""))]

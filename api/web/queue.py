@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import marshmallow as ma
@@ -15,10 +16,13 @@ from api.web import present
 from api.web.common import MODERATORS, blueprint, local_path, signed_in, user
 from moderation.categories import CATEGORIES
 from moderation.clock import utcnow
-from moderation.comments import Status
 from moderation.errors import DomainError
 from moderation.review import LEASE, Action, DecisionIn
 from moderation.sites import Role
+from moderation.standing import AuthorAction, NewAuthorAction
+
+# The author panel's expiry choices: days from now (None: until cleared).
+EXPIRY_DAYS = {"": None, "1": 1, "7": 7, "30": 30}
 
 bp = blueprint("web_queue")
 
@@ -71,7 +75,8 @@ def queue() -> ResponseReturnValue:
 def comment(comment_id: str) -> ResponseReturnValue:
     """One comment: full text, highlights, scores, sentence spans, and every audit entry."""
     person = user()
-    c = services().review.comment(person, comment_id)
+    item = services().review.item(person, comment_id)
+    c = item.comment
     entries = services().review.audit(person, comment_id)
 
     site = services().store.sites.get(c.site_id)
@@ -105,8 +110,42 @@ def comment(comment_id: str) -> ResponseReturnValue:
         history=present.history_text(history) if history else None,
         article_url=present.safe_url(c.article.url),
         reject_labels=present.REJECT_LABELS,
-        held=c.status is Status.HELD,
+        held=c.queued,
+        reports=present.reports_text(item.reports),
+        standing=present.standing_text(item.author_standing),
+        standing_note=item.author_standing.note if item.author_standing else None,
+        parent=item.parent,
+        revisions=item.revisions,
+        author_actions=present.ACTION_LABELS,
     )
+
+
+@bp.post("/comments/<string:comment_id>/author")
+@signed_in(*MODERATORS)
+def author(comment_id: str) -> ResponseReturnValue:
+    """Ban, premoderate, trust or clear the comment's author (the author panel's form)."""
+    person = user()
+    c = services().review.comment(person, comment_id)
+    back = url_for("web_queue.comment", comment_id=comment_id) + "#author"
+    action, note = request.form.get("action", ""), request.form.get("note", "").strip()
+    days = request.form.get("expires", "")
+    if not c.author.id:
+        flash("This comment has no author id: there is no one to act on.", "error")
+        return redirect(back)
+    if action not in {a.value for a in AuthorAction} or not note or days not in EXPIRY_DAYS:
+        flash("Choose an action and say why in the note.", "error")
+        return redirect(back)
+    n = EXPIRY_DAYS[days]
+    expires = utcnow() + timedelta(days=n) if n else None
+    try:
+        services().standings.act(
+            c.site_id, c.author.id, NewAuthorAction(AuthorAction(action), note, expires), person.id
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    flash(f"{present.STANDING_LABELS[action]}: {c.author.name or c.author.id}.", "ok")
+    return redirect(back)
 
 
 @bp.post("/comments/<string:comment_id>/decide")

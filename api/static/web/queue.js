@@ -1,4 +1,4 @@
-/* The queue: j/k move, a approve, r reject (reason picker), u undo, x select, ? help; bulk; leases. */
+/* The queue: j/k move, a approve, r reject (reason picker), u undo, x select, b author, ? help; bulk; leases. */
 "use strict";
 (() => {
   const list = document.getElementById("queue");
@@ -175,6 +175,12 @@
         current.querySelector("[data-select]").click();
         break;
       case "o": if (current) window.location.assign(current.dataset.url); break;
+      case "b": {
+        const author = current && current.querySelector("[data-author]");
+        if (!author) return;
+        window.location.assign(author.href);
+        break;
+      }
       case "?": helpDialog.showModal(); break;
       default: return;
     }
