@@ -398,6 +398,19 @@ def test_retention_removes_old_decided_texts_and_keeps_the_rest(
         json={"action": "reject", "reason": "other", "version": 1, "note": "nitwit again"},
     )
     old_approved = post("Old and approved on arrival.")
+    # Its earlier text and a reader's note on it go with its text.
+    r = client.put(
+        f"/v1/comments/{old_approved['id']}",
+        json={"text": "Old, approved on arrival, then edited.", "version": 1},
+        headers=people["site"],
+    )
+    assert r.get_json()["status"] == "approved"
+    r = client.post(
+        f"/v1/comments/{old_approved['id']}/reports",
+        json={"reporter_id": "r-2", "reason": "other", "note": "Zebulon again"},
+        headers=people["site"],
+    )
+    assert r.status_code == 201
     old_held = post("Old and still held, nitwit.")
     recent = post("Recently approved on arrival.")
     set_times(app, old_rejected["id"], days_ago=400, decided=True)
@@ -419,6 +432,10 @@ def test_retention_removes_old_decided_texts_and_keeps_the_rest(
         assert r.text == "" and r.spans == [] and r.redacted_at is not None
         assert (r.author_name, r.author_email_hash, r.author_ip, r.decision_note) == (None,) * 4
         assert r.author_id == ZEB["id"] and r.scores  # the decision's facts stay
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(db.comment_revisions)).all() == []
+        notes = conn.execute(sa.select(db.reports.c.reason, db.reports.c.note)).all()
+    assert [tuple(n) for n in notes] == [("other", None)]
     assert row(app, old_rejected["id"]).status == "rejected"
     assert row(app, old_rejected["id"]).version == 3  # created, decided, redacted
     for kept in (old_held, recent):
