@@ -30,7 +30,11 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 def index_sql(engine: sa.Engine, name: str) -> str:
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+            # This test's own schema: other test runs share the database with theirs.
+            found = (
+                "SELECT indexdef FROM pg_indexes "
+                "WHERE indexname = :name AND schemaname = current_schema()"
+            )
         else:
             found = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
         return str(conn.execute(sa.text(found), {"name": name}).scalar_one())
