@@ -16,7 +16,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import WebService
-from tests.e2e.test_pages import open_page, post_comment, sign_in_with_keyboard
+from tests.e2e.test_pages import open_page, post_comment, queue_keys_ready, sign_in_with_keyboard
 
 # Benign to the model (published at once), each with a marker the test can find it by.
 REPORTED = "Stall 14 sells the best pears on the hill, ask for the late ones."
@@ -84,6 +84,7 @@ def test_readers_reports_reach_the_queue_and_the_moderator_bans_the_author(
     mod.screenshot(path=artifacts / "queue-reported.png", full_page=True)
 
     # b opens the author panel; the moderator bans Pim with a note.
+    queue_keys_ready(mod)
     card.click(position={"x": 5, "y": 5})
     mod.keyboard.press("b")
     expect(mod).to_have_url(re.compile(r"/comments/cmt_\w+#author$"))
