@@ -4,11 +4,17 @@ A category a source says nothing about is NaN for its rows: the training loss
 masks it instead of treating it as a negative.
 
     python -m models.data ../shared/data --validation-csv DIR [--seed 13]
+    python -m models.data ../shared/data/multilingual --validation-csv DIR
 
 writes the validation split that `models.train` holds out (one CSV per source:
-`text` and the six categories, 1/0, empty where the source says nothing), so
-any model can be measured on the same rows with `python -m models.evaluate`.
-Written outside the repository: the data is never committed.
+`text`, the six categories, 1/0, empty where the source says nothing, and the
+source's `language`), so any model can be measured on the same rows with
+`python -m models.evaluate`. Written outside the repository: the data is never
+committed.
+
+The English sources sit at the top of the data folder; the German, Spanish,
+Italian, Portuguese and French ones in its `multilingual/` folder, which is
+read only when it is named (so English training runs do not change).
 """
 
 from __future__ import annotations
@@ -41,6 +47,18 @@ class Source:
     texts: list[str]
     labels: np.ndarray
     stratify: np.ndarray  # the key the validation split is stratified on
+    language: str = "en"  # ISO 639-1 code of the texts
+
+    def subset(self, rows: np.ndarray | list[int]) -> Source:
+        """The same source restricted to the given rows, in that order."""
+        idx = np.asarray(rows, dtype=int)
+        return Source(
+            self.name,
+            [self.texts[i] for i in idx],
+            self.labels[idx],
+            self.stratify[idx],
+            self.language,
+        )
 
 
 def _frame(rows: dict[str, object], n: int) -> np.ndarray:
@@ -158,6 +176,145 @@ def load_toxigen(path: Path) -> Source:
     return Source("toxigen", df.text.astype(str).tolist(), _frame(cols, len(df)), y.astype(int))
 
 
+# The non-English sources (../shared/data/multilingual, see its README). Each file
+# has `text` and `label` (1 = toxic / offensive / hateful as the source defines
+# it), sometimes with the source's finer label. Each label is mapped onto what it
+# says about our categories, and only that: the rest is NaN (masked).
+
+
+def _rare_to_other(key: np.ndarray, min_count: int = 10) -> np.ndarray:
+    """Stratification key with classes too small to split folded into -1."""
+    counts = pd.Series(key).map(pd.Series(key).value_counts()).to_numpy()
+    return np.where(counts < min_count, -1, key)
+
+
+def _nothing_wrong_or_unknown(label: np.ndarray) -> np.ndarray:
+    """0 where the source says the text is not offensive at all, NaN where it is."""
+    return np.where(label == 0, 0.0, NAN)
+
+
+def _broad_toxicity(path: Path, name: str, language: str) -> Source:
+    """A source whose one label is toxic/offensive in the broad sense.
+
+    Its negatives say nothing is wrong with the text (so every category is 0);
+    its positives say only that the text is toxic (the kind is unknown).
+    """
+    df = pd.read_csv(path)
+    y = df.label.to_numpy().astype(float)
+    rest = _nothing_wrong_or_unknown(y)
+    cols: dict[str, object] = {c: rest for c in CATEGORIES}
+    cols["toxicity"] = y
+    texts = [clean_tweet(t) for t in df.text.astype(str)]
+    return Source(name, texts, _frame(cols, len(df)), y.astype(int), language)
+
+
+def _hate_speech(path: Path, name: str, language: str) -> Source:
+    """A hate-speech source (hate against immigrants, women, Muslims, Roma ...).
+
+    Hate speech is toxic and an identity attack; a text that is not hate speech
+    is not an identity attack but may still be offensive in other ways, so its
+    toxicity (and every other category) is unknown: as for the English HatEval.
+    """
+    df = pd.read_csv(path)
+    hs = df.label.to_numpy().astype(float)
+    cols = {"identity_attack": hs, "toxicity": np.where(hs == 1, 1.0, NAN)}
+    texts = [clean_tweet(t) for t in df.text.astype(str)]
+    return Source(name, texts, _frame(cols, len(df)), hs.astype(int), language)
+
+
+def load_germeval2018(path: Path) -> Source:
+    """German tweets: OFFENSE / OTHER, and the fine label ABUSE / INSULT / PROFANITY / OTHER.
+
+    The fine labels are exclusive: ABUSE degrades its target as a member of a
+    group (identity attack), INSULT ascribes bad qualities without that
+    (insult, not an identity attack), PROFANITY swears without insulting anyone
+    (profanity that is neither insult, identity attack nor threat, as OLID's
+    untargeted offence). OTHER is nothing offensive: every category 0.
+    """
+    df = pd.read_csv(path)
+    y = df.label.to_numpy().astype(float)
+    fine = df.fine.astype(str).str.upper().to_numpy()
+    other = np.where(y == 0, 0.0, NAN)
+    abuse, insult, profanity = fine == "ABUSE", fine == "INSULT", fine == "PROFANITY"
+    cols = {
+        "toxicity": y,
+        "severe_toxicity": other,
+        "identity_attack": np.where(abuse, 1.0, np.where(insult | profanity, 0.0, other)),
+        "insult": np.where(insult, 1.0, np.where(profanity, 0.0, other)),
+        "profanity": np.where(profanity, 1.0, other),
+        "threat": np.where(profanity, 0.0, other),
+    }
+    texts = [clean_tweet(t.replace("|LBR|", " ")) for t in df.text.astype(str)]
+    key = pd.Series(fine).map({"OTHER": 0, "ABUSE": 1, "INSULT": 2, "PROFANITY": 3}).fillna(-1)
+    return Source("germeval2018", texts, _frame(cols, len(df)), key.to_numpy().astype(int), "de")
+
+
+def load_germeval2021(path: Path) -> Source:
+    """German Facebook comments under a talk show's posts: GermEval 2021 `Sub1_Toxic`.
+
+    Its toxic covers insults, threats, vulgar language, discrimination and more:
+    the broad sense.
+    """
+    return _broad_toxicity(path, "germeval2021", "de")
+
+
+def load_hateval_es(path: Path) -> Source:
+    """Spanish tweets on immigrants and women: HatEval 2019 `HS`."""
+    return _hate_speech(path, "hateval_es", "es")
+
+
+def load_detoxis(path: Path) -> Source:
+    """Spanish news comments: DETOXIS toxicity `level` 0 (not toxic) to 3 (very toxic).
+
+    Level 3 is severe toxicity and levels 1-2 are not; level 0 is nothing wrong
+    at all. What kind of toxicity a toxic comment has is not in the file.
+    """
+    df = pd.read_csv(path)
+    level = df.level.to_numpy().astype(int)
+    y = (level >= 1).astype(float)
+    rest = _nothing_wrong_or_unknown(y)
+    cols: dict[str, object] = {c: rest for c in CATEGORIES}
+    cols["toxicity"] = y
+    cols["severe_toxicity"] = (level >= 3).astype(float)
+    texts = [clean_tweet(t) for t in df.text.astype(str)]
+    return Source("detoxis", texts, _frame(cols, len(df)), _rare_to_other(level), "es")
+
+
+def load_haspeede2020(path: Path) -> Source:
+    """Italian tweets on immigrants, Muslims and Roma: HaSpeeDe 2020 `hs`."""
+    return _hate_speech(path, "haspeede2020", "it")
+
+
+def load_told_br(path: Path) -> Source:
+    """Brazilian Portuguese tweets: ToLD-Br `toxic` (homophobia, obscenity, insult,
+    racism, misogyny or xenophobia; the broad sense)."""
+    return _broad_toxicity(path, "told_br", "pt")
+
+
+def load_mlma_fr(path: Path) -> Source:
+    """French tweets, MLMA: annotators' `sentiment` labels joined by `_`.
+
+    Toxic when any of offensive, abusive, hateful or disrespectful was given
+    (the file's `label`, used as it is); hateful also means an identity attack
+    (MLMA collected tweets about groups). `normal` alone is nothing wrong:
+    every category 0.
+    A tweet labelled only `fearful` (or fearful and normal) is not toxic, but
+    whether it attacks a group is unknown.
+    """
+    df = pd.read_csv(path)
+    tags = [set(str(s).lower().split("_")) for s in df.sentiment]
+    y = df.label.to_numpy().astype(float)
+    only_normal = np.array([t == {"normal"} for t in tags])
+    hateful = np.array(["hateful" in t for t in tags])
+    rest = np.where(only_normal, 0.0, NAN)
+    cols: dict[str, object] = {c: rest for c in CATEGORIES}
+    cols["toxicity"] = y
+    cols["identity_attack"] = np.where(hateful, 1.0, rest)
+    texts = [clean_tweet(t) for t in df.text.astype(str)]
+    key = np.where(hateful, 2, y.astype(int)) + 3 * only_normal
+    return Source("mlma_fr", texts, _frame(cols, len(df)), _rare_to_other(key), "fr")
+
+
 def load_labelled_csv(path: Path) -> Source:
     """A site's own decisions export (`text`, `label` 1 = toxic): feeds toxicity only."""
     df = pd.read_csv(path)
@@ -182,7 +339,16 @@ LOADERS = {
     "davidson": load_davidson,
     "hateval": load_hateval,
     "toxigen": load_toxigen,
+    "germeval2018": load_germeval2018,
+    "germeval2021": load_germeval2021,
+    "hateval2019-es": load_hateval_es,
+    "detoxis": load_detoxis,
+    "haspeede2020": load_haspeede2020,
+    "told-br": load_told_br,
+    "mlma": load_mlma_fr,
 }
+
+LANGUAGES: tuple[str, ...] = ("de", "es", "it", "pt", "fr")  # the sources beyond English
 
 
 def load_sources(paths: list[Path]) -> list[Source]:
@@ -192,15 +358,14 @@ def load_sources(paths: list[Path]) -> list[Source]:
         files.extend(sorted(p.iterdir()) if p.is_dir() else [p])
     sources = []
     for f in files:
-        loaders = [loader for prefix, loader in LOADERS.items() if f.name.startswith(prefix)]
+        # The longest matching prefix wins: hateval2019-es-... is not the English HatEval.
+        prefixes = sorted((p for p in LOADERS if f.name.startswith(p)), key=len, reverse=True)
+        loaders = [LOADERS[prefixes[0]]] if prefixes else []
         if not loaders and _is_labelled_csv(f):
             loaders = [load_labelled_csv]
         for loader in loaders:
             src = loader(f)
-            keep = [i for i, t in enumerate(src.texts) if t.strip()]
-            sources.append(
-                Source(src.name, [src.texts[i] for i in keep], src.labels[keep], src.stratify[keep])
-            )
+            sources.append(src.subset([i for i, t in enumerate(src.texts) if t.strip()]))
     if not sources:
         raise SystemExit(f"no known training source among {paths}")
     return sources
@@ -213,18 +378,19 @@ def split(sources: list[Source], fraction: float, seed: int) -> tuple[list[Sourc
     for s in sources:
         idx = np.arange(len(s.texts))
         tr, va = train_test_split(idx, test_size=fraction, random_state=seed, stratify=s.stratify)
-        for part, out in ((tr, train), (va, val)):
-            out.append(Source(s.name, [s.texts[i] for i in part], s.labels[part], s.stratify[part]))
+        train.append(s.subset(tr))
+        val.append(s.subset(va))
     return train, val
 
 
 def write_csv(source: Source, path: Path) -> None:
-    """One row per text: `text` and each category as 1 / 0, empty where unknown."""
+    """One row per text: `text`, each category as 1 / 0 (empty where unknown), `language`."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["text", *CATEGORIES])
+        writer.writerow(["text", *CATEGORIES, "language"])
         for text, row in zip(source.texts, source.labels, strict=True):
-            writer.writerow([text, *("" if np.isnan(v) else int(v) for v in row)])
+            cells = ("" if np.isnan(v) else int(v) for v in row)
+            writer.writerow([text, *cells, source.language])
 
 
 def main(argv: list[str] | None = None) -> None:

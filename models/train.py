@@ -89,6 +89,7 @@ def with_fairness_data(train: list[Source], copies: int, authored: bool, seed: i
                 s.texts + texts,
                 np.concatenate([s.labels, s.labels[rows]]),
                 np.concatenate([s.stratify, s.stratify[rows]]),
+                s.language,
             )
         out.append(s)
     if authored:
