@@ -358,6 +358,7 @@ class AuthoredExample:
     group: str  # the group key, the name community, or "" for a template with no slot
     labels: tuple[float, ...]  # in CATEGORIES order
     hold: bool
+    language: str = "en"  # ISO 639-1 code of the text
 
 
 def _fill(template: str, group: Group) -> str:
