@@ -217,7 +217,7 @@ def _hate_speech(path: Path, name: str, language: str) -> Source:
     """
     df = pd.read_csv(path)
     hs = df.label.to_numpy().astype(float)
-    cols = {"identity_attack": hs, "toxicity": np.where(hs == 1, 1.0, NAN)}
+    cols: dict[str, object] = {"identity_attack": hs, "toxicity": np.where(hs == 1, 1.0, NAN)}
     texts = [clean_tweet(t) for t in df.text.astype(str)]
     return Source(name, texts, _frame(cols, len(df)), hs.astype(int), language)
 
@@ -236,7 +236,7 @@ def load_germeval2018(path: Path) -> Source:
     fine = df.fine.astype(str).str.upper().to_numpy()
     other = np.where(y == 0, 0.0, NAN)
     abuse, insult, profanity = fine == "ABUSE", fine == "INSULT", fine == "PROFANITY"
-    cols = {
+    cols: dict[str, object] = {
         "toxicity": y,
         "severe_toxicity": other,
         "identity_attack": np.where(abuse, 1.0, np.where(insult | profanity, 0.0, other)),
