@@ -11,6 +11,7 @@ import marshmallow as ma
 
 from api.schemas import (
     CommentSchema,
+    QueryArgsSchema,
     ReasonSchema,
     ReportSchema,
     ReportSummarySchema,
@@ -88,7 +89,7 @@ class QueueItemSchema(CommentSchema):
     )
 
 
-class QueueArgsSchema(StrictSchema):
+class QueueArgsSchema(QueryArgsSchema):
     site = ma.fields.String()
     category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
     reason = ma.fields.String()
@@ -288,7 +289,7 @@ class SimulateInSchema(StrictSchema):
             raise ma.ValidationError({"target_precision": [message], "target_recall": [message]})
 
 
-class WindowArgsSchema(StrictSchema):
+class WindowArgsSchema(QueryArgsSchema):
     since = ma.fields.AwareDateTime(default_timezone=UTC)
     until = ma.fields.AwareDateTime(default_timezone=UTC)
 

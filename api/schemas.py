@@ -39,6 +39,26 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+class QueryArgsSchema(StrictSchema):
+    """Query-string arguments: unknown names rejected, and each single-valued one given once."""
+
+    @ma.pre_load
+    def _each_once(self, data: Any, **_: Any) -> Any:
+        # webargs hands a proxy over the request's MultiDict; it would quietly keep the first
+        # of two values, and which one the caller meant is a guess.
+        raw = getattr(data, "data", data)
+        if hasattr(raw, "getlist"):
+            repeated = {
+                name: ["Given more than once."]
+                for name in raw
+                if len(raw.getlist(name)) > 1
+                and not isinstance(self.fields.get(name), ma.fields.List)
+            }
+            if repeated:
+                raise ma.ValidationError(repeated)
+        return data
+
+
 def _not_blank(value: str) -> None:
     # Blank as the model would see it: zero-width and other invisible characters count as
     # nothing, so the documented pattern `\S` lets through a few texts this refuses.

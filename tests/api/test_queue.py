@@ -138,6 +138,11 @@ def test_query_string_errors_name_the_parameter(client: Any, people: Any) -> Non
             "limit",
             "The query parameters 'limit', 'sort' are not valid; see details for each.",
         ),
+        # One value each: which of two would count is a guess the service does not make.
+        "max_age_minutes=5&max_age_minutes=50": (
+            "max_age_minutes",
+            "The query parameter 'max_age_minutes' is not valid: Given more than once.",
+        ),
     }
     for query, (name, message) in cases.items():
         error = assert_error(
