@@ -5,30 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from api.services import services
-from moderation.sites import Role
 from tests.api.fixtures import assert_error
 
 CALM = "The harbour lights looked lovely from the pier last night."
 PATH = "/v1/sites/daily-bugle/authors/reader-9"
-
-
-@pytest.fixture
-def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
-    store = services(app).store
-    bugle = store.sites.get("daily-bugle")
-    other, _ = store.sites.create("other-paper")
-    out = {}
-    for name, role, site in [
-        ("mod", Role.MODERATOR, bugle.id),
-        ("op", Role.OPERATOR, bugle.id),
-        ("stranger", Role.MODERATOR, other.id),
-    ]:
-        _, token = store.users.create(name, role, [site])
-        out[name] = {"Authorization": f"Bearer {token}"}
-    return out
 
 
 def post(client: Any, auth: dict[str, str], text: str, author: str = "reader-9") -> dict[str, Any]:
@@ -42,10 +23,10 @@ def act(client: Any, who: dict[str, str], action: str, note: str = "n", **extra:
 
 
 def test_a_banned_authors_new_comments_are_rejected(
-    app: Any, client: Any, auth: dict[str, str], people: Any
+    app: Any, client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     post(client, auth, CALM)
-    r = act(client, people["mod"], "ban", "threatened another reader")
+    r = act(client, staff["mod"], "ban", "threatened another reader")
     assert r.status_code == 200, r.get_json()
     profile = r.get_json()
     assert profile["standing"]["action"] == "ban"
@@ -57,56 +38,54 @@ def test_a_banned_authors_new_comments_are_rejected(
     assert {"code": "author_banned"} in c["reasons"]
     assert post(client, auth, CALM, author="reader-10")["status"] == "approved"
     # Audited, and the record reads back the same.
-    entries = client.get("/v1/sites/daily-bugle/audit", headers=people["op"]).get_json()["entries"]
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=staff["op"]).get_json()["entries"]
     (entry,) = [e for e in entries if e["action"] == "author.standing"]
     assert entry["after"]["author_id"] == "reader-9" and entry["after"]["action"] == "ban"
-    got = client.get(PATH, headers=people["mod"]).get_json()
+    got = client.get(PATH, headers=staff["mod"]).get_json()
     assert got["standing"] == profile["standing"] and len(got["actions"]) == 1
     # Cleared: back to the policy alone.
-    assert act(client, people["mod"], "clear", "appeal accepted").get_json()["standing"] is None
+    assert act(client, staff["mod"], "clear", "appeal accepted").get_json()["standing"] is None
     assert post(client, auth, CALM)["status"] == "approved"
-    assert [a["action"] for a in client.get(PATH, headers=people["mod"]).get_json()["actions"]] == [
+    assert [a["action"] for a in client.get(PATH, headers=staff["mod"]).get_json()["actions"]] == [
         "ban",
         "clear",
     ]
 
 
 def test_premoderation_holds_everything_until_it_expires(
-    app: Any, client: Any, auth: dict[str, str], people: Any
+    app: Any, client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     until = datetime.now(UTC) + timedelta(hours=1)
-    r = act(client, people["mod"], "premoderate", "new here", expires_at=until.isoformat())
+    r = act(client, staff["mod"], "premoderate", "new here", expires_at=until.isoformat())
     assert r.status_code == 200, r.get_json()
     c = post(client, auth, CALM)
     assert c["status"] == "held" and {"code": "author_premoderated"} in c["reasons"]
-    items = client.get("/v1/queue?reason=author_premoderated", headers=people["mod"]).get_json()
+    items = client.get("/v1/queue?reason=author_premoderated", headers=staff["mod"]).get_json()
     assert [i["id"] for i in items["items"]] == [c["id"]]
     assert items["items"][0]["author_standing"]["action"] == "premoderate"
     # An expiry in the past is refused; an expired action no longer applies.
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    assert_error(
-        act(client, people["mod"], "premoderate", expires_at=past), 422, "validation_error"
-    )
+    assert_error(act(client, staff["mod"], "premoderate", expires_at=past), 422, "validation_error")
     service = services(app).service
     service.clock = lambda: until + timedelta(seconds=1)
     assert post(client, auth, CALM)["status"] == "approved"
 
 
 def test_a_trusted_author_is_held_only_above_the_severe_thresholds(
-    client: Any, auth: dict[str, str], people: Any
+    client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     assert post(client, auth, "You nitwit.")["status"] == "held"
-    assert act(client, people["mod"], "trust", "regular for years").status_code == 200
+    assert act(client, staff["mod"], "trust", "regular for years").status_code == 200
     assert post(client, auth, "You nitwit.")["status"] == "approved"
     threat = post(client, auth, "I will clobber you.")
     assert threat["status"] == "held"
     assert [r["category"] for r in threat["reasons"]] == ["threat"]
 
 
-def test_who_may_see_and_act_on_authors(client: Any, auth: dict[str, str], people: Any) -> None:
-    assert client.get(PATH, headers=people["op"]).status_code == 200
-    assert_error(client.get(PATH, headers=people["stranger"]), 404, "not_found")
-    assert_error(act(client, people["stranger"], "ban"), 404, "not_found")
+def test_who_may_see_and_act_on_authors(client: Any, auth: dict[str, str], staff: Any) -> None:
+    assert client.get(PATH, headers=staff["op"]).status_code == 200
+    assert_error(client.get(PATH, headers=staff["stranger"]), 404, "not_found")
+    assert_error(act(client, staff["stranger"], "ban"), 404, "not_found")
     assert_error(client.get(PATH, headers=auth), 403, "forbidden")
     for body in [
         {"action": "ban"},
@@ -115,4 +94,4 @@ def test_who_may_see_and_act_on_authors(client: Any, auth: dict[str, str], peopl
         {"action": "ban", "note": "x", "expires_at": "soon"},
         {"action": "ban", "note": "x", "until": "2030-01-01T00:00:00Z"},
     ]:
-        assert_error(client.put(PATH, json=body, headers=people["mod"]), 422, "validation_error")
+        assert_error(client.put(PATH, json=body, headers=staff["mod"]), 422, "validation_error")

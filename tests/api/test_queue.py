@@ -6,33 +6,12 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
 from api.services import services
-from moderation.sites import Role
 from tests.api.fixtures import assert_error, held
 
 
-@pytest.fixture
-def people(app: Any, site_key: str) -> dict[str, dict[str, str]]:
-    """Tokens for a moderator and an operator of daily-bugle, and a moderator of another site."""
-    store = services(app).store
-    bugle = store.sites.get("daily-bugle")
-    other, _ = store.sites.create("other-paper")
-    out = {}
-    for name, role, site in [
-        ("mod", Role.MODERATOR, bugle.id),
-        ("mod2", Role.MODERATOR, bugle.id),
-        ("op", Role.OPERATOR, bugle.id),
-        ("stranger", Role.MODERATOR, other.id),
-    ]:
-        _, token = store.users.create(name, role, [site])
-        out[name] = {"Authorization": f"Bearer {token}"}
-    return out
-
-
 def test_queue_sorts_by_risk_and_pages_with_a_cursor(
-    app: Any, client: Any, auth: dict[str, str], people: Any
+    app: Any, client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     store = services(app).store
     site = store.sites.get("daily-bugle")
@@ -40,46 +19,44 @@ def test_queue_sorts_by_risk_and_pages_with_a_cursor(
     a = held(client, auth, "You nitwit.", author={"id": "reader-1"})
     b = held(client, auth, "grr, a nitwit again", author={"id": "reader-2"})
     c = held(client, auth, "What a dunderhead.")
-    r = client.get("/v1/queue?limit=2", headers=people["mod"])
+    r = client.get("/v1/queue?limit=2", headers=staff["mod"])
     assert r.status_code == 200
     page = r.get_json()
     assert page["items"][0]["id"] == b["id"]  # the blocked word outranks score-only holds
     assert len(page["items"]) == 2 and page["next_cursor"]
     rest = client.get(
-        f"/v1/queue?limit=2&cursor={page['next_cursor']}", headers=people["mod"]
+        f"/v1/queue?limit=2&cursor={page['next_cursor']}", headers=staff["mod"]
     ).get_json()
     ids = [i["id"] for i in page["items"] + rest["items"]]
     assert sorted(ids) == sorted([a["id"], b["id"], c["id"]]) and len(set(ids)) == 3
     assert rest["next_cursor"] is None
-    by_age = client.get("/v1/queue?sort=age", headers=people["mod"]).get_json()["items"]
+    by_age = client.get("/v1/queue?sort=age", headers=staff["mod"]).get_json()["items"]
     assert [i["id"] for i in by_age] == [a["id"], b["id"], c["id"]]
     item = by_age[0]
     assert item["author_history"] == {"approved": 0, "rejected": 0, "held": 1, "withdrawn": 0}
     assert item["version"] == 1 and item["reasons"] and item["spans"]
     assert (
-        client.get("/v1/queue?reason=blocked_word", headers=people["mod"]).get_json()["items"][0][
+        client.get("/v1/queue?reason=blocked_word", headers=staff["mod"]).get_json()["items"][0][
             "id"
         ]
         == b["id"]
     )
-    only = client.get("/v1/queue?category=insult", headers=people["mod"]).get_json()["items"]
+    only = client.get("/v1/queue?category=insult", headers=staff["mod"]).get_json()["items"]
     assert {i["id"] for i in only} == {a["id"], b["id"], c["id"]}
-    assert client.get("/v1/queue", headers=people["stranger"]).get_json()["items"] == []
+    assert client.get("/v1/queue", headers=staff["stranger"]).get_json()["items"] == []
     assert_error(
-        client.get("/v1/queue?cursor=garbage", headers=people["mod"]), 422, "validation_error"
+        client.get("/v1/queue?cursor=garbage", headers=staff["mod"]), 422, "validation_error"
     )
-    assert_error(
-        client.get("/v1/queue?sort=random", headers=people["mod"]), 422, "validation_error"
-    )
+    assert_error(client.get("/v1/queue?sort=random", headers=staff["mod"]), 422, "validation_error")
 
 
 def test_claims_never_overlap_and_expire(
-    app: Any, client: Any, auth: dict[str, str], people: Any
+    app: Any, client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     for i in range(6):
         held(client, auth, f"nitwit number {i}")
-    first = client.post("/v1/queue/claim", json={"n": 4}, headers=people["mod"]).get_json()
-    second = client.post("/v1/queue/claim", json={"n": 4}, headers=people["mod2"]).get_json()
+    first = client.post("/v1/queue/claim", json={"n": 4}, headers=staff["mod"]).get_json()
+    second = client.post("/v1/queue/claim", json={"n": 4}, headers=staff["mod2"]).get_json()
     mine = {i["id"] for i in first["items"]}
     theirs = {i["id"] for i in second["items"]}
     assert len(mine) == 4 and len(theirs) == 2 and not mine & theirs
@@ -89,10 +66,10 @@ def test_claims_never_overlap_and_expire(
     r = client.post(
         f"/v1/comments/{item['id']}/decision",
         json={"action": "approve", "version": item["version"]},
-        headers=people["mod2"],
+        headers=staff["mod2"],
     )
     assert_error(r, 409, "conflict")
-    renewed = client.post("/v1/queue/claim/renew", json={"ids": list(mine)}, headers=people["mod"])
+    renewed = client.post("/v1/queue/claim/renew", json={"ids": list(mine)}, headers=staff["mod"])
     assert set(renewed.get_json()["ids"]) == mine
     # once the lease lapses, the comments go back to the queue
     review = services(app).review
@@ -100,36 +77,36 @@ def test_claims_never_overlap_and_expire(
 
     real_clock = review.clock
     review.clock = lambda: real_clock() + timedelta(minutes=11)
-    later = client.post("/v1/queue/claim", json={"n": 10}, headers=people["mod2"]).get_json()
+    later = client.post("/v1/queue/claim", json={"n": 10}, headers=staff["mod2"]).get_json()
     assert mine <= {i["id"] for i in later["items"]}
 
 
 def test_claim_renew_and_release_take_the_documented_bodies(
-    client: Any, auth: dict[str, str], people: Any
+    client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     for i in range(3):
         held(client, auth, f"nitwit number {i}")
     claimed = client.post(
-        "/v1/queue/claim", json={"n": 2, "site": "daily-bugle"}, headers=people["mod"]
+        "/v1/queue/claim", json={"n": 2, "site": "daily-bugle"}, headers=staff["mod"]
     )
     assert claimed.status_code == 200
     ids = [i["id"] for i in claimed.get_json()["items"]]
     assert len(ids) == 2 and claimed.get_json()["lease_seconds"] == 300
-    renew = client.post("/v1/queue/claim/renew", json={"ids": ids}, headers=people["mod"])
+    renew = client.post("/v1/queue/claim/renew", json={"ids": ids}, headers=staff["mod"])
     assert renew.status_code == 200 and sorted(renew.get_json()["ids"]) == sorted(ids)
-    released = client.post("/v1/queue/claim/release", json={"ids": ids[:1]}, headers=people["mod"])
+    released = client.post("/v1/queue/claim/release", json={"ids": ids[:1]}, headers=staff["mod"])
     assert released.status_code == 204
     # The released one is anyone's again; the kept one still the moderator's.
-    renew = client.post("/v1/queue/claim/renew", json={"ids": ids}, headers=people["mod"])
+    renew = client.post("/v1/queue/claim/renew", json={"ids": ids}, headers=staff["mod"])
     assert renew.get_json()["ids"] == ids[1:]
-    theirs = client.post("/v1/queue/claim", json={"n": 10}, headers=people["mod2"]).get_json()
+    theirs = client.post("/v1/queue/claim", json={"n": 10}, headers=staff["mod2"]).get_json()
     assert ids[0] in {i["id"] for i in theirs["items"]}
     for path in ("renew", "release"):
-        missing = client.post(f"/v1/queue/claim/{path}", json={}, headers=people["mod"])
+        missing = client.post(f"/v1/queue/claim/{path}", json={}, headers=staff["mod"])
         assert "ids" in assert_error(missing, 422, "validation_error")["details"]
 
 
-def test_query_string_errors_name_the_parameter(client: Any, people: Any) -> None:
+def test_query_string_errors_name_the_parameter(client: Any, staff: Any) -> None:
     cases = {
         "sort=bogus": ("sort", "The query parameter 'sort' is not valid: Must be one of"),
         "limit=100000": ("limit", "The query parameter 'limit' is not valid: Must be"),
@@ -146,40 +123,38 @@ def test_query_string_errors_name_the_parameter(client: Any, people: Any) -> Non
     }
     for query, (name, message) in cases.items():
         error = assert_error(
-            client.get(f"/v1/queue?{query}", headers=people["mod"]), 422, "validation_error"
+            client.get(f"/v1/queue?{query}", headers=staff["mod"]), 422, "validation_error"
         )
         assert error["message"].startswith(message), (query, error)
         assert "body" not in error["message"]
         assert name in error["details"]
     # A body's errors still say it is the body.
-    body = client.post("/v1/queue/claim", json={"n": 0}, headers=people["mod"])
+    body = client.post("/v1/queue/claim", json={"n": 0}, headers=staff["mod"])
     assert "request body" in assert_error(body, 422, "validation_error")["message"]
 
 
 def test_decide_with_version_then_stale_is_409_and_undo(
-    app: Any, client: Any, auth: dict[str, str], people: Any
+    app: Any, client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     c = held(client, auth, "You nitwit.", author={"id": "reader-9"})
     url = f"/v1/comments/{c['id']}/decision"
     assert_error(
-        client.post(url, json={"action": "reject", "version": 1}, headers=people["mod"]),
+        client.post(url, json={"action": "reject", "version": 1}, headers=staff["mod"]),
         422,
         "validation_error",
     )  # a rejection needs a reason
     r = client.post(
-        url, json={"action": "reject", "reason": "abusive", "version": 1}, headers=people["mod"]
+        url, json={"action": "reject", "reason": "abusive", "version": 1}, headers=staff["mod"]
     )
     assert r.status_code == 200
     assert r.get_json()["status"] == "rejected" and r.get_json()["version"] == 2
-    stale = client.post(url, json={"action": "approve", "version": 1}, headers=people["mod2"])
+    stale = client.post(url, json={"action": "approve", "version": 1}, headers=staff["mod2"])
     assert_error(stale, 409, "conflict")
     assert client.get(f"/v1/comments/{c['id']}", headers=auth).get_json()["status"] == "rejected"
-    undone = client.post(f"/v1/comments/{c['id']}/undo", headers=people["mod"])
+    undone = client.post(f"/v1/comments/{c['id']}/undo", headers=staff["mod"])
     assert undone.status_code == 200 and undone.get_json()["status"] == "held"
-    assert_error(
-        client.post(f"/v1/comments/{c['id']}/undo", headers=people["mod"]), 409, "conflict"
-    )
-    audit = client.get(f"/v1/comments/{c['id']}/audit", headers=people["mod"]).get_json()["entries"]
+    assert_error(client.post(f"/v1/comments/{c['id']}/undo", headers=staff["mod"]), 409, "conflict")
+    audit = client.get(f"/v1/comments/{c['id']}/audit", headers=staff["mod"]).get_json()["entries"]
     assert [e["action"] for e in audit] == [
         "comment.undo",
         "comment.decision",
@@ -190,33 +165,33 @@ def test_decide_with_version_then_stale_is_409_and_undo(
     assert decision["after"]["decision_reason"] == "abusive"
     assert decision["actor"].startswith("usr_")
     # author history reflects decisions
-    client.post(url, json={"action": "approve", "version": 3}, headers=people["mod"])
+    client.post(url, json={"action": "approve", "version": 3}, headers=staff["mod"])
     held(client, auth, "another nitwit", author={"id": "reader-9"})
-    items = client.get("/v1/queue", headers=people["mod"]).get_json()["items"]
+    items = client.get("/v1/queue", headers=staff["mod"]).get_json()["items"]
     assert items[0]["author_history"]["approved"] == 1
 
 
-def test_other_reason_needs_a_note(client: Any, auth: dict[str, str], people: Any) -> None:
+def test_other_reason_needs_a_note(client: Any, auth: dict[str, str], staff: Any) -> None:
     c = held(client, auth, "You nitwit.")
     url = f"/v1/comments/{c['id']}/decision"
     r = client.post(
-        url, json={"action": "reject", "reason": "other", "version": 1}, headers=people["mod"]
+        url, json={"action": "reject", "reason": "other", "version": 1}, headers=staff["mod"]
     )
     assert_error(r, 422, "validation_error")
     r = client.post(
         url,
         json={"action": "reject", "reason": "other", "note": "spam ring", "version": 1},
-        headers=people["mod"],
+        headers=staff["mod"],
     )
     assert r.status_code == 200
 
 
-def test_bulk_decisions_report_each(client: Any, auth: dict[str, str], people: Any) -> None:
+def test_bulk_decisions_report_each(client: Any, auth: dict[str, str], staff: Any) -> None:
     a = held(client, auth, "nitwit a")
     b = held(client, auth, "nitwit b")
     r = client.post(
         "/v1/queue/decisions",
-        headers=people["mod"],
+        headers=staff["mod"],
         json={
             "decisions": [
                 {"id": a["id"], "action": "approve", "version": 1},
@@ -231,28 +206,26 @@ def test_bulk_decisions_report_each(client: Any, auth: dict[str, str], people: A
     assert results[0]["comment"]["status"] == "approved"
 
 
-def test_other_sites_comments_are_404(client: Any, auth: dict[str, str], people: Any) -> None:
+def test_other_sites_comments_are_404(client: Any, auth: dict[str, str], staff: Any) -> None:
     c = held(client, auth, "nitwit")
     for path, body in [
         (f"/v1/comments/{c['id']}/decision", {"action": "approve", "version": 1}),
         (f"/v1/comments/{c['id']}/undo", None),
     ]:
-        assert_error(client.post(path, json=body, headers=people["stranger"]), 404, "not_found")
+        assert_error(client.post(path, json=body, headers=staff["stranger"]), 404, "not_found")
     assert_error(
-        client.get(f"/v1/comments/{c['id']}/audit", headers=people["stranger"]), 404, "not_found"
+        client.get(f"/v1/comments/{c['id']}/audit", headers=staff["stranger"]), 404, "not_found"
     )
     assert_error(
-        client.get("/v1/queue?site=daily-bugle", headers=people["stranger"]), 404, "not_found"
+        client.get("/v1/queue?site=daily-bugle", headers=staff["stranger"]), 404, "not_found"
     )
     # site keys and moderators cannot use each other's endpoints
     assert_error(client.get("/v1/queue", headers=auth), 403, "forbidden")
-    assert_error(
-        client.get("/v1/sites/daily-bugle/policy", headers=people["mod"]), 403, "forbidden"
-    )
+    assert_error(client.get("/v1/sites/daily-bugle/policy", headers=staff["mod"]), 403, "forbidden")
 
 
 def test_concurrent_decisions_decide_each_comment_once(
-    app: Any, client: Any, auth: dict[str, str], people: Any
+    app: Any, client: Any, auth: dict[str, str], staff: Any
 ) -> None:
     ids = [held(client, auth, f"nitwit {i}")["id"] for i in range(20)]
     results: dict[str, list[int]] = {"mod": [], "mod2": []}
@@ -262,7 +235,7 @@ def test_concurrent_decisions_decide_each_comment_once(
         for cid in ids:
             r = local.post(
                 f"/v1/comments/{cid}/decision",
-                headers=people[who],
+                headers=staff[who],
                 json={"action": "reject", "reason": "abusive", "version": 1},
             )
             results[who].append(r.status_code)
