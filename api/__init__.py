@@ -6,6 +6,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             scorer=scorer,
             service=service,
             review=Review(store),
-            deliverer=Deliverer(store, post),
+            deliverer=Deliverer(
+                store,
+                post,
+                timeout=app.config["WEBHOOK_TIMEOUT"],
+                per_site=app.config["WEBHOOK_CONCURRENCY"],
+            ),
             rights=ReadersRights(store),
             retention=RetentionJob(
                 store,
@@ -228,6 +234,8 @@ def start_background(app: Flask) -> threading.Thread | None:
         return None
     stop = threading.Event()
     running = services(app)
+    # Deliveries to different receivers at once: one slow receiver does not hold up the rest.
+    deliveries = ThreadPoolExecutor(4, thread_name_prefix="webhooks")
 
     def every(seconds: float) -> int:
         return max(1, round(seconds / interval))
@@ -237,7 +245,7 @@ def start_background(app: Flask) -> threading.Thread | None:
         while not stop.wait(interval):
             ticks += 1
             try:
-                running.deliverer.deliver_due()
+                running.deliverer.deliver_due(run=deliveries.map)
                 if ticks % every(app.config["RESCORE_INTERVAL"]) == 0:
                     running.service.rescore_pending(100)
                 retention = float(app.config["RETENTION_INTERVAL"])

@@ -43,6 +43,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RESCORE_INTERVAL": 60.0,  # seconds between re-scoring runs in each worker
         "BACKGROUND_INTERVAL": 5.0,  # seconds between webhook delivery runs; 0: no background job
         "WEBHOOK_TIMEOUT": 10.0,
+        "WEBHOOK_CONCURRENCY": 8,  # deliveries to one site under way at once, all workers together
         # Retention defaults, per site overridable (PUT /v1/sites/{site}/retention); 0: for ever.
         "RETENTION_DAYS": 365,  # days a decided comment's text (and author data) is kept
         "WEBHOOK_RETENTION_DAYS": 30,  # days delivered (or given-up) webhook events are kept

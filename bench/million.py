@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> None:
     from api.services import services
     from moderation.clock import utcnow
     from moderation.sites import Role
-    from moderation.webhooks import CLAIM, MAX_ATTEMPTS
+    from moderation.webhooks import DISPATCH_LEASE, MAX_ATTEMPTS, PER_SITE
     from tests.fakes import KeywordScorer
 
     with fresh_database(args.database_url, args.keep) as url:
@@ -169,7 +169,12 @@ def run(args: argparse.Namespace) -> None:
             ("queue page", lambda: client.get("/v1/queue?sort=risk&limit=20", headers=mod)),
             ("claim", claim),
             ("decision", decide),
-            ("webhook claim", lambda: store.outbox.claim_due(utcnow(), 50, CLAIM, MAX_ATTEMPTS)),
+            (
+                "webhook claim",
+                lambda: store.outbox.claim_due(
+                    utcnow(), 50, DISPATCH_LEASE, MAX_ATTEMPTS, per_site=PER_SITE
+                ),
+            ),
             ("metrics", lambda: client.get("/metrics/database")),
             (
                 "simulate",

@@ -103,6 +103,8 @@ comments = sa.Table(
     # When readers' reports reached the threshold (cleared by a moderator's decision).
     sa.Column("flagged_at", Timestamp, nullable=True),
     sa.Column("edited_at", Timestamp, nullable=True),
+    # A re-scoring worker's claim on a comment waiting for the model (no other scores it).
+    sa.Column("scoring_claim_expires_at", Timestamp, nullable=True),
     sa.UniqueConstraint("site_id", "external_id", name="uq_comments_site_external"),
     sa.Index("ix_comments_queue", "site_id", "status", "risk"),
     sa.Index("ix_comments_scoring", "scoring_state"),
@@ -143,6 +145,8 @@ webhook_outbox = sa.Table(
     sa.Column("next_attempt_at", Timestamp, nullable=False),
     sa.Column("delivered_at", Timestamp, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    # The claim of the delivery under way (its lease is next_attempt_at); None: unclaimed.
+    sa.Column("claim_token", sa.String(32), nullable=True),
     sa.Index("ix_webhook_outbox_delivered", "site_id", "delivered_at"),
     # Only undelivered events, in the order the delivery claim takes them.
     sa.Index(
@@ -245,6 +249,47 @@ comment_revisions = sa.Table(
     sa.Column("scores", sa.JSON, nullable=False),
     sa.Column("written_at", Timestamp, nullable=False),
     sa.Column("replaced_at", Timestamp, nullable=False),
+)
+
+# Periodic jobs (webhook delivery, re-scoring, retention): one row each; a worker that
+# moves next_run_at forward (an atomic UPDATE) is the one that enqueues the run.
+job_schedule = sa.Table(
+    "job_schedule",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("next_run_at", Timestamp, nullable=False),
+    sa.Column("last_run_at", Timestamp, nullable=True),
+)
+
+# A re-score of stored comments (`flask --app api rescore --all`), split into id ranges.
+backfill_runs = sa.Table(
+    "backfill_runs",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("site_id", sa.String(40), nullable=True),
+    sa.Column("since", Timestamp, nullable=True),
+    sa.Column("model_version", sa.String(64), nullable=True),
+    sa.Column("chunk_size", sa.Integer, nullable=False),
+    sa.Column("comments", sa.Integer, nullable=False),
+    sa.Column("finished_at", Timestamp, nullable=True),
+)
+
+# One id range of a run: `cursor` (the last comment id done) moves in the transaction that
+# stores the re-scored comments, so a chunk taken over after a crash goes on from there.
+backfill_chunks = sa.Table(
+    "backfill_chunks",
+    metadata,
+    sa.Column("run_id", sa.String(40), sa.ForeignKey("backfill_runs.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("first_id", sa.String(40), nullable=False),
+    sa.Column("last_id", sa.String(40), nullable=False),
+    sa.Column("comments", sa.Integer, nullable=False),
+    sa.Column("done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cursor", sa.String(40), nullable=True),
+    sa.Column("claim_token", sa.String(32), nullable=True),
+    sa.Column("claim_expires_at", Timestamp, nullable=True),
+    sa.Column("finished_at", Timestamp, nullable=True),
 )
 
 

@@ -77,6 +77,7 @@ class DueEvent:
     site_id: str
     payload: Mapping[str, Any]
     attempts: int
+    claim: str = ""  # the claim's token: only its holder records the attempt
 
 
 @dataclass(frozen=True)

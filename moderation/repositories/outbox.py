@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,8 @@ from moderation.events import Attempt, DueEvent, NewEvent, WebhookEvent
 from moderation.repositories.base import Database
 
 _INSERT = db.webhook_outbox.insert()
+# pg_advisory_xact_lock key of the delivery claim (any constant no other lock of ours uses).
+_CLAIM_LOCK = 0x6D6F_0001
 
 
 def event_from_row(row: Any, history: tuple[Attempt, ...] = ()) -> WebhookEvent:
@@ -54,46 +57,107 @@ class Outbox:
         )
 
     def claim_due(
-        self, now: datetime, limit: int, hold_for: timedelta, max_attempts: int
+        self,
+        now: datetime,
+        limit: int,
+        hold_for: timedelta,
+        max_attempts: int,
+        per_site: int | None = None,
     ) -> list[DueEvent]:
-        """Claim undelivered events that are due, oldest first: nobody else picks them for `hold_for`.
+        """Claim due, undelivered events, oldest first, each with a token of its own.
 
-        PostgreSQL skips rows another deliverer is claiming (FOR UPDATE SKIP LOCKED);
-        SQLite serialises the write transaction.
+        A claimed event is due again only once `hold_for` has passed (its lease); then
+        another claim takes it over with a new token, and the first claimer's late
+        `start` or `record_attempt` finds the token gone. `per_site`: at most this many
+        events of one site claimed at once, counting those still claimed (in flight).
+        Claimers take turns (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite),
+        so two of them never exceed a site's limit between them.
         """
         o = db.webhook_outbox.c
-        pick = (
-            sa.select(o.id)
-            .where(o.delivered_at.is_(None), o.next_attempt_at <= now, o.attempts < max_attempts)
-            .order_by(o.next_attempt_at, o.id)
-            .limit(limit)
-        )
+        due = sa.and_(o.delivered_at.is_(None), o.next_attempt_at <= now, o.attempts < max_attempts)
         with self.db.write() as conn:
             if conn.dialect.name == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)
-            ids = conn.execute(pick).scalars().all()
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CLAIM_LOCK)))
+            if per_site is None:
+                ids = list(
+                    conn.execute(
+                        sa.select(o.id).where(due).order_by(o.next_attempt_at, o.id).limit(limit)
+                    ).scalars()
+                )
+            else:
+                in_flight: dict[str, int] = dict(
+                    conn.execute(
+                        sa.select(o.site_id, sa.func.count())
+                        .where(
+                            o.delivered_at.is_(None),
+                            o.claim_token.is_not(None),
+                            o.next_attempt_at > now,
+                        )
+                        .group_by(o.site_id)
+                    ).all()
+                )
+                # Each site's first `per_site` due events, by a window over the due rows.
+                rank = (
+                    sa.func.row_number()
+                    .over(partition_by=o.site_id, order_by=(o.next_attempt_at, o.id))
+                    .label("rank")
+                )
+                ranked = sa.select(o.id, o.site_id, o.next_attempt_at, rank).where(due).subquery()
+                rows = conn.execute(
+                    sa.select(ranked.c.id, ranked.c.site_id, ranked.c.rank)
+                    .where(ranked.c.rank <= per_site)
+                    .order_by(ranked.c.next_attempt_at, ranked.c.id)
+                ).all()
+                ids = [r.id for r in rows if r.rank <= per_site - in_flight.get(r.site_id, 0)][
+                    :limit
+                ]
             if not ids:
                 return []
-            conn.execute(
-                db.webhook_outbox.update()
-                .where(o.id.in_(ids))
-                .values(next_attempt_at=now + hold_for)
-            )
-            rows = conn.execute(
+            tokens = {i: secrets.token_hex(16) for i in ids}
+            for event_id, token in tokens.items():
+                conn.execute(
+                    db.webhook_outbox.update()
+                    .where(o.id == event_id)
+                    .values(next_attempt_at=now + hold_for, claim_token=token)
+                )
+            claimed = conn.execute(
                 sa.select(o.id, o.site_id, o.payload, o.attempts)
                 .where(o.id.in_(ids))
                 .order_by(o.id)
             ).all()
-        return [DueEvent(r.id, r.site_id, dict(r.payload or {}), r.attempts) for r in rows]
+        return [
+            DueEvent(r.id, r.site_id, dict(r.payload or {}), r.attempts, tokens[r.id])
+            for r in claimed
+        ]
 
-    def record_attempt(self, event: DueEvent, attempt: Attempt, retry_at: datetime | None) -> None:
-        """Record one delivery attempt: delivered when it has no error, else due again at `retry_at`."""
+    def start(self, event: DueEvent, now: datetime, hold_for: timedelta) -> DueEvent | None:
+        """Renew a claim for the delivery about to start: None if it is no longer ours.
+
+        The lease then covers the delivery itself (`hold_for` longer than any POST may
+        take), however long the event waited in a job queue before this.
+        """
         o = db.webhook_outbox.c
-        values: dict[str, Any] = {"attempts": event.attempts + 1, "last_error": attempt.error}
-        if attempt.error is None:
-            values["delivered_at"] = attempt.attempted_at
-        else:
-            values["next_attempt_at"] = retry_at
+        with self.db.write() as conn:
+            renewed = conn.execute(
+                db.webhook_outbox.update()
+                .where(o.id == event.id, o.claim_token == event.claim, o.delivered_at.is_(None))
+                .values(next_attempt_at=now + hold_for)
+            ).rowcount
+            if renewed != 1:
+                return None
+            row = conn.execute(
+                sa.select(o.site_id, o.payload, o.attempts).where(o.id == event.id)
+            ).one()
+        return DueEvent(event.id, row.site_id, dict(row.payload or {}), row.attempts, event.claim)
+
+    def record_attempt(self, event: DueEvent, attempt: Attempt, retry_at: datetime | None) -> bool:
+        """Record one delivery attempt: delivered when it has no error, else due again at `retry_at`.
+
+        `attempts` goes up in SQL (attempts + 1), never from a value read before the POST.
+        Returns False when the claim was no longer the caller's (the attempt is recorded
+        and counted all the same: it was made).
+        """
+        o = db.webhook_outbox.c
         with self.db.write() as conn:
             conn.execute(
                 db.webhook_attempts.insert().values(
@@ -105,7 +169,38 @@ class Outbox:
                     duration_ms=attempt.duration_ms,
                 )
             )
-            conn.execute(db.webhook_outbox.update().where(o.id == event.id).values(**values))
+            mine = sa.and_(o.id == event.id, o.claim_token == event.claim)
+            counted = {"attempts": o.attempts + 1}
+            if attempt.error is None:
+                ours = conn.execute(
+                    db.webhook_outbox.update()
+                    .where(mine)
+                    .values(
+                        **counted,
+                        delivered_at=attempt.attempted_at,
+                        last_error=None,
+                        claim_token=None,
+                    )
+                ).rowcount
+            else:
+                ours = conn.execute(
+                    db.webhook_outbox.update()
+                    .where(mine, o.delivered_at.is_(None))
+                    .values(
+                        **counted,
+                        last_error=attempt.error,
+                        next_attempt_at=retry_at,
+                        claim_token=None,
+                    )
+                ).rowcount
+            if ours != 1:
+                values: dict[str, Any] = dict(counted)
+                if attempt.error is None:
+                    values.update(
+                        delivered_at=sa.func.coalesce(o.delivered_at, attempt.attempted_at)
+                    )
+                conn.execute(db.webhook_outbox.update().where(o.id == event.id).values(**values))
+        return ours == 1
 
     def recent(self, site_id: str, limit: int = 100) -> list[WebhookEvent]:
         """The site's newest events with every delivery attempt, newest first."""

@@ -125,7 +125,7 @@ from tests.fakes import KeywordScorer
 app = create_app({"DATABASE_URL": sys.argv[1], "SCORER": KeywordScorer(), "SECRET_KEY": "k",
                   "BACKGROUND_INTERVAL": 0.01, "RETENTION_INTERVAL": 0})
 failed = threading.Event()
-def deliver_due():
+def deliver_due(*args, **kwargs):
     failed.set()
     raise ConnectionError("receiver unreachable")
 services(app).deliverer.deliver_due = deliver_due
