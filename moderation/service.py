@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from moderation.audit import Actor, AuditAction, AuditEntry
 from moderation.clock import utcnow
@@ -52,6 +52,9 @@ DILUTION_GATE = 0.15
 REPORTED_RISK = 0.5
 # Tries at a change that lost a race with another writer before giving up (409).
 RETRIES = 3
+# Re-scoring: comments per model call, and how long a worker's claim on them lasts.
+RESCORE_BATCH = 16
+RESCORE_LEASE = timedelta(minutes=10)
 
 # The model's scores of each text scored while handling one request: the sentence
 # spans of a held long comment reuse what its dilution pass already scored.
@@ -552,61 +555,79 @@ class ModerationService:
 
     # -- recovery -------------------------------------------------------------
 
-    def rescore_pending(self, limit: int = 100) -> int:
+    def rescore_pending(self, limit: int = 100, batch: int = RESCORE_BATCH) -> int:
         """Score comments whose scoring failed; never override a moderator's decision.
 
-        Returns how many were re-scored. A comment a moderator already decided
-        gets its scores filled in, but keeps its status.
+        Returns how many were re-scored. Comments are claimed before they are scored
+        (`claim_pending_scoring`), so two workers never score one comment twice, and
+        scored `batch` at a time in one model call. A comment a moderator already
+        decided gets its scores filled in, but keeps its status.
         """
         done = 0
-        for comment in self.repos.comments.pending_scoring(limit):
-            site = self.repos.sites.get(comment.site_id)
-            if site is None:
-                continue
+        while done < limit:
+            claimed = self.repos.comments.claim_pending_scoring(
+                self.clock(), min(batch, limit - done), RESCORE_LEASE
+            )
+            if not claimed:
+                break
             memo: _Memo = {}
-            scored = self._score([comment.text], memo)[0]
-            if scored.scores is None:
-                break  # still down: try again on the next run
-            change = Rescore(scored.scores, scored.language, self.scorer.model, self.clock())
-            event = None
-            if comment.decided_by_moderator or comment.status is Status.WITHDRAWN:
-                audit = AuditEntry(
-                    AuditAction.COMMENT_RESCORED,
-                    Actor.SYSTEM,
-                    site_id=site.id,
-                    comment_id=comment.id,
-                    after={"scores": scored.scores, "status_kept": comment.status.value},
-                )
-            else:
-                verdict = self._verdict(site, comment, comment.text, scored)
-                spans = self._spans(comment.text, verdict, scored.scores, memo)
-                change = replace(change, verdict=verdict, spans=spans)
-                audit = AuditEntry(
-                    AuditAction.COMMENT_RESCORED,
-                    Actor.SYSTEM,
-                    site_id=site.id,
-                    comment_id=comment.id,
-                    before={
-                        "status": comment.status.value,
-                        "reasons": [r.as_dict() for r in comment.reasons],
-                    },
-                    after={
-                        "status": verdict.status.value,
-                        "reasons": [r.as_dict() for r in verdict.reasons],
-                    },
-                )
-                if verdict.status is Status.APPROVED:
-                    event = self._event(
-                        site,
-                        EventName.COMMENT_APPROVED,
-                        comment.id,
-                        comment.external_id,
-                        verdict.status,
-                        verdict.reasons,
-                    )
-            if self.repos.comments.apply(comment.id, comment.version, change, audit, event):
-                done += 1
+            scored = self._score([c.text for c in claimed], memo)
+            if scored[0].scores is None:
+                # Still down: let them go at once for the next run (and any other worker).
+                self.repos.comments.release_scoring_claims([c.id for c in claimed])
+                break
+            stale = []
+            for comment, one in zip(claimed, scored, strict=True):
+                if self._apply_rescore(comment, one, memo):
+                    done += 1
+                else:
+                    stale.append(comment.id)  # changed meanwhile: the next run reads it anew
+            self.repos.comments.release_scoring_claims(stale)
         return done
+
+    def _apply_rescore(self, comment: StoredComment, scored: _Scored, memo: _Memo) -> bool:
+        """Store one comment's new scores (and, unless a moderator decided it, its verdict)."""
+        site = self.repos.sites.get(comment.site_id)
+        if site is None or scored.scores is None:
+            return False
+        change = Rescore(scored.scores, scored.language, self.scorer.model, self.clock())
+        event = None
+        if comment.decided_by_moderator or comment.status is Status.WITHDRAWN:
+            audit = AuditEntry(
+                AuditAction.COMMENT_RESCORED,
+                Actor.SYSTEM,
+                site_id=site.id,
+                comment_id=comment.id,
+                after={"scores": scored.scores, "status_kept": comment.status.value},
+            )
+        else:
+            verdict = self._verdict(site, comment, comment.text, scored)
+            spans = self._spans(comment.text, verdict, scored.scores, memo)
+            change = replace(change, verdict=verdict, spans=spans)
+            audit = AuditEntry(
+                AuditAction.COMMENT_RESCORED,
+                Actor.SYSTEM,
+                site_id=site.id,
+                comment_id=comment.id,
+                before={
+                    "status": comment.status.value,
+                    "reasons": [r.as_dict() for r in comment.reasons],
+                },
+                after={
+                    "status": verdict.status.value,
+                    "reasons": [r.as_dict() for r in verdict.reasons],
+                },
+            )
+            if verdict.status is Status.APPROVED:
+                event = self._event(
+                    site,
+                    EventName.COMMENT_APPROVED,
+                    comment.id,
+                    comment.external_id,
+                    verdict.status,
+                    verdict.reasons,
+                )
+        return self.repos.comments.apply(comment.id, comment.version, change, audit, event)
 
 
 __all__ = ["ModerationService", "NotFound", "OtherLanguages", "Submission"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -192,6 +192,7 @@ def _change_values(change: Change) -> dict[str, Any]:
     values = {
         "scores": dict(change.scores),
         "scoring_state": ScoringState.SCORED.value,
+        "scoring_claim_expires_at": None,
         "language": change.language,
         "model_name": change.model.name if change.model else None,
         "model_version": change.model.version if change.model else None,
@@ -297,7 +298,7 @@ class CommentRepository:
     # -- many ------------------------------------------------------------------
 
     def pending_scoring(self, limit: int) -> list[StoredComment]:
-        """Comments whose scoring failed, oldest first."""
+        """Comments whose scoring failed, oldest first (claimed or not)."""
         c = db.comments.c
         with self.db.read() as conn:
             rows = conn.execute(
@@ -307,6 +308,51 @@ class CommentRepository:
                 .limit(limit)
             ).all()
         return [comment_from_row(r) for r in rows]
+
+    def claim_pending_scoring(
+        self, now: datetime, limit: int, hold_for: timedelta
+    ) -> list[StoredComment]:
+        """Claim comments waiting for the model, oldest first: nobody else takes them for `hold_for`.
+
+        PostgreSQL skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); SQLite
+        has one writer at a time (BEGIN IMMEDIATE). Re-scoring a comment (a `Rescore`)
+        ends its claim; `release_scoring_claims` ends the claims of those not scored.
+        """
+        c = db.comments.c
+        pick = (
+            sa.select(c.id)
+            .where(
+                c.scoring_state == ScoringState.PENDING.value,
+                sa.or_(c.scoring_claim_expires_at.is_(None), c.scoring_claim_expires_at <= now),
+            )
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        )
+        with self.db.write() as conn:
+            if conn.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            ids = list(conn.execute(pick).scalars())
+            if not ids:
+                return []
+            conn.execute(
+                db.comments.update()
+                .where(c.id.in_(ids))
+                .values(scoring_claim_expires_at=now + hold_for)
+            )
+            rows = conn.execute(
+                db.comments.select().where(c.id.in_(ids)).order_by(c.created_at, c.id)
+            ).all()
+        return [comment_from_row(r) for r in rows]
+
+    def release_scoring_claims(self, ids: Sequence[str]) -> None:
+        """End re-scoring claims on comments that were not scored (the model is still down)."""
+        if not ids:
+            return
+        c = db.comments.c
+        with self.db.write() as conn:
+            conn.execute(
+                db.comments.update().where(c.id.in_(ids)).values(scoring_claim_expires_at=None)
+            )
 
     def scored_between(
         self, site_id: str, since: datetime | None, until: datetime | None
