@@ -104,8 +104,9 @@ def load_scorer(
     return _verified_fast(path, options)
 
 
-# Comments of our own, benign and toxic, short and long: the int8 model must agree with
-# the fp32 one on them before it is allowed to serve.
+# Comments of our own, benign and toxic, short and long, in English and in the five other
+# languages we serve: the int8 model must agree with the fp32 one on them before it is
+# allowed to serve.
 PARITY_TEXTS = (
     "Thanks for the update on the bridge repairs.",
     "I disagree with the council's decision, but the article explains it well.",
@@ -117,6 +118,17 @@ PARITY_TEXTS = (
     "Lovely photos of the harbour at dawn.",
     "This is the dumbest thing I have read all year, and the writer should be ashamed.",
     "Could someone explain how the new parking fees are calculated? " * 6,
+    # The languages the multilingual model serves (models/multilingual-toxicity).
+    "Danke für den Bericht über die neue Radbrücke am Hafen.",
+    "Du bist ein erbärmlicher Idiot, verschwinde endlich.",
+    "Gracias por explicar tan bien los cambios en el horario del tren.",
+    "Cállate, imbécil, nadie quiere leer tus tonterías.",
+    "Merci pour cet article clair sur la rénovation de la gare.",
+    "Ferme-la, espèce d'abruti, personne ne t'a rien demandé.",
+    "Bellissime le foto del mercato in piazza questa mattina.",
+    "Sei un idiota patetico e nessuno ti vuole qui.",
+    "Obrigado pela reportagem sobre a nova biblioteca do bairro.",
+    "Cala a boca, seu lixo, ninguém aguenta você.",
 )
 PARITY_LIMIT = 0.02  # mean absolute difference of probabilities
 

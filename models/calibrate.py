@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,52 @@ def auc_table(val: list[Source], scores: np.ndarray) -> dict[str, dict[str, floa
         table[s.name] = auc_row(s, scores[start : start + len(s.texts)])
         start += len(s.texts)
     return table
+
+
+def calibrate(scores: np.ndarray, labels: np.ndarray, false_hold: float) -> dict[str, Any]:
+    """Thresholds per category, their rates, and what the any-category policy holds.
+
+    For each category, the lowest threshold at which at most `false_hold` of the rows
+    labelled negative for it score at or above it (rounded up to 0.01, within
+    0.05-0.96); 0.8 where no row is labelled negative. Returns `thresholds`,
+    `per_category` (negatives, positives, false-hold rate, recall) and
+    `policy_on_validation` (benign and toxic rows held when any category trips).
+    """
+    thresholds: dict[str, float] = {}
+    report: dict[str, dict[str, float]] = {}
+    for i, cat in enumerate(CATEGORIES):
+        known = ~np.isnan(labels[:, i])
+        neg = scores[known & (labels[:, i] == 0), i]
+        pos = scores[known & (labels[:, i] == 1), i]
+        t = float(np.quantile(neg, 1 - false_hold)) if len(neg) else 0.8
+        t = round(min(0.95, max(0.05, t)) + 0.005, 2)  # round up to a readable value
+        thresholds[cat] = t
+        report[cat] = {
+            "negatives": len(neg),
+            "positives": len(pos),
+            "false_hold_rate": round(float((neg >= t).mean()), 4) if len(neg) else 0.0,
+            "recall": round(float((pos >= t).mean()), 4) if len(pos) else 0.0,
+        }
+    return {
+        "thresholds": thresholds,
+        "per_category": report,
+        "policy_on_validation": hold_rates(scores, labels, thresholds),
+    }
+
+
+def hold_rates(
+    scores: np.ndarray, labels: np.ndarray, thresholds: dict[str, float]
+) -> dict[str, float]:
+    """Shares of rows labelled benign / toxic (toxicity) that the policy holds: any category tripping."""
+    benign = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 0)
+    toxic = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 1)
+    any_held = np.asarray((scores >= np.array([thresholds[c] for c in CATEGORIES])).any(axis=1))
+    return {
+        "benign_hold_rate": round(float(any_held[benign].mean()), 4) if benign.any() else 0.0,
+        "toxic_hold_rate": round(float(any_held[toxic].mean()), 4) if toxic.any() else 0.0,
+        "benign": int(benign.sum()),
+        "toxic": int(toxic.sum()),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,41 +111,17 @@ def main(argv: list[str] | None = None) -> None:
     labels = np.concatenate([s.labels for s in val])
     scores = validation_scores(scorer, texts, args.cache, f"seed{args.seed}-{args.val_fraction}")
 
-    thresholds: dict[str, float] = {}
-    report: dict[str, dict[str, float]] = {}
-    for i, cat in enumerate(CATEGORIES):
-        known = ~np.isnan(labels[:, i])
-        neg = scores[known & (labels[:, i] == 0), i]
-        pos = scores[known & (labels[:, i] == 1), i]
-        t = float(np.quantile(neg, 1 - args.false_hold)) if len(neg) else 0.8
-        t = round(min(0.95, max(0.05, t)) + 0.005, 2)  # round up to a readable value
-        thresholds[cat] = t
-        report[cat] = {
-            "negatives": len(neg),
-            "positives": len(pos),
-            "false_hold_rate": round(float((neg >= t).mean()), 4) if len(neg) else 0.0,
-            "recall": round(float((pos >= t).mean()), 4) if len(pos) else 0.0,
-        }
-    # The policy holds when ANY category trips: measure that on comments labelled benign.
-    benign = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 0)
-    toxic = ~np.isnan(labels[:, 0]) & (labels[:, 0] == 1)
-    any_held = np.asarray((scores >= np.array([thresholds[c] for c in CATEGORIES])).any(axis=1))
-    summary = {
-        "benign_hold_rate": round(float(any_held[benign].mean()), 4),
-        "toxic_hold_rate": round(float(any_held[toxic].mean()), 4),
-        "benign": int(benign.sum()),
-        "toxic": int(toxic.sum()),
-    }
+    calibrated = calibrate(scores, labels, args.false_hold)
     out = {
-        "thresholds": thresholds,
+        "thresholds": calibrated["thresholds"],
         "method": (
             f"per category, the lowest threshold at which at most {args.false_hold:.0%} of "
             "validation comments labelled negative for it score at or above it, rounded up "
             "to 0.01; validation split of models.train (seed "
             f"{args.seed}, {args.val_fraction:.0%} of each source)"
         ),
-        "per_category": report,
-        "policy_on_validation": summary,
+        "per_category": calibrated["per_category"],
+        "policy_on_validation": calibrated["policy_on_validation"],
     }
     (args.model / "thresholds.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))

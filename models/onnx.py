@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.int8.onnx"
 META_FILE = "export.json"
 CACHE_ENV = "MODERATION_MODEL_CACHE"
-FORMAT = 2  # bump when the export changes, so old cache entries are not reused
+FORMAT = 3  # bump when the export changes, so old cache entries are not reused
 # Passes of at least this many padded tokens (one 256-token window of a long comment,
 # or more) go to the wide session when there is one. Measured on 2 idle cores: 1.6-1.8x
 # faster on 2 threads at 256-512 tokens, only 1.2x for one 64-token window, which is

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 AUTHORED = "authored"
+AUTHORED_MULTILINGUAL = "authored_multilingual"
 
 # Sources that alt-profanity-check was itself trained on: its scores there are inflated.
 PEER_TRAINED_ON = {"davidson", "jigsaw"}
@@ -71,12 +72,15 @@ def length_batches(
     return batches
 
 
-def with_fairness_data(train: list[Source], copies: int, authored: bool, seed: int) -> list[Source]:
-    """The training sources with counterfactual copies added to each, and our authored set.
+def with_fairness_data(
+    train: list[Source], copies: int, authored: bool, seed: int, multilingual: bool = False
+) -> list[Source]:
+    """The training sources with counterfactual copies added to each, and our authored sets.
 
     Copies keep their row's labels (see `models.counterfactual`); the authored set is
     the training half of `models.authored` (never its probe half), as a source of its own
-    so that `--source-sample authored=F` can repeat it.
+    so that `--source-sample authored=F` can repeat it; `multilingual` adds the training
+    half of `models.authored_multilingual` the same way, as `authored_multilingual`.
     """
     from models.counterfactual import augment
 
@@ -99,6 +103,19 @@ def with_fairness_data(train: list[Source], copies: int, authored: bool, seed: i
         labels = np.array([e.labels for e in rows_], dtype=np.float32)
         out.append(
             Source(AUTHORED, [e.text for e in rows_], labels, np.array([e.hold for e in rows_]))
+        )
+    if multilingual:
+        from models.authored_multilingual import examples as multilingual_examples
+
+        ml = multilingual_examples("train")
+        out.append(
+            Source(
+                AUTHORED_MULTILINGUAL,
+                [e.text for e in ml],
+                np.array([e.labels for e in ml], dtype=np.float32),
+                np.array([e.hold for e in ml]),
+                "mul",
+            )
         )
     return out
 
@@ -314,6 +331,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "named 'authored'",
     )
     ap.add_argument(
+        "--authored-multilingual",
+        action="store_true",
+        help="add the training half of our own German, Spanish, French, Italian and Portuguese "
+        "sentences (models.authored_multilingual) as a source named 'authored_multilingual'",
+    )
+    ap.add_argument(
         "--identity-negative-weight",
         type=float,
         default=1.0,
@@ -365,8 +388,10 @@ def load_data(args: argparse.Namespace) -> tuple[list[Source], list[Source]]:
     sources = load_sources(args.data)
     split_seed = args.seed if args.split_seed is None else args.split_seed
     train, val = split(sources, args.val_fraction, split_seed)
-    if args.counterfactual or args.authored:
-        train = with_fairness_data(train, args.counterfactual, args.authored, args.seed)
+    if args.counterfactual or args.authored or args.authored_multilingual:
+        train = with_fairness_data(
+            train, args.counterfactual, args.authored, args.seed, args.authored_multilingual
+        )
     return train, val
 
 

