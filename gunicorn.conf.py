@@ -72,7 +72,7 @@ def on_starting(server: Any) -> None:
     """
     import gc
 
-    from api import create_app, model_path
+    from api import create_app, model_path, multilingual_path
     from api.services import services
     from models import prepare
 
@@ -87,6 +87,10 @@ def on_starting(server: Any) -> None:
         model_path(app.config), fast=app.config["FAST_PATH"], engine=app.config["FAST_ENGINE"]
     )
     server.log.info("model runtime: %s", runtime)
+    second = multilingual_path(app.config)
+    if second is not None:
+        runtime = prepare(second, fast=app.config["FAST_PATH"], engine=app.config["FAST_ENGINE"])
+        server.log.info("multilingual model %s runtime: %s", second, runtime)
     gc.freeze()
 
 
@@ -114,15 +118,21 @@ def _wait_for_migrations(server: Any, engine: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Load and warm the model, then start the re-scoring job, before taking traffic."""
+    """Load and warm the models, then start the re-scoring job, before taking traffic.
+
+    The multilingual model too, when one is served: loaded on the first German comment
+    instead, it would cost that request a few seconds and the worker its memory at an
+    unforeseen moment under load (docs/performance.md measures both).
+    """
     from api import start_background
     from api.observability import process_memory_mb
     from api.services import services
 
     app = worker.wsgi
     scorer = services(app).scorer
-    scorer.load()
-    scorer.score(["Warming up the model with a short comment.", "A second, longer one " * 20])
+    for each in services(app).service.scorers.distinct():
+        each.load()
+        each.score(["Warming up the model with a short comment.", "A second, longer one " * 20])
     from moderation.language import detect_language
 
     detect_language("Warming up language identification too.")  # loads its model (~1 s)
@@ -135,7 +145,9 @@ def post_worker_init(worker: Any) -> None:
     worker.log.info(
         "worker %s ready: model %s (%s %s), peak RSS %.0f MB, private %.0f MB",
         worker.pid,
-        scorer.model.name if scorer.model else "?",
+        " + ".join(
+            s.model.name if s.model else "?" for s in services(app).service.scorers.distinct()
+        ),
         getattr(scorer.load(), "engine", "?"),
         getattr(scorer.load(), "precision", "?"),
         memory["peak_rss"],

@@ -20,7 +20,7 @@ from moderation import backlog, migrate
 from moderation.clock import utcnow
 from moderation.db import make_engine
 from moderation.language import detect_language
-from moderation.policy import FALLBACK_THRESHOLDS, Policy
+from moderation.policy import FALLBACK_THRESHOLDS, LanguageRule, Policy
 from moderation.privacy import AddressPolicy, AddressStorage, ReadersRights
 from moderation.repositories import Repositories
 from moderation.retention import Retention, RetentionJob
@@ -50,21 +50,60 @@ def model_path(cfg: Mapping[str, Any]) -> Path:
     return Path(DEFAULT_MODEL_PATH)
 
 
-def default_policy(model_path: Path) -> Policy:
-    """The policy new sites start with: thresholds calibrated for the model, if it ships them."""
+# MODERATION_MULTILINGUAL_MODEL values that turn the second model off.
+MULTILINGUAL_OFF = ("off", "none", "0", "false")
+# The languages a multilingual checkpoint reads when its thresholds.json does not list them.
+MULTILINGUAL_LANGUAGES = ("de", "es", "fr", "it", "pt")
+
+
+def multilingual_path(cfg: Mapping[str, Any]) -> Path | None:
+    """The multilingual checkpoint to serve, or None (switched off, or none shipped)."""
+    setting = str(cfg["MULTILINGUAL_MODEL"]).strip()
+    if setting.lower() in MULTILINGUAL_OFF:
+        return None
+    if setting:
+        return Path(setting)
+    shipped = model_path({"MODEL": ""}).parent / "multilingual-toxicity"
+    return shipped if (shipped / "config.json").exists() else None
+
+
+def _calibration(path: Path) -> dict[str, Any]:
+    calibrated = path / "thresholds.json"
+    return json.loads(calibrated.read_text()) if calibrated.exists() else {}
+
+
+def multilingual_languages(path: Path) -> tuple[str, ...]:
+    """The languages a multilingual checkpoint serves: those its calibration lists."""
+    listed = _calibration(path).get("languages")
+    return tuple(sorted(listed)) if listed else MULTILINGUAL_LANGUAGES
+
+
+def default_policy(model_path: Path, multilingual: Path | None = None) -> Policy:
+    """The policy new sites start with: thresholds calibrated for the models, if they ship them.
+
+    English takes the English model's thresholds; each language of the multilingual
+    model is scored, on the thresholds calibrated for that language (else the
+    multilingual model's overall ones, else the fallback).
+    """
     thresholds = dict(FALLBACK_THRESHOLDS)
-    calibrated = model_path / "thresholds.json"
-    if calibrated.exists():
-        thresholds.update(json.loads(calibrated.read_text())["thresholds"])
-    return Policy(thresholds=thresholds)
+    thresholds.update(_calibration(model_path).get("thresholds") or {})
+    languages = {}
+    if multilingual is not None:
+        calibration = _calibration(multilingual)
+        overall = {**FALLBACK_THRESHOLDS, **(calibration.get("thresholds") or {})}
+        per_language = calibration.get("languages") or {}
+        for code in multilingual_languages(multilingual):
+            own = (per_language.get(code) or {}).get("thresholds") or {}
+            languages[code] = LanguageRule(thresholds={**overall, **own})
+    return Policy(thresholds=thresholds, languages=languages)
 
 
-def _scorer_loader(cfg: Mapping[str, Any]) -> Any:
+def _scorer_loader(cfg: Mapping[str, Any], path: Path | None = None) -> Any:
     def load() -> Scorer:
         from models import load_scorer
 
         return load_scorer(
-            cfg["MODEL"] or None,
+            path or cfg["MODEL"] or None,
             fast=cfg["FAST_PATH"],
             engine=cfg["FAST_ENGINE"],
             threads=cfg["TORCH_THREADS"],
@@ -93,7 +132,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(engine)
-    store = Repositories(engine, default_policy(model_path(app.config)))
+    multilingual = multilingual_path(app.config)
+    store = Repositories(engine, default_policy(model_path(app.config), multilingual))
 
     injected = app.config.get("SCORER")
     load = (lambda: injected) if injected is not None else _scorer_loader(app.config)
@@ -101,6 +141,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         load, timeout=app.config["SCORING_TIMEOUT"], batch_tokens=app.config["BATCH_TOKENS"]
     )
     scorer.score = observability.timed_scoring(scorer.score)  # type: ignore[method-assign,assignment]
+    # The multilingual model: its own scorer and inference queue, loaded on first use
+    # (PRELOAD_MODEL, and gunicorn's workers, load it at start). SCORER_MULTILINGUAL
+    # (tests) replaces it as SCORER replaces the English one.
+    language_scorers: dict[str, GuardedScorer] = {}
+    if multilingual is not None:
+        injected_second = app.config.get("SCORER_MULTILINGUAL")
+        second = GuardedScorer(
+            (lambda: injected_second)
+            if injected_second is not None
+            else _scorer_loader(app.config, multilingual),
+            timeout=app.config["SCORING_TIMEOUT"],
+            batch_tokens=app.config["BATCH_TOKENS"],
+        )
+        second.score = observability.timed_scoring(second.score)  # type: ignore[method-assign,assignment]
+        language_scorers = dict.fromkeys(multilingual_languages(multilingual), second)
     service = ModerationService(
         store,
         scorer,
@@ -108,6 +163,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         email_pepper=app.config["SECRET_KEY"],
         on_decision=observability.count_decision,
         addresses=AddressPolicy(AddressStorage(app.config["AUTHOR_IP"]), app.config["SECRET_KEY"]),
+        language_scorers=language_scorers,
     )
     post = app.config.get("WEBHOOK_POST") or http_post(timeout=app.config["WEBHOOK_TIMEOUT"])
     failure_counts = (
@@ -217,7 +273,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     inbound.init_app(app)
     if app.config["PRELOAD_MODEL"]:
-        scorer.load()
+        for each in service.scorers.distinct():
+            each.load()
     return app
 
 

@@ -25,6 +25,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'moderation.db'}",
         "MODEL": "",  # empty: the checkpoint shipped under models/
+        # The model for comments in German, Spanish, French, Italian and Portuguese (the
+        # languages its thresholds.json lists). Empty: models/multilingual-toxicity when it
+        # is shipped; "off": none, and those comments follow the policy's other_languages.
+        "MULTILINGUAL_MODEL": "",
         "FAST_PATH": True,  # int8 scorer, used only if it passes its parity check at load
         "SCORING_TIMEOUT": 10.0,  # seconds before a comment is held as scoring_unavailable
         "FAST_ENGINE": "auto",  # the fast path's runtime: auto, onnxruntime or torch

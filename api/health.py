@@ -20,10 +20,14 @@ def healthz() -> Any:
 
 @blp.get("/readyz")
 def readyz() -> Any:
-    """The model is loaded and the database answers; otherwise 503."""
+    """The models are loaded and the database answers; otherwise 503."""
     checks: dict[str, str] = {}
     scorer = services().scorer
+    scorers = services().service.scorers
     checks["model"] = "ok" if scorer.loaded else "not loaded"
+    if scorers.routed:
+        every = all(s.loaded for s in scorers.distinct())
+        checks["multilingual_model"] = "ok" if every else "not loaded"
     try:
         services().store.ping()
         checks["database"] = "ok"
@@ -42,6 +46,11 @@ def readyz() -> Any:
                 "engine": getattr(loaded, "engine", None),
                 "precision": getattr(loaded, "precision", None),
                 "parity_mae": getattr(loaded, "parity_mae", None),
+            },
+            # The model that scores each language (every other language: English's).
+            "languages": {
+                code: s.model.name if s.model else None
+                for code, s in [("en", scorer), *sorted(scorers.routed.items())]
             },
         }
     return error_response(503, "Not ready.", details=checks, headers={"Retry-After": "5"})

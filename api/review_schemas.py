@@ -21,7 +21,7 @@ from api.schemas import (
 )
 from moderation.categories import CATEGORIES
 from moderation.comments import StoredComment
-from moderation.policy import OtherLanguages
+from moderation.policy import LanguageAction
 from moderation.review import Action, DecisionIn, RejectReason
 from moderation.standing import AuthorAction, NewAuthorAction
 
@@ -186,6 +186,39 @@ def _threshold_map(value: dict[str, Any]) -> None:
         )
 
 
+def _language_map(value: dict[str, Any]) -> None:
+    # The languages a model of this deployment reads (besides English): the defaults' list.
+    from api.services import services
+
+    served = sorted(services().store.default_policy.languages)
+    unknown = sorted(set(value) - set(served))
+    if unknown:
+        raise ma.ValidationError(
+            f"No model here reads {unknown}; it reads {served} besides English. "
+            "Every other language follows other_languages."
+        )
+
+
+class LanguageRuleSchema(StrictSchema):
+    action = ma.fields.Enum(
+        LanguageAction,
+        by_value=True,
+        metadata={
+            "description": (
+                "score: decide on the model's scores and this language's thresholds; "
+                "hold: hold every comment in it (language_unsupported); "
+                "approve: no threshold applies (words, links, pre-moderation still do)"
+            )
+        },
+    )
+    thresholds = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Float(validate=ma.validate.Range(0, 1)),
+        validate=_threshold_map,
+        metadata={"description": "this language's thresholds (default: calibrated for it)"},
+    )
+
+
 class PolicySchema(StrictSchema):
     thresholds = ma.fields.Dict(
         keys=ma.fields.String(),
@@ -203,7 +236,27 @@ class PolicySchema(StrictSchema):
     )
     max_links = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0))
     premoderation = StrictBoolean()
-    other_languages = ma.fields.Enum(OtherLanguages, by_value=True)
+    other_languages = ma.fields.Enum(
+        LanguageAction,
+        by_value=True,
+        metadata={
+            "description": (
+                "languages no model here reads (e.g. nl, ru): hold (default), score them "
+                "with the English model and thresholds, or approve"
+            )
+        },
+    )
+    languages = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Nested(LanguageRuleSchema),
+        validate=_language_map,
+        metadata={
+            "description": (
+                "one rule per language a model here reads besides English (its keys are "
+                "that list, ISO 639-1); fields left out keep their value"
+            )
+        },
+    )
     report_threshold = ma.fields.Float(
         validate=ma.validate.Range(min=0.25, max=1000),
         metadata={

@@ -16,7 +16,14 @@ from typing import Any
 
 from moderation.text import language_form
 
-__all__ = ["LANGUAGES", "UNDETERMINED", "detect_language", "english", "scored_language"]
+__all__ = [
+    "LANGUAGES",
+    "UNDETERMINED",
+    "detect_language",
+    "english",
+    "primary_language",
+    "scored_language",
+]
 
 UNDETERMINED = "und"
 
@@ -42,13 +49,18 @@ _lock = threading.Lock()
 _identifier: Any = None
 
 
+def primary_language(language: str) -> str:
+    """The primary subtag of an ISO 639 / BCP-47 code, lower case ("de-AT" -> "de")."""
+    return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
+
+
 def english(language: str) -> bool:
     """Whether an ISO 639 / BCP-47 code names English ("en", "en-GB", "EN_us")."""
-    return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] == "en"
+    return primary_language(language) == "en"
 
 
 def scored_language(language: str | None) -> bool:
-    """Whether the model reads a comment in `language`: English, or no language at all."""
+    """Whether the English model reads a comment in `language`: English, or no language."""
     return not language or language == UNDETERMINED or english(language)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from moderation.comments import ModelInfo
+from moderation.language import primary_language
 
 
 @runtime_checkable
@@ -271,3 +272,35 @@ def _clean(scores: Mapping[str, Any]) -> dict[str, float]:
             raise ScoringUnavailable(f"scorer returned NaN for {k}")
         out[k] = min(1.0, max(0.0, f))
     return out
+
+
+class LanguageScorers:
+    """The scorer for each comment's language: a second model's languages, the default for the rest.
+
+    English, text with no language and every language no second model reads go to
+    `default`; each code in `routed` (ISO 639-1, "de") to its scorer. Each scorer is a
+    GuardedScorer with its own inference queue and model.
+    """
+
+    def __init__(
+        self, default: GuardedScorer, routed: Mapping[str, GuardedScorer] | None = None
+    ) -> None:
+        self.default = default
+        self.routed = dict(routed or {})
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages a second model reads, sorted."""
+        return tuple(sorted(self.routed))
+
+    def for_language(self, language: str | None) -> GuardedScorer:
+        """The scorer that reads `language` ("de-AT" goes where "de" does)."""
+        return self.routed.get(primary_language(language or ""), self.default)
+
+    def distinct(self) -> list[GuardedScorer]:
+        """Each scorer once, the default first (to load or warm them)."""
+        out = [self.default]
+        for scorer in self.routed.values():
+            if all(scorer is not s for s in out):
+                out.append(scorer)
+        return out

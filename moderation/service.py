@@ -14,6 +14,7 @@ from moderation.comments import (
     Decider,
     Edit,
     Flag,
+    ModelInfo,
     NewComment,
     Reason,
     ReasonCode,
@@ -33,7 +34,7 @@ from moderation.policy import OtherLanguages, decide
 from moderation.privacy import AddressPolicy
 from moderation.reports import NewReport, Reported, ReportSummary, reporter_weight
 from moderation.repositories import Repositories
-from moderation.scoring import GuardedScorer, ScoringUnavailable
+from moderation.scoring import GuardedScorer, LanguageScorers, ScoringUnavailable
 from moderation.security import hash_email, new_id
 from moderation.sites import Site
 from moderation.spans import split_sentences
@@ -57,8 +58,9 @@ RESCORE_BATCH = 16
 RESCORE_LEASE = timedelta(minutes=10)
 
 # The model's scores of each text scored while handling one request: the sentence
-# spans of a held long comment reuse what its dilution pass already scored.
-_Memo = dict[str, dict[str, float]]
+# spans of a held long comment reuse what its dilution pass already scored. Keyed by
+# the scorer too: one request (a batch) may read the same text in two languages.
+_Memo = dict[tuple[int, str], dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class _Scored:
     normalized: str
     language: str | None
     scores: dict[str, float] | None
+    model: ModelInfo | None = None  # the model that scored it
 
 
 def _whole_text_span(
@@ -110,10 +113,13 @@ class ModerationService:
         clock: Callable[[], datetime] = utcnow,
         on_decision: Callable[[StoredComment], None] | None = None,
         addresses: AddressPolicy | None = None,
+        language_scorers: Mapping[str, GuardedScorer] | None = None,
     ) -> None:
         self.repos = repos
         self.addresses = addresses or AddressPolicy(secret=email_pepper)
         self.scorer = scorer
+        # Comments in these languages go to their own model; the rest to `scorer`.
+        self.scorers = LanguageScorers(scorer, language_scorers)
         self.detect_language = detect_language
         self.email_pepper = email_pepper
         self.clock = clock
@@ -155,7 +161,7 @@ class ModerationService:
         return [r for r in results if r is not None]
 
     def _model_scores(
-        self, texts: Sequence[str], memo: _Memo | None = None
+        self, texts: Sequence[str], memo: _Memo | None = None, scorer: GuardedScorer | None = None
     ) -> list[dict[str, float]]:
         """Score texts with every reading that matters; each category takes the worst reading.
 
@@ -165,10 +171,12 @@ class ModerationService:
         long text in overlapping windows, and a toxic sentence in a window of polite
         filler is diluted, but scored alone it is not. Raises ScoringUnavailable.
         `memo` keeps the scores of every reading for later calls on the same comment.
+        `scorer`: the model of the texts' language (default: the English one).
         """
         memo = {} if memo is None else memo
+        scorer = scorer or self.scorer
         readings = [list(scoring_forms(t)) for t in texts]
-        scores = self._worst_of(readings, memo)
+        scores = self._worst_of(readings, memo, scorer)
         dilutable = [
             i
             for i, (text, s) in enumerate(zip(texts, scores, strict=True))
@@ -178,18 +186,22 @@ class ModerationService:
         for i in dilutable:
             sentences = split_sentences(texts[i])
             sentence_readings.append([normalize(texts[i][b:e]) for b, e in sentences] or [""])
-        for i, s in zip(dilutable, self._worst_of(sentence_readings, memo), strict=True):
+        for i, s in zip(dilutable, self._worst_of(sentence_readings, memo, scorer), strict=True):
             scores[i] = {c: max(scores[i][c], s[c]) for c in scores[i]}
         return scores
 
-    def _worst_of(self, readings: list[list[str]], memo: _Memo) -> list[dict[str, float]]:
+    def _worst_of(
+        self, readings: list[list[str]], memo: _Memo, scorer: GuardedScorer
+    ) -> list[dict[str, float]]:
         """One model call for every reading not in `memo`; per text, each category's maximum."""
-        todo = list(dict.fromkeys(r for rs in readings for r in rs if r not in memo))
+        key = id(scorer)
+        todo = list(dict.fromkeys(r for rs in readings for r in rs if (key, r) not in memo))
         if todo:
-            memo.update(zip(todo, self.scorer.score(todo), strict=True))
+            scored = scorer.score(todo)
+            memo.update(((key, r), s) for r, s in zip(todo, scored, strict=True))
         out = []
         for rs in readings:
-            per_reading = [memo[r] for r in rs]
+            per_reading = [memo[key, r] for r in rs]
             out.append({c: max(s[c] for s in per_reading) for c in per_reading[0]})
         return out
 
@@ -207,16 +219,31 @@ class ModerationService:
         memo: _Memo | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[_Scored]:
-        """Normalize, identify the language (unless `languages` says it) and score each text."""
+        """Normalize, identify the language (unless `languages` says it) and score each text.
+
+        Each text goes to its language's model: one model call per model, a failure of
+        one model leaves only its texts unscored.
+        """
         normalized = [normalize(t) for t in texts]
         if languages is None:
             languages = [self._language(t, n) for t, n in zip(texts, normalized, strict=True)]
-        try:
-            scores: list[dict[str, float] | None] = list(self._model_scores(texts, memo))
-        except ScoringUnavailable:
-            scores = [None] * len(texts)
+        memo = {} if memo is None else memo
+        scores: list[dict[str, float] | None] = [None] * len(texts)
+        models: list[ModelInfo | None] = [None] * len(texts)
+        groups: dict[int, list[int]] = {}
+        for i, lang in enumerate(languages):
+            groups.setdefault(id(self.scorers.for_language(lang)), []).append(i)
+        for indices in groups.values():
+            scorer = self.scorers.for_language(languages[indices[0]])
+            try:
+                group = self._model_scores([texts[i] for i in indices], memo, scorer)
+            except ScoringUnavailable:
+                continue
+            for i, s in zip(indices, group, strict=True):
+                scores[i], models[i] = s, scorer.model
         return [
-            _Scored(n, lang, s) for n, lang, s in zip(normalized, languages, scores, strict=True)
+            _Scored(n, lang, s, m)
+            for n, lang, s, m in zip(normalized, languages, scores, models, strict=True)
         ]
 
     def _spans(
@@ -225,6 +252,7 @@ class ModerationService:
         verdict: Verdict,
         scores: dict[str, float] | None,
         memo: _Memo | None = None,
+        language: str | None = None,
     ) -> tuple[Span, ...]:
         """Per-sentence scores where a category tripped the hold; else one span for the whole text.
 
@@ -236,20 +264,27 @@ class ModerationService:
         tripped = any(r.code == ReasonCode.CATEGORY for r in verdict.reasons)
         if not tripped:
             return _whole_text_span(text, split_sentences(text), scores)
-        return self.sentence_spans(text, scores, memo)
+        return self.sentence_spans(text, scores, memo, language)
 
     def sentence_spans(
-        self, text: str, scores: Mapping[str, float], memo: _Memo | None = None
+        self,
+        text: str,
+        scores: Mapping[str, float],
+        memo: _Memo | None = None,
+        language: str | None = None,
     ) -> tuple[Span, ...]:
         """Score each sentence (one batched model call); one sentence reuses the text's scores.
 
-        Sentences a long comment's dilution pass already scored come from `memo`.
+        Sentences a long comment's dilution pass already scored come from `memo`; the
+        model is the one of the text's `language`.
         """
         sentences = split_sentences(text)
         if len(sentences) <= 1:
             return _whole_text_span(text, sentences, scores)
         try:
-            per_sentence = self._model_scores([text[b:e] for b, e in sentences], memo)
+            per_sentence = self._model_scores(
+                [text[b:e] for b, e in sentences], memo, self.scorers.for_language(language)
+            )
         except ScoringUnavailable:
             return _whole_text_span(text, sentences, scores)
         return tuple(Span(b, e, s) for (b, e), s in zip(sentences, per_sentence, strict=True))
@@ -277,9 +312,9 @@ class ModerationService:
             if site.shadow_policy
             else None
         )
-        spans = self._spans(comment.text, verdict, scored.scores, memo)
+        spans = self._spans(comment.text, verdict, scored.scores, memo, scored.language)
         now = self.clock()
-        model = self.scorer.model
+        model = scored.model
         author = comment.author
         scored_ok = scored.scores is not None
         new = StoredComment(
@@ -363,9 +398,9 @@ class ModerationService:
         scored = self._score([text], memo, None if language is None else [language])[0]
         verdict = decide(site.policy, text, scored.scores, scored.language)
         if sentence_spans and scored.scores is not None:
-            spans = self.sentence_spans(text, scored.scores, memo)
+            spans = self.sentence_spans(text, scored.scores, memo, scored.language)
         else:
-            spans = self._spans(text, verdict, scored.scores, memo)
+            spans = self._spans(text, verdict, scored.scores, memo, scored.language)
         return Analysis(scored.scores, scored.language, spans, verdict)
 
     # -- reading --------------------------------------------------------------
@@ -484,11 +519,11 @@ class ModerationService:
             text=edit.text,
             scores=scored.scores or {},
             language=scored.language,
-            model=self.scorer.model if scored_ok else None,
+            model=scored.model if scored_ok else None,
             status=status,
             decided_by=decided_by,
             reasons=verdict.reasons,
-            spans=self._spans(edit.text, verdict, scored.scores, memo),
+            spans=self._spans(edit.text, verdict, scored.scores, memo, scored.language),
             risk=verdict.risk,
             scoring_state=ScoringState.SCORED if scored_ok else ScoringState.PENDING,
             at=now,
@@ -564,6 +599,7 @@ class ModerationService:
         decided gets its scores filled in, but keeps its status.
         """
         done = 0
+        unscored: list[str] = []
         while done < limit:
             claimed = self.repos.comments.claim_pending_scoring(
                 self.clock(), min(batch, limit - done), RESCORE_LEASE
@@ -572,17 +608,23 @@ class ModerationService:
                 break
             memo: _Memo = {}
             scored = self._score([c.text for c in claimed], memo)
-            if scored[0].scores is None:
-                # Still down: let them go at once for the next run (and any other worker).
-                self.repos.comments.release_scoring_claims([c.id for c in claimed])
-                break
+            failed = [c.id for c, one in zip(claimed, scored, strict=True) if one.scores is None]
+            unscored += failed
+            if len(failed) == len(claimed):
+                break  # still down
             stale = []
             for comment, one in zip(claimed, scored, strict=True):
+                if one.scores is None:
+                    continue  # its model is down (another language's may not be)
                 if self._apply_rescore(comment, one, memo):
                     done += 1
                 else:
                     stale.append(comment.id)  # changed meanwhile: the next run reads it anew
             self.repos.comments.release_scoring_claims(stale)
+        # Kept claimed until here, so this run does not take them again; then let go at once
+        # for the next run (and any other worker).
+        if unscored:
+            self.repos.comments.release_scoring_claims(unscored)
         return done
 
     def _apply_rescore(self, comment: StoredComment, scored: _Scored, memo: _Memo) -> bool:
@@ -590,7 +632,7 @@ class ModerationService:
         site = self.repos.sites.get(comment.site_id)
         if site is None or scored.scores is None:
             return False
-        change = Rescore(scored.scores, scored.language, self.scorer.model, self.clock())
+        change = Rescore(scored.scores, scored.language, scored.model, self.clock())
         event = None
         if comment.decided_by_moderator or comment.status is Status.WITHDRAWN:
             audit = AuditEntry(
@@ -602,7 +644,7 @@ class ModerationService:
             )
         else:
             verdict = self._verdict(site, comment, comment.text, scored)
-            spans = self._spans(comment.text, verdict, scored.scores, memo)
+            spans = self._spans(comment.text, verdict, scored.scores, memo, scored.language)
             change = replace(change, verdict=verdict, spans=spans)
             audit = AuditEntry(
                 AuditAction.COMMENT_RESCORED,

@@ -64,6 +64,8 @@ def app(database_url: str, scorer: KeywordScorer, tmp_path: Any) -> Iterator[Any
             "SCORER": scorer,
             # The fake model has no calibrated thresholds: new sites get the fallback 0.8.
             "MODEL": str(tmp_path / "no-checkpoint"),
+            # Only English unless a test serves a second model (tests/api/test_languages.py).
+            "MULTILINGUAL_MODEL": "off",
             "SECRET_KEY": "test-secret",
             "SCORING_TIMEOUT": 2.0,
             "LOG_REQUESTS": False,

@@ -47,6 +47,32 @@ class KeywordScorer:
         return out
 
 
+# Words the fake multilingual model treats as toxic (our own, one per language).
+MULTILINGUAL_TRIGGERS = {
+    "trottel": ("toxicity", "insult"),  # de
+    "imbécil": ("toxicity", "insult"),  # es
+    "crétin": ("toxicity", "insult"),  # fr
+    "cretino": ("toxicity", "insult"),  # it
+    "idiota": ("toxicity", "insult"),  # pt, es
+}
+
+
+class MultilingualKeywordScorer(KeywordScorer):
+    """A second fake model, for the languages routed to it: its own name and trigger words."""
+
+    name = "keyword-multilingual-fake"
+    version = "test-ml"
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        out = super().score(texts)
+        for text, scores in zip(texts, out, strict=True):
+            for word, cats in MULTILINGUAL_TRIGGERS.items():
+                if word in text.lower():
+                    for c in cats:
+                        scores[c] = 0.9
+        return out
+
+
 class Clock:
     """A clock the test moves by hand."""
 

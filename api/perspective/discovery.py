@@ -15,7 +15,7 @@ import marshmallow as ma
 from api.perspective.schemas import MESSAGES, ProtoSchema
 
 API_VERSION = "v1alpha1"
-REVISION = "20261128"
+REVISION = "20261203"
 
 # (method, description, request message, response message)
 METHODS = (

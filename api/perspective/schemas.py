@@ -158,7 +158,15 @@ class ContextSchema(ProtoSchema):
 class _CommentRequestSchema(ProtoSchema):
     comment = ma.fields.Nested(TextEntrySchema, allow_none=True, metadata=_about("The comment."))
     context = ma.fields.Nested(ContextSchema, allow_none=True)
-    languages = ma.fields.List(ma.fields.String(), allow_none=True)
+    languages = ma.fields.List(
+        ma.fields.String(),
+        allow_none=True,
+        metadata=_about(
+            "ISO 639-1 codes of the comment's language (en, de, es, fr, it, pt where a "
+            "multilingual model is served); the first one a model reads is used. Empty: "
+            "the language is detected."
+        ),
+    )
     client_token = ma.fields.String(
         data_key="clientToken",
         allow_none=True,
@@ -240,8 +248,14 @@ class AnalyzeCommentResponseSchema(ProtoSchema):
         values=ma.fields.Nested(AttributeScoresSchema),
         data_key="attributeScores",
     )
-    languages = ma.fields.List(ma.fields.String())
-    detected_languages = ma.fields.List(ma.fields.String(), data_key="detectedLanguages")
+    languages = ma.fields.List(
+        ma.fields.String(), metadata=_about("The languages requested, else the one detected.")
+    )
+    detected_languages = ma.fields.List(
+        ma.fields.String(),
+        data_key="detectedLanguages",
+        metadata=_about("The language identified in the comment's text (ISO 639-1)."),
+    )
     client_token = ma.fields.String(
         data_key="clientToken",
         metadata=_about("Same token from the original AnalyzeCommentRequest."),

@@ -30,7 +30,7 @@ from moderation.integrations import (
     resolve_attribute,
     utf16_index,
 )
-from moderation.language import UNDETERMINED, english
+from moderation.language import UNDETERMINED, primary_language
 from moderation.sites import Site
 from moderation.text import is_blank
 
@@ -94,13 +94,25 @@ def _attribute(key: str, languages: Sequence[str]) -> Attribute:
     return attribute
 
 
-def _check_language(site: Site, language: str, requested: Sequence[str], attribute: str) -> None:
-    """English only, as our model is: among the requested languages, else as the site's policy says."""
+def _scoring_language(site: Site, detected: str, requested: Sequence[str], attribute: str) -> str:
+    """The language to score in: the first requested one a model here reads, else the detected one.
+
+    Like Google's, a request's `languages` are taken at their word (a short German
+    comment can look English to identification). None of them readable, or a language
+    the site's policy holds, is LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE.
+    """
+    readable = {"en", *services().service.scorers.languages}
     if requested:
-        if not any(english(lang) for lang in requested):
+        chosen = next((lang for lang in requested if primary_language(lang) in readable), None)
+        if chosen is None:
             raise _unsupported_language(attribute, "requestedLanguages", list(requested))
-    elif site.policy.holds_language(language):
-        raise _unsupported_language(attribute, "detectedLanguages", [language])
+        language = primary_language(chosen)
+        if site.policy.holds_language(language):
+            raise _unsupported_language(attribute, "requestedLanguages", list(requested))
+        return language
+    if site.policy.holds_language(detected):
+        raise _unsupported_language(attribute, "detectedLanguages", [detected])
+    return detected
 
 
 def _unsupported_language(attribute: str, field: str, languages: list[str]) -> PerspectiveError:
@@ -138,7 +150,7 @@ def _scores_and_spans(
         scores = stored.scores if stored.scoring_state is ScoringState.SCORED else None
         spans = stored.spans
         if scores is not None and req.span_annotations and len(spans) <= 1:
-            spans = service.sentence_spans(text, scores)
+            spans = service.sentence_spans(text, scores, language=language)
     if scores is None:
         raise _unavailable()
     if not req.span_annotations:
@@ -193,10 +205,10 @@ def analyze() -> ResponseReturnValue:
             )
         attributes.append((attribute, a.score_threshold))
     # Identified once: the language check and the scoring (and what is stored) share it.
-    language = services().service.language_of(text)
-    _check_language(site, language, req.languages, attributes[0][0].name)
+    identified = services().service.language_of(text)
+    language = _scoring_language(site, identified, req.languages, attributes[0][0].name)
     scores, spans = _scores_and_spans(site, req, text, language)
-    detected = None if language == UNDETERMINED else language
+    detected = None if identified == UNDETERMINED else identified
     body: dict[str, Any] = {}
     attribute_scores = _attribute_scores(attributes, scores, spans, text)
     if attribute_scores:

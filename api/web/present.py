@@ -385,6 +385,47 @@ def policy_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | 
         "other_languages"
     ):
         out.append(f"Other languages: {after['other_languages']}")
+    out += _language_changes(before.get("languages") or {}, after.get("languages") or {})
+    return out
+
+
+LANGUAGE_NAMES = {
+    "de": "German",
+    "es": "Spanish",
+    "fr": "French",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+}
+ACTION_LABELS = {
+    "score": "Score them",
+    "hold": "Hold for a moderator",
+    "approve": "Approve (no thresholds)",
+}
+OTHER_LANGUAGE_LABELS = {
+    "hold": "Hold for a moderator",
+    "score": "Score them anyway (English model)",
+    "approve": "Approve (no thresholds)",
+}
+
+
+def language_name(code: str) -> str:
+    """A language's English name, or its code."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def _language_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    out = []
+    for code, rule in after.items():
+        old = before.get(code) or {}
+        name = language_name(code)
+        if old.get("action") != rule.get("action") and rule.get("action"):
+            out.append(f"{name}: {rule['action']}")
+        old_t, new_t = old.get("thresholds") or {}, rule.get("thresholds") or {}
+        for cat, value in new_t.items():
+            if old_t.get(cat) != value:
+                was = f"{old_t[cat]:.2f}" if cat in old_t else "—"
+                out.append(f"{name} {label(cat)} threshold {was} → {value:.2f}")
     return out
 
 

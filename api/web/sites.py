@@ -16,7 +16,7 @@ from api.web import present
 from api.web.common import OPERATORS, blueprint, signed_in, user
 from moderation import tuning
 from moderation.categories import CATEGORIES
-from moderation.policy import OtherLanguages, Policy
+from moderation.policy import LanguageAction, Policy
 from moderation.repositories import StalePolicy
 from moderation.sites import Site
 
@@ -67,7 +67,26 @@ def policy_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
     }
     if form.get("other_languages"):
         data["other_languages"] = form["other_languages"]
+    languages: dict[str, Any] = {}
+    for name, value in form.items():
+        found = _LANGUAGE_FIELD.fullmatch(name)
+        if found is None or not value.strip():
+            continue
+        code, field = found.group(1), found.group(2)
+        rule = languages.setdefault(code, {})
+        if field == "action":
+            rule["action"] = value
+        else:
+            rule.setdefault("thresholds", {})[field.removeprefix("threshold-")] = _number(
+                value.strip(), float
+            )
+    if languages:
+        data["languages"] = languages
     return data
+
+
+# language-de-action, language-de-threshold-insult
+_LANGUAGE_FIELD = re.compile(r"language-([a-z]{2,3})-(action|threshold-[a-z_]+)")
 
 
 @bp.get("/sites")
@@ -125,7 +144,11 @@ def _render(
         keys=services().store.sites.keys(site.id),
         new_key=new_key,
         errors=errors,
-        other_languages=[o.value for o in OtherLanguages],
+        language_actions=[o.value for o in LanguageAction],
+        language_name=present.language_name,
+        language_names=lambda codes: [present.language_name(c) for c in codes],
+        action_label=present.ACTION_LABELS.get,
+        other_label=present.OTHER_LANGUAGE_LABELS.get,
     ), status
 
 

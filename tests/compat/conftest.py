@@ -1,6 +1,7 @@
 """The real service on a free 127.0.0.1 port, for unmodified Perspective clients to talk to.
 
-The model is the keyword fake: these tests prove the protocol, not the model.
+The models are keyword fakes (English, and a second one for German, Spanish, French,
+Italian and Portuguese): these tests prove the protocol, not the models.
 """
 
 from __future__ import annotations
@@ -14,10 +15,16 @@ import pytest
 from werkzeug.serving import make_server
 
 from api.services import services
-from tests.fakes import KeywordScorer
+from tests.fakes import KeywordScorer, MultilingualKeywordScorer
 
 TOXIC = "Only a nitwit would write this. Otherwise the photos are nice."
 BENIGN = "Thanks for the write-up, the section on tide pools was lovely."
+# Our own; the fake multilingual model knows "Trottel" and "imbécil" (tests.fakes).
+GERMAN_TOXIC = "Nur ein Trottel schreibt so etwas. Die Fotos sind aber schön."
+SPANISH_TOXIC = "Solo un imbécil escribiría algo así. Las fotos, en cambio, son bonitas."
+GERMAN_BENIGN = "Danke für den Bericht, der Abschnitt über die Gezeitentümpel war sehr schön."
+SPANISH_BENIGN = "Gracias por el reportaje, la parte sobre las pozas de marea era preciosa."
+DUTCH = "Bedankt voor het verslag, het stuk over de getijdenpoelen was erg mooi."
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         {
             "DATABASE_URL": f"sqlite:///{folder / 'compat.db'}",
             "SCORER": KeywordScorer(),
+            # A second model for de/es/fr/it/pt (no checkpoint: the fake is handed in).
+            "SCORER_MULTILINGUAL": MultilingualKeywordScorer(),
+            "MULTILINGUAL_MODEL": str(folder / "multilingual-toxicity"),
             "SECRET_KEY": "compat-secret",
             "LOG_REQUESTS": False,
         }

@@ -8,7 +8,16 @@ import pytest
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
-from tests.compat.conftest import BENIGN, TOXIC, Server
+from tests.compat.conftest import (
+    BENIGN,
+    DUTCH,
+    GERMAN_BENIGN,
+    GERMAN_TOXIC,
+    SPANISH_BENIGN,
+    SPANISH_TOXIC,
+    TOXIC,
+    Server,
+)
 
 ERROR_TYPE = "type.googleapis.com/google.commentanalyzer.v1alpha1.Error"
 
@@ -41,6 +50,24 @@ def test_scores_toxic_above_benign(server: Server) -> None:
     assert toxic["languages"] == ["en"]
 
 
+def test_german_and_spanish_comments(server: Server) -> None:
+    client = build(server, server.key)
+    for toxic, benign, language in (
+        (GERMAN_TOXIC, GERMAN_BENIGN, "de"),
+        (SPANISH_TOXIC, SPANISH_BENIGN, "es"),
+    ):
+        t = analyze(client, toxic, languages=[language], doNotStore=True)
+        b = analyze(client, benign, doNotStore=True)
+        assert t["languages"] == [language] and b["detectedLanguages"] == [language]
+        for attribute in ("TOXICITY", "INSULT"):
+            assert (
+                t["attributeScores"][attribute]["summaryScore"]["value"]
+                > 0.8
+                > 0.1
+                > b["attributeScores"][attribute]["summaryScore"]["value"]
+            )
+
+
 def test_errors_reach_the_client_as_google_errors(server: Server) -> None:
     client = build(server, server.key)
     with pytest.raises(HttpError) as empty:
@@ -55,6 +82,10 @@ def test_errors_reach_the_client_as_google_errors(server: Server) -> None:
         ).execute()
     assert unknown.value.resp.status == 400
     assert unknown.value.reason == "Attribute SPAM does not exist in languages: en."
+    with pytest.raises(HttpError) as dutch:
+        analyze(client, DUTCH, languages=["nl"])
+    assert dutch.value.resp.status == 400
+    assert dutch.value.error_details[0]["errorType"] == "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE"
     with pytest.raises(HttpError) as bad_key:
         analyze(build(server, "msk_not-a-key"), BENIGN)
     assert bad_key.value.resp.status == 400

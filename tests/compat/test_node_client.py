@@ -59,6 +59,15 @@ def test_stored_when_the_client_asks_and_suggestscore_recorded(
     assert ("TOXICITY", 0.05) in [(r.attribute, r.score) for r in server.feedback()]
 
 
+def test_german_and_spanish_comments(seen: dict[str, Any]) -> None:
+    answers = seen["languages"]
+    for language, name in (("de", "german"), ("es", "spanish")):
+        toxic, benign = answers[f"{name}Toxic"], answers[f"{name}Benign"]
+        assert toxic["languages"] == toxic["detectedLanguages"] == [language]
+        assert benign["languages"] == benign["detectedLanguages"] == [language]
+        assert toxic["toxicity"] > 0.8 > 0.1 > benign["toxicity"]
+
+
 def test_errors_reach_the_client(seen: dict[str, Any]) -> None:
     errors = seen["errors"]
     assert all(e is not None and e["name"] == "ResponseError" for e in errors.values()), errors
@@ -67,7 +76,7 @@ def test_errors_reach_the_client(seen: dict[str, Any]) -> None:
         errors["unknownAttribute"]["message"] == "Attribute SPAM does not exist in languages: en."
     )
     assert errors["badKey"]["message"] == "API key not valid. Please pass a valid API key."
-    assert errors["french"]["error"]["details"][0]["errorType"] == (
+    assert errors["dutch"]["error"]["details"][0]["errorType"] == (
         "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE"
     )
     assert errors["tooLong"]["error"]["details"][0]["errorType"] == "COMMENT_TOO_LONG"

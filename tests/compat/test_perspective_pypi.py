@@ -8,7 +8,16 @@ import urllib.error
 import pytest
 from perspective import PerspectiveAPI
 
-from tests.compat.conftest import BENIGN, TOXIC, Server
+from tests.compat.conftest import (
+    BENIGN,
+    DUTCH,
+    GERMAN_BENIGN,
+    GERMAN_TOXIC,
+    SPANISH_BENIGN,
+    SPANISH_TOXIC,
+    TOXIC,
+    Server,
+)
 
 
 def client(server: Server, key: str | None = None) -> PerspectiveAPI:
@@ -41,16 +50,32 @@ def test_scores_toxic_above_benign_and_stores_by_default(server: Server) -> None
     assert full["clientToken"] == "py-1"
 
 
+def test_german_and_spanish_comments(server: Server) -> None:
+    api = client(server)
+    german = api.analyze_comment(GERMAN_TOXIC, languages=["de"], do_not_store=True)
+    assert german["languages"] == ["de"] and german["detectedLanguages"] == ["de"]
+    assert german["attributeScores"]["TOXICITY"]["summaryScore"]["value"] > 0.8
+    assert api.score(GERMAN_BENIGN)["TOXICITY"] < 0.1  # detected as German, stored
+    spanish = api.analyze_comment(SPANISH_TOXIC, do_not_store=True)
+    assert spanish["detectedLanguages"] == ["es"]
+    assert spanish["attributeScores"]["TOXICITY"]["summaryScore"]["value"] > 0.8
+    assert api.score(SPANISH_BENIGN, ["INSULT"])["INSULT"] < 0.1
+    assert GERMAN_BENIGN in server.stored_texts()
+
+
 def test_errors(server: Server) -> None:
     api = client(server)
     with pytest.raises(urllib.error.HTTPError) as unknown:
         api.analyze_comment(BENIGN, requested_attributes={"SPAM": {}})
     assert unknown.value.code == 400
     assert error_of(unknown)["message"] == "Attribute SPAM does not exist in languages: en."
-    with pytest.raises(urllib.error.HTTPError) as french:
-        api.analyze_comment(BENIGN, languages=["fr"])
-    error = error_of(french)
+    with pytest.raises(urllib.error.HTTPError) as dutch:
+        api.analyze_comment(DUTCH, languages=["nl"])
+    error = error_of(dutch)
     assert error["details"][0]["errorType"] == "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE"
+    assert error["details"][0]["languageNotSupportedByAttributeError"]["requestedLanguages"] == [
+        "nl"
+    ]
     with pytest.raises(urllib.error.HTTPError) as empty:
         api.analyze_comment("")
     assert error_of(empty)["details"][0]["errorType"] == "COMMENT_EMPTY"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation.comments import Status
-from moderation.policy import OtherLanguages, Policy, decide
+from moderation.policy import LanguageAction, LanguageRule, OtherLanguages, Policy, decide
 
 LOW = dict.fromkeys(
     ("toxicity", "severe_toxicity", "insult", "profanity", "threat", "identity_attack"), 0.05
@@ -99,3 +99,48 @@ def test_policy_round_trips_and_merges_over_defaults() -> None:
     p = Policy.from_dict({"thresholds": {"threat": 0.4}, "max_links": 1}, base)
     assert p.thresholds["threat"] == 0.4 and p.thresholds["insult"] == 0.7
     assert Policy.from_dict(p.as_dict()) == p
+
+
+def test_each_language_a_model_reads_has_its_own_rule_and_thresholds() -> None:
+    german = LanguageRule(thresholds=dict.fromkeys(LOW, 0.5))
+    policy = Policy(thresholds=dict.fromkeys(LOW, 0.95), languages={"de": german})
+    text = "Du bist ein Trottel."
+    held = decide(policy, text, scores(insult=0.6), language="de")
+    assert [(r.code, r.category, r.threshold) for r in held.reasons] == [
+        ("category", "insult", 0.5)
+    ]
+    assert decide(policy, text, scores(insult=0.6), language="en").status is Status.APPROVED
+    assert decide(policy, text, scores(insult=0.6), language="de-AT").status is Status.HELD
+    # Not read by a model: other_languages (hold), whatever it scores.
+    assert [r.code for r in decide(policy, "x", scores(), language="nl").reasons] == [
+        "language_unsupported"
+    ]
+
+
+def test_approve_skips_thresholds_and_hold_adds_the_language_reason() -> None:
+    low = dict.fromkeys(LOW, 0.5)
+    approve = Policy(languages={"de": LanguageRule(LanguageAction.APPROVE, low)})
+    assert decide(approve, "x", scores(insult=0.99), language="de").status is Status.APPROVED
+    assert decide(approve, "x", None, language="de").status is Status.HELD  # never silently
+    hold = Policy(languages={"de": LanguageRule(LanguageAction.HOLD, low)})
+    v = decide(hold, "x", scores(insult=0.99), language="de")
+    assert [r.code for r in v.reasons] == ["category", "language_unsupported"]
+
+
+def test_stored_language_rules_follow_the_deployments_languages() -> None:
+    defaults = Policy(languages={"de": LanguageRule(), "es": LanguageRule()})
+    stored = {
+        "other_languages": "hold",
+        "languages": {"de": {"action": "approve", "thresholds": {"threat": 0.3}}, "ru": {}},
+    }
+    p = Policy.from_dict(stored, defaults)
+    assert list(p.languages) == ["de", "es"]  # ru: no model reads it here (dropped)
+    assert p.languages["de"].action is LanguageAction.APPROVE
+    assert p.languages["de"].thresholds["threat"] == 0.3
+    assert p.languages["de"].thresholds["insult"] == 0.8
+    assert p.languages["es"] == LanguageRule()
+    assert Policy.from_dict(p.as_dict(), defaults) == p
+    # Before per-language rules: other_languages alone; German is now read, so scored.
+    old = Policy.from_dict({"other_languages": "hold"}, defaults)
+    assert old.rule_for("de").action is LanguageAction.SCORE
+    assert old.rule_for("nl").action is LanguageAction.HOLD

@@ -27,7 +27,23 @@
       max_links: links === "" ? null : Number(links),
       premoderation: form.elements.premoderation.checked,
       other_languages: form.elements.other_languages.value,
+      languages: languages(),
     };
+  }
+
+  // One rule per row of the languages table: its action and its thresholds.
+  function languages() {
+    const out = {};
+    form.querySelectorAll("tr[data-language]").forEach((row) => {
+      const code = row.dataset.language;
+      const thresholds = {};
+      row.querySelectorAll('input[type="number"]').forEach((input) => {
+        const category = input.name.slice(`language-${code}-threshold-`.length);
+        if (input.value.trim() !== "") thresholds[category] = Number(input.value);
+      });
+      out[code] = { action: row.querySelector("select").value, thresholds };
+    });
+    return out;
   }
 
   function path(curve, key) {

@@ -21,6 +21,12 @@ axios.interceptors.request.use((config) => {
 
 const TOXIC = 'Only a nitwit would write this. Otherwise the photos are nice.';
 const BENIGN = 'Thanks for the write-up, the section on tide pools was lovely.';
+// Our own; the fake multilingual model knows "Trottel" and "imbécil".
+const GERMAN_TOXIC = 'Nur ein Trottel schreibt so etwas. Die Fotos sind aber schön.';
+const SPANISH_TOXIC = 'Solo un imbécil escribiría algo así. Las fotos, en cambio, son bonitas.';
+const GERMAN_BENIGN = 'Danke für den Bericht, der Abschnitt über die Gezeitentümpel war sehr schön.';
+const SPANISH_BENIGN = 'Gracias por el reportaje, la parte sobre las pozas de marea era preciosa.';
+const DUTCH = 'Bedankt voor het verslag, het stuk over de getijdenpoelen was erg mooi.';
 
 async function failure(promise) {
   try {
@@ -47,6 +53,22 @@ async function main() {
     {comment: {text: TOXIC}, requestedAttributes: {TOXICITY: {}}, clientToken: 'node-1'},
     {doNotStore: false},
   );
+  const languages = {};
+  for (const [name, text, language] of [
+    ['germanToxic', GERMAN_TOXIC, 'de'],
+    ['germanBenign', GERMAN_BENIGN, undefined],
+    ['spanishToxic', SPANISH_TOXIC, 'es'],
+    ['spanishBenign', SPANISH_BENIGN, undefined],
+  ]) {
+    const answer = await client.analyze(
+      {comment: {text}, requestedAttributes: {TOXICITY: {}}, ...(language ? {languages: [language]} : {})},
+    );
+    languages[name] = {
+      toxicity: answer.attributeScores.TOXICITY.summaryScore.value,
+      languages: answer.languages,
+      detectedLanguages: answer.detectedLanguages,
+    };
+  }
   const suggest = await axios.post(
     `${GOOGLE}/v1alpha1/comments:suggestscore`,
     {comment: {text: BENIGN}, attributeScores: {TOXICITY: {summaryScore: {value: 0.05}}}, clientToken: 'node-2'},
@@ -57,11 +79,12 @@ async function main() {
     benign: benign.attributeScores,
     html: html.attributeScores,
     stored: {clientToken: stored.clientToken, languages: stored.languages},
+    languages,
     suggest: suggest.data,
     errors: {
       unknownAttribute: await failure(client.analyze(BENIGN, {attributes: ['spam']})),
       badKey: await failure(new Perspective({apiKey: 'msk_not-a-key'}).analyze(BENIGN)),
-      french: await failure(client.analyze({comment: {text: BENIGN}, languages: ['fr']})),
+      dutch: await failure(client.analyze({comment: {text: DUTCH}, languages: ['nl']})),
       tooLong: await failure(client.analyze('é'.repeat(10241), {validate: false, stripHTML: false})),
     },
   };
