@@ -23,8 +23,8 @@ each source), scores it as the service does (fp32, long text in windows) and rep
 
 `--write` puts `thresholds.json` (with a `languages` section) and
 `validation.json` into the model folder. A category that a language's sources
-label fewer than `MIN_NEGATIVES` negatives for takes the pooled threshold and is
-listed under `fallback`.
+label fewer than `MIN_NEGATIVES` negatives or `MIN_POSITIVES` positives for takes
+the pooled threshold and is listed under `fallback`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,11 @@ from models.labels import CATEGORIES
 from models.multilingual_baseline import data_folder, source_label
 
 TOXICITY = CATEGORIES.index("toxicity")
-MIN_NEGATIVES = 50  # fewer negatives for a category in a language: the pooled threshold
+# A category a language's sources label fewer negatives or positives for than these
+# takes the pooled threshold: a threshold from negatives alone, with nothing to hold,
+# is whatever the model happens to give benign rows (measured: profanity 0.06 in es).
+MIN_NEGATIVES = 50
+MIN_POSITIVES = 20
 TARGET = 0.85
 TARGETS = {"fr": 0.75}  # MLMA is small and mostly offensive (issue 23)
 
@@ -114,7 +118,12 @@ def language_thresholds(
     for lang in sorted(set(languages)):
         rows = langs == lang
         own = calibrate(scores[rows], labels[rows], false_hold)
-        fallback = [c for c in CATEGORIES if own["per_category"][c]["negatives"] < MIN_NEGATIVES]
+        fallback = [
+            c
+            for c in CATEGORIES
+            if own["per_category"][c]["negatives"] < MIN_NEGATIVES
+            or own["per_category"][c]["positives"] < MIN_POSITIVES
+        ]
         thresholds = {
             c: pooled["thresholds"][c] if c in fallback else own["thresholds"][c]
             for c in CATEGORIES
@@ -132,10 +141,20 @@ def language_thresholds(
                 "false_hold_rate": round(float((neg >= t).mean()), 4) if len(neg) else 0.0,
                 "recall": round(float((pos >= t).mean()), 4) if len(pos) else 0.0,
             }
+        policy = hold_rates(scores[rows], labels[rows], thresholds)
+        # Hate-speech sources (HaSpeeDe, HatEval) know a non-hateful row only as "not an
+        # identity attack": the share of those held is the closest to a benign hold rate.
+        attack = CATEGORIES.index("identity_attack")
+        not_hate = labels[rows, attack] == 0
+        any_held = (scores[rows] >= np.array([thresholds[c] for c in CATEGORIES])).any(axis=1)
+        policy["not_identity_attack_hold_rate"] = (
+            round(float(any_held[not_hate].mean()), 4) if not_hate.any() else 0.0
+        )
+        policy["not_identity_attack"] = int(not_hate.sum())
         out["languages"][lang] = {
             "thresholds": thresholds,
             "per_category": per_category,
-            "policy_on_validation": hold_rates(scores[rows], labels[rows], thresholds),
+            "policy_on_validation": policy,
             "fallback": fallback,
         }
     return out
@@ -185,8 +204,9 @@ def format_sources(rows: list[dict[str, Any]]) -> str:
 
 def format_languages(calibrated: dict[str, Any], probe: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| language | toxicity threshold | benign held | toxic held | probe right | fallback |",
-        "|---|---:|---:|---:|---:|---|",
+        "| language | toxicity threshold | benign held | toxic held | not identity attack held "
+        "| probe right | fallback |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for lang, entry in calibrated["languages"].items():
         pol = entry["policy_on_validation"]
@@ -194,6 +214,7 @@ def format_languages(calibrated: dict[str, Any], probe: dict[str, dict[str, Any]
             f"| {lang} | {entry['thresholds']['toxicity']:.2f} | "
             f"{pol['benign_hold_rate']:.1%} of {pol['benign']} | "
             f"{pol['toxic_hold_rate']:.1%} of {pol['toxic']} | "
+            f"{pol['not_identity_attack_hold_rate']:.1%} of {pol['not_identity_attack']} | "
             f"{probe[lang]['right']:.1%} of {probe[lang]['sentences']} | "
             f"{', '.join(entry['fallback']) or '-'} |"
         )
@@ -282,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"to 0.01; validation split of models.train (seed {args.seed}, "
                 f"{args.val_fraction:.0%} of each source). Top level: the five languages pooled; "
                 "`languages`: each language on its own rows, a category with fewer than "
-                f"{MIN_NEGATIVES} labelled negatives taking the pooled threshold (`fallback`)"
+                f"{MIN_NEGATIVES} labelled negatives or {MIN_POSITIVES} positives there taking "
+                "the pooled threshold (`fallback`)"
             ),
             "per_category": calibrated["per_category"],
             "policy_on_validation": calibrated["policy_on_validation"],

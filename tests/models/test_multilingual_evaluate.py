@@ -7,7 +7,7 @@ import numpy as np
 from models.data import Source
 from models.labels import CATEGORIES
 from models.multilingual_evaluate import (
-    MIN_NEGATIVES,
+    MIN_POSITIVES,
     held,
     language_thresholds,
     probe_table,
@@ -17,8 +17,8 @@ from models.multilingual_evaluate import (
 NAN = float("nan")
 
 
-def rows(n: int, toxic: bool, threat_known: bool) -> np.ndarray:
-    label = [1.0 if toxic else 0.0, NAN, NAN, NAN, 0.0 if threat_known else NAN, NAN]
+def rows(n: int, toxic: bool, threat: float, attack: float = NAN) -> np.ndarray:
+    label = [1.0 if toxic else 0.0, NAN, NAN, NAN, threat, attack]
     return np.array([label] * n, dtype=np.float32)
 
 
@@ -37,10 +37,10 @@ def test_each_language_gets_its_own_thresholds_and_the_pooled_one_where_it_label
     scores[:, CATEGORIES.index("threat")] = rng.uniform(0, 1, len(tox))
     labels = np.concatenate(
         [
-            rows(500, False, True),
-            rows(200, True, True),
-            rows(500, False, False),
-            rows(200, True, False),
+            rows(500, False, 0.0, 0.0),
+            rows(200, True, 1.0),
+            rows(500, False, 0.0),  # Spanish threats: negatives only
+            rows(200, True, NAN),
         ]
     )
     languages = ["de"] * 700 + ["es"] * 700
@@ -50,12 +50,16 @@ def test_each_language_gets_its_own_thresholds_and_the_pooled_one_where_it_label
     for entry in (de, es):
         assert entry["per_category"]["toxicity"]["false_hold_rate"] <= 0.02
         assert set(entry["thresholds"]) == set(CATEGORIES)
-    # Spanish rows say nothing about threats: the pooled threshold, and it says so.
+        assert {"insult", "profanity", "severe_toxicity"} <= set(entry["fallback"])
+    # Spanish rows hold no threat: a threshold from negatives alone would be the model's
+    # whim, so the pooled one, and it says so.
     assert "threat" in es["fallback"] and "threat" not in de["fallback"]
     assert es["thresholds"]["threat"] == out["thresholds"]["threat"]
-    assert es["per_category"]["threat"]["negatives"] < MIN_NEGATIVES
+    assert es["per_category"]["threat"]["positives"] < MIN_POSITIVES
     assert es["policy_on_validation"]["benign"] == 500
     assert es["policy_on_validation"]["toxic_hold_rate"] == 1.0
+    assert de["policy_on_validation"]["not_identity_attack"] == 500
+    assert es["policy_on_validation"]["not_identity_attack"] == 0
 
 
 def test_the_policy_holds_when_any_category_reaches_its_threshold() -> None:
