@@ -156,6 +156,75 @@ def of_tokens(tokens: int, n: int, seed: int = 11) -> list[str]:
     return [comment(rng, max(3, int(tokens / 1.3)), toxic=False) for _ in range(n)]
 
 
+# Our own sentences per language: five benign ones, then a rude one.
+SENTENCES = {
+    "de": [
+        "Danke für den ausführlichen Bericht über die Sanierung der Brücke.",
+        "Ich sehe das anders, aber der Artikel erklärt die Entscheidung gut.",
+        "Die Fotos vom Hafen im Morgenlicht sind wirklich schön geworden.",
+        "Weiß jemand, wann der Wochenmarkt wieder öffnet?",
+        "Der Gemeinderat hätte die Anwohner früher fragen sollen.",
+        "Was für ein Unsinn, der Autor hat keine Ahnung.",
+    ],
+    "es": [
+        "Gracias por el reportaje tan completo sobre las obras del puente.",
+        "No estoy de acuerdo, pero el artículo explica bien la decisión.",
+        "Las fotos del puerto al amanecer han quedado preciosas.",
+        "¿Alguien sabe cuándo vuelve a abrir el mercado del barrio?",
+        "El ayuntamiento debería haber consultado antes a los vecinos.",
+        "Qué tontería, el autor no tiene ni idea.",
+    ],
+    "fr": [
+        "Merci pour ce reportage détaillé sur les travaux du pont.",
+        "Je ne suis pas d'accord, mais l'article explique bien la décision.",
+        "Les photos du port au lever du soleil sont magnifiques.",
+        "Quelqu'un sait-il quand le marché du quartier rouvrira?",
+        "La mairie aurait dû consulter les habitants plus tôt.",
+        "Quelle bêtise, l'auteur n'y connaît rien.",
+    ],
+    "it": [
+        "Grazie per il servizio dettagliato sui lavori del ponte.",
+        "Non sono d'accordo, ma l'articolo spiega bene la decisione.",
+        "Le foto del porto all'alba sono davvero bellissime.",
+        "Qualcuno sa quando riapre il mercato del quartiere?",
+        "Il comune avrebbe dovuto consultare prima i residenti.",
+        "Che sciocchezza, l'autore non capisce niente.",
+    ],
+    "pt": [
+        "Obrigado pela reportagem detalhada sobre as obras da ponte.",
+        "Não concordo, mas o artigo explica bem a decisão.",
+        "As fotos do porto ao amanhecer ficaram lindas.",
+        "Alguém sabe quando o mercado do bairro volta a abrir?",
+        "A câmara devia ter ouvido os moradores mais cedo.",
+        "Que disparate, o autor não percebe nada disto.",
+    ],
+}
+
+
+def other_languages(n: int, seed: int = 5) -> list[str]:
+    """n comments in the five languages (equal shares), one to eight sentences each.
+
+    As in `corpus`, one comment in six is rude: one rude sentence among benign ones.
+    """
+    rng = random.Random(seed)
+    codes = sorted(SENTENCES)
+    out = []
+    for i in range(n):
+        *benign, rude = SENTENCES[codes[i % len(codes)]]
+        parts = [rng.choice(benign) for _ in range(rng.randint(1, 8))]
+        if rng.random() < 1 / 6:
+            parts.insert(rng.randint(0, len(parts)), rude)
+        out.append(" ".join(parts))
+    return out
+
+
+def mixed(english: list[str], share: float, seed: int = 3) -> list[str]:
+    """English comments with `share` of them replaced by comments in the other languages."""
+    rng = random.Random(seed)
+    others = iter(other_languages(len(english)))
+    return [next(others) if rng.random() < share else text for text in english]
+
+
 if __name__ == "__main__":
     import statistics
 

@@ -33,12 +33,13 @@ def start(
     tmp: Path,
     threads: int = 1,
     long_threads: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, str]:
     """Start `ours` or `naive` under gunicorn; returns the process, base URL and an API key.
 
     `threads` is torch's intra-op threads per worker (ours only; the baseline keeps 1);
     `long_threads` ONNX Runtime's threads for passes of 256+ tokens (ours only; None:
-    the service's default).
+    the service's default). `extra_env`: more settings for ours (MODERATION_*).
     """
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "MODERATION_LOG_REQUESTS": "0"}
@@ -57,6 +58,7 @@ def start(
             # One key sends everything here: the per-key limit would measure 429s, not work.
             MODERATION_RATE_LIMIT_ENABLED="0",
         )
+        env.update(extra_env or {})
         out = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "api", "sites", "create", "bench", "--json"],
             env=env,

@@ -44,3 +44,17 @@ def test_poisson_arrivals_keep_the_rate_and_are_not_in_step() -> None:
     assert firsts[-1] - firsts[0] > 0.5  # users do not start together
     gaps = [b - a for s in starts for a, b in itertools.pairwise(s)]
     assert max(gaps) > 3 * min(gaps) + 0.5  # exponential gaps, not a fixed interval
+
+
+def test_the_mixed_load_replaces_a_share_of_english_with_the_five_languages() -> None:
+    from bench.corpus import corpus, mixed
+    from moderation.language import detect_language
+
+    english = corpus(300)
+    load = mixed(english, 0.5)
+    languages = [detect_language(text)[0] for text in load]
+    replaced = [i for i, (a, b) in enumerate(zip(english, load, strict=True)) if a != b]
+    assert 0.4 < len(replaced) / len(load) < 0.6
+    assert {languages[i] for i in replaced} == {"de", "es", "fr", "it", "pt"}
+    assert all(languages[i] == "en" for i in range(len(load)) if i not in replaced)
+    assert mixed(english, 0.0) == english
