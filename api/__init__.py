@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ from typing import Any
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
 
-from api import cli, config, errors, inbound, observability
+from api import cli, config, errors, inbound, jobs, observability
 from api.services import Services, install, services
 from moderation import backlog, migrate
+from moderation.backfill import Backfill
 from moderation.clock import utcnow
 from moderation.db import make_engine
 from moderation.language import detect_language
@@ -202,8 +204,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             signin_throttle=SignInThrottle(failure_counts, signin_limits),
             held_under=HeldUnder(),
             standings=AuthorStandings(store),
+            backfill=Backfill(store, service),
         ),
     )
+
+    background = jobs.Jobs(app.config["BROKER_URL"], app.config["JOB_QUEUE"])
+    jobs.install(app, background)
+    jobs.register_background_jobs(app)
 
     api = errors.ApiWithErrors(
         app,
@@ -223,7 +230,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.blp)
     web.register(app)
     errors.register(app)
-    observability.init_app(app, lambda: backlog.measure(store.engine, utcnow(), MAX_ATTEMPTS))
+    observability.init_app(
+        app,
+        lambda: replace(
+            backlog.measure(store.engine, utcnow(), MAX_ATTEMPTS),
+            jobs_queued=background.depth(),
+            backfill_remaining=store.backfills.remaining(),
+        ),
+    )
     cli.register(app)
     from api import coral, limits, perspective
 
@@ -281,13 +295,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def start_background(app: Flask) -> threading.Thread | None:
     """Deliver due webhooks, re-score comments whose scoring failed and apply retention.
 
-    Every worker runs one thread; they cannot double-process a row: re-scoring
-    updates are version-checked, webhook rows are claimed in a write transaction,
+    Without a job queue broker, every worker runs one thread; they cannot
+    double-process a row: comments to re-score and webhook rows are claimed first,
     and a retention run removes only what is still there (the first run comes a
-    tick after start, then every RETENTION_INTERVAL).
+    tick after start, then every RETENTION_INTERVAL). With a broker
+    (MODERATION_BROKER_URL) this starts nothing: `flask --app api worker` processes
+    run that work as jobs (api/jobs.py).
     """
     interval = float(app.config["BACKGROUND_INTERVAL"])
-    if interval <= 0:
+    if interval <= 0 or not jobs.jobs(app).in_process:
         return None
     stop = threading.Event()
     running = services(app)

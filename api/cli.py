@@ -6,17 +6,21 @@ With `--json`, a command prints one JSON object and nothing else, so it can be p
 from __future__ import annotations
 
 import json
+import logging
 import sys
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from api.jobs import jobs
 from api.services import services
 from moderation import migrate
 from moderation.audit import Actor
+from moderation.backfill import CHUNK_SIZE, BackfillRun, Scope
 from moderation.errors import Conflict
 from moderation.integrations import CORAL_SECRET, ApprovedAnswer
 from moderation.security import WeakPassword
@@ -162,11 +166,116 @@ def db_upgrade() -> None:
 
 
 @click.command("rescore")
-@click.option("--limit", default=1000, show_default=True)
-def rescore(limit: int) -> None:
-    """Score comments held as scoring_unavailable (moderators' decisions are kept)."""
-    n = services().service.rescore_pending(limit)
-    click.echo(f"re-scored {n} comment(s)")
+@click.option("--limit", default=1000, show_default=True, help="without --all: at most this many")
+@click.option("--all", "everything", is_flag=True, help="re-score stored comments (a backfill)")
+@click.option("--site", "site_ref", default=None, help="with --all: only this site (id or name)")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="with --all: only comments made on or after this date (UTC)",
+)
+@click.option(
+    "--model-version",
+    default=None,
+    help="with --all: only comments whose scores came from this model version",
+)
+@click.option(
+    "--chunk-size", type=click.IntRange(1, 100_000), default=CHUNK_SIZE, show_default=True
+)
+@click.option("--status", "show_status", is_flag=True, help="show backfill runs and their progress")
+@click.option("--wait/--no-wait", default=True, help="with a broker: follow the run until done")
+@with_appcontext
+def rescore(
+    limit: int,
+    everything: bool,
+    site_ref: str | None,
+    since: datetime | None,
+    model_version: str | None,
+    chunk_size: int,
+    show_status: bool,
+    wait: bool,
+) -> None:
+    """Score comments held as scoring_unavailable; with --all, re-score stored comments.
+
+    --all splits the comments in scope into chunks of consecutive ids: with a job queue
+    (MODERATION_BROKER_URL) each chunk is a job that any worker takes, else they run here,
+    one after another. Running the same command again continues an unfinished run.
+    Scores, language and model change; statuses and moderators' decisions never do.
+    """
+    if show_status:
+        _print_runs(services().backfill.status())
+        return
+    if not everything:
+        n = services().service.rescore_pending(limit)
+        click.echo(f"re-scored {n} comment(s)")
+        return
+    scope = Scope(
+        site_id=_site_or_fail(site_ref).id if site_ref else None,
+        since=since.replace(tzinfo=UTC) if since else None,
+        model_version=model_version,
+    )
+    backfill = services().backfill
+    run, created = backfill.start(scope, chunk_size)
+    verb = "started" if created else "continuing"
+    click.echo(
+        f"backfill {run.id} {verb}: {run.comments} comment(s) in {run.chunks} chunk(s) "
+        f"of {run.chunk_size}, {run.rescored} done"
+    )
+    chunks = backfill.open_chunks(run.id)
+    queue = jobs()
+    started = time.monotonic()
+    if queue.in_process:
+        for seq in chunks:
+            backfill.run_chunk(run.id, seq)
+            _progress(services().store.backfills.get(run.id), started)
+    else:
+        for seq in chunks:
+            queue.enqueue("backfill.chunk", run.id, seq)
+        click.echo(f"{len(chunks)} chunk job(s) enqueued; `rescore --status` shows progress")
+        while wait:
+            current = services().store.backfills.get(run.id)
+            _progress(current, started)
+            if current is None or current.finished_at is not None:
+                break
+            time.sleep(2)
+    final = services().store.backfills.get(run.id)
+    if final is not None and final.finished_at is not None:
+        click.echo(f"backfill {run.id} finished: {final.rescored} comment(s) re-scored")
+
+
+def _progress(run: BackfillRun | None, started: float) -> None:
+    if run is None:
+        return
+    seconds = max(time.monotonic() - started, 1e-9)
+    click.echo(
+        f"  {run.rescored}/{run.comments} ({run.percent:.1f} %), "
+        f"chunks {run.chunks_finished}/{run.chunks}, {seconds:.0f} s"
+    )
+
+
+def _print_runs(runs: list[BackfillRun]) -> None:
+    if not runs:
+        click.echo("no backfill runs")
+        return
+    for run in runs:
+        scope = (
+            ", ".join(
+                f"{k} {v}"
+                for k, v in (
+                    ("site", run.scope.site_id),
+                    ("since", run.scope.since.date().isoformat() if run.scope.since else None),
+                    ("model version", run.scope.model_version),
+                )
+                if v
+            )
+            or "every comment"
+        )
+        state = f"finished {run.finished_at.isoformat()}" if run.finished_at else "running"
+        click.echo(
+            f"{run.id}\t{run.created_at.isoformat()}\t{scope}\t{run.rescored}/{run.comments} "
+            f"({run.percent:.1f} %)\tchunks {run.chunks_finished}/{run.chunks}\t{state}"
+        )
 
 
 @click.command("deliver-webhooks")
@@ -174,6 +283,34 @@ def deliver_webhooks() -> None:
     """Deliver due webhook events now (workers also do this every few seconds)."""
     n = services().deliverer.deliver_due(500)
     click.echo(f"delivered {n} event(s)")
+
+
+@click.command("worker")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="jobs run at once (default MODERATION_WORKER_THREADS, 8)",
+)
+@with_appcontext
+def worker(threads: int | None) -> None:
+    """Run background jobs from the job queue (MODERATION_BROKER_URL) until stopped.
+
+    Webhook delivery, re-scoring, retention and backfill chunks; it also enqueues the
+    periodic jobs, once across all workers. Stop it with SIGTERM: jobs under way finish.
+    """
+    from flask import current_app
+
+    from api.jobs import run_worker
+    from api.logs import json_handler
+
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(json_handler())
+    for ours in ("api", "moderation", "models", "dramatiq"):
+        logging.getLogger(ours).setLevel(logging.INFO)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, threads or app.config["WORKER_THREADS"])
 
 
 coral_cli = AppGroup("coral", help="Coral Talk's External Moderation Phase: secret and answers.")
@@ -295,7 +432,7 @@ def erase_author(site: str, author_id: str, yes: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (sites_cli, keys_cli, users_cli, db_cli, rescore, deliver_webhooks):
+    for command in (sites_cli, keys_cli, users_cli, db_cli, rescore, deliver_webhooks, worker):
         app.cli.add_command(command)
     app.cli.add_command(coral_cli)
     app.cli.add_command(authors_cli)

@@ -60,6 +60,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DATABASE_METRICS": True,
         "RATE_LIMIT": "600/minute",  # per site API key, /v1/comments* and Perspective together
         "RATE_LIMIT_ENABLED": True,
+        # The job queue: redis://HOST:6379/1 or amqp://USER:PASS@HOST:5672/. Set: background
+        # work runs as jobs in `flask --app api worker` processes, none in the web processes.
+        # Empty: in-process, every web worker's background thread (one machine, one command).
+        "BROKER_URL": "",
+        "JOB_QUEUE": "moderation",  # the queue's name (and Redis key prefix): one per installation
+        "WORKER_THREADS": 8,  # jobs one `flask --app api worker` process runs at once
         "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0: every worker shares one count
         "SESSION_COOKIE_SECURE": False,  # true behind HTTPS: the sign-in cookie only travels over it
         "SESSION_HOURS": 12.0,  # a web sign-in lasts this long

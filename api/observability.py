@@ -113,6 +113,17 @@ class DatabaseGauges(Collector):
         webhooks.add_metric(["waiting"], backlog.webhooks_waiting)
         webhooks.add_metric(["given_up"], backlog.webhooks_given_up)
         yield webhooks
+        if backlog.jobs_queued is not None:
+            yield GaugeMetricFamily(
+                "moderation_job_queue_depth",
+                "Jobs in the job queue's broker, waiting or being run by a worker",
+                value=backlog.jobs_queued,
+            )
+        yield GaugeMetricFamily(
+            "moderation_backfill_remaining",
+            "Comments unfinished backfill runs (rescore --all) have still to re-score",
+            value=backlog.backfill_remaining,
+        )
         yield GaugeMetricFamily(
             "moderation_webhook_oldest_due_seconds",
             "How long the oldest due webhook event has waited for delivery",

@@ -7,6 +7,7 @@ from typing import cast
 
 from flask import Flask, current_app
 
+from moderation.backfill import Backfill
 from moderation.privacy import ReadersRights
 from moderation.repositories import Repositories
 from moderation.retention import RetentionJob
@@ -35,6 +36,7 @@ class Services:
     signin_throttle: SignInThrottle
     held_under: HeldUnder  # the live policy's verdicts, kept for the settings page
     standings: AuthorStandings  # moderators' actions on authors
+    backfill: Backfill  # re-scores of stored comments (`rescore --all`)
 
 
 def install(app: Flask, built: Services) -> None:

@@ -27,6 +27,8 @@ class Backlog:
     webhooks_given_up: int = 0  # undelivered events that used up their attempts
     oldest_due_seconds: float = 0.0  # how long the oldest due event has been due
     pending_rescores: int = 0  # comments held as scoring_unavailable, waiting for the model
+    jobs_queued: int | None = None  # the job queue's messages (None: no broker, in-process)
+    backfill_remaining: int = 0  # comments unfinished backfill runs have still to re-score
 
 
 def measure(engine: Engine, now: datetime, max_attempts: int) -> Backlog:

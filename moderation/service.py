@@ -627,6 +627,20 @@ class ModerationService:
             self.repos.comments.release_scoring_claims(unscored)
         return done
 
+    @property
+    def model(self) -> ModelInfo | None:
+        """The model scoring now (None until it loaded)."""
+        return self.scorer.model
+
+    def rescore_texts(
+        self, comments: list[StoredComment]
+    ) -> list[tuple[dict[str, float], str | None]] | None:
+        """New scores and language for stored comments, one model call; None if it is down."""
+        scored = self._score([c.text for c in comments])
+        if any(s.scores is None for s in scored):
+            return None
+        return [(s.scores or {}, s.language) for s in scored]
+
     def _apply_rescore(self, comment: StoredComment, scored: _Scored, memo: _Memo) -> bool:
         """Store one comment's new scores (and, unless a moderator decided it, its verdict)."""
         site = self.repos.sites.get(comment.site_id)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from moderation.policy import Policy
 from moderation.repositories.audit import AuditLog
 from moderation.repositories.authors import AuthorData
+from moderation.repositories.backfills import BackfillRepository
 from moderation.repositories.base import Database
 from moderation.repositories.comments import CommentRepository
 from moderation.repositories.integrations import CoralPhases
@@ -19,6 +20,7 @@ from moderation.repositories.labels import LabelRepository
 from moderation.repositories.outbox import Outbox
 from moderation.repositories.policies import PolicyRepository, StalePolicy
 from moderation.repositories.reports import ReportRepository
+from moderation.repositories.schedule import Schedule
 from moderation.repositories.sites import SiteRepository
 from moderation.repositories.standing import AuthorActions
 from moderation.repositories.users import UserRepository
@@ -41,6 +43,8 @@ class Repositories:
         self.reports = ReportRepository(self.db)
         self.author_actions = AuthorActions(self.db)
         self.coral = CoralPhases(self.db)
+        self.schedule = Schedule(self.db)
+        self.backfills = BackfillRepository(self.db)
 
     @property
     def engine(self) -> Engine:
@@ -55,6 +59,7 @@ __all__ = [
     "AuditLog",
     "AuthorActions",
     "AuthorData",
+    "BackfillRepository",
     "CommentRepository",
     "CoralPhases",
     "Database",
@@ -63,6 +68,7 @@ __all__ = [
     "PolicyRepository",
     "ReportRepository",
     "Repositories",
+    "Schedule",
     "SiteRepository",
     "StalePolicy",
     "UserRepository",

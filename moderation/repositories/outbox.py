@@ -63,6 +63,7 @@ class Outbox:
         hold_for: timedelta,
         max_attempts: int,
         per_site: int | None = None,
+        site_id: str | None = None,
     ) -> list[DueEvent]:
         """Claim due, undelivered events, oldest first, each with a token of its own.
 
@@ -71,10 +72,12 @@ class Outbox:
         `start` or `record_attempt` finds the token gone. `per_site`: at most this many
         events of one site claimed at once, counting those still claimed (in flight).
         Claimers take turns (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite),
-        so two of them never exceed a site's limit between them.
+        so two of them never exceed a site's limit between them. `site_id`: that site's only.
         """
         o = db.webhook_outbox.c
         due = sa.and_(o.delivered_at.is_(None), o.next_attempt_at <= now, o.attempts < max_attempts)
+        if site_id is not None:
+            due = sa.and_(due, o.site_id == site_id)
         with self.db.write() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CLAIM_LOCK)))
@@ -130,25 +133,34 @@ class Outbox:
             for r in claimed
         ]
 
-    def start(self, event: DueEvent, now: datetime, hold_for: timedelta) -> DueEvent | None:
-        """Renew a claim for the delivery about to start: None if it is no longer ours.
+    def site_of(self, event_id: int) -> str | None:
+        """The site an event is for (None: no such event)."""
+        o = db.webhook_outbox.c
+        with self.db.read() as conn:
+            return conn.execute(sa.select(o.site_id).where(o.id == event_id)).scalar()
 
-        The lease then covers the delivery itself (`hold_for` longer than any POST may
-        take), however long the event waited in a job queue before this.
+    def start(self, event: DueEvent, now: datetime, hold_for: timedelta) -> DueEvent | None:
+        """Begin the delivery of a claimed event: None if the claim is no longer the caller's.
+
+        The claim's token is replaced by a new one (returned in the event), so a job
+        queue delivering the same job twice (at least once, by design) starts one
+        delivery, not two; and its lease is renewed to cover the delivery itself
+        (`hold_for` longer than any POST may take), however long the job waited.
         """
         o = db.webhook_outbox.c
+        token = secrets.token_hex(16)
         with self.db.write() as conn:
             renewed = conn.execute(
                 db.webhook_outbox.update()
                 .where(o.id == event.id, o.claim_token == event.claim, o.delivered_at.is_(None))
-                .values(next_attempt_at=now + hold_for)
+                .values(next_attempt_at=now + hold_for, claim_token=token)
             ).rowcount
             if renewed != 1:
                 return None
             row = conn.execute(
                 sa.select(o.site_id, o.payload, o.attempts).where(o.id == event.id)
             ).one()
-        return DueEvent(event.id, row.site_id, dict(row.payload or {}), row.attempts, event.claim)
+        return DueEvent(event.id, row.site_id, dict(row.payload or {}), row.attempts, token)
 
     def record_attempt(self, event: DueEvent, attempt: Attempt, retry_at: datetime | None) -> bool:
         """Record one delivery attempt: delivered when it has no error, else due again at `retry_at`.

@@ -62,3 +62,33 @@ def test_sites_create_exist_ok_keeps_the_site_and_its_keys(app: Any, cli: Any) -
     # Without the flag a taken name is still an error.
     taken = cli("sites", "create", "demo")
     assert taken.exit_code == 1 and "already exists" in taken.output
+
+
+def test_rescore_all_without_a_broker_runs_the_chunks_here_and_shows_progress(
+    app: Any, cli: Any, scorer: Any
+) -> None:
+    from moderation.comments import NewComment
+
+    store = services(app).store
+    site, _ = store.sites.create("daily-bugle")
+    ids = [
+        services(app).service.submit(site, NewComment(f"Kind words number {i}.")).comment.id
+        for i in range(7)
+    ]
+    scorer.version = "v2"  # the model changed since those were scored
+    out = cli("rescore", "--all", "--model-version", "test", "--chunk-size", "3")
+    assert out.exit_code == 0, out.output
+    assert "7 comment(s) in 3 chunk(s) of 3, 0 done" in out.output
+    assert (
+        "  3/7 (42.9 %), chunks 1/3" in out.output and "  7/7 (100.0 %), chunks 3/3" in out.output
+    )
+    assert "finished: 7 comment(s) re-scored" in out.output
+    assert {store.comments.get(i).model.version for i in ids} == {"v2"}
+    status = cli("rescore", "--status")
+    assert "every comment" not in status.output and "model version test" in status.output
+    assert "7/7 (100.0 %)" in status.output and "finished" in status.output
+    again = cli("rescore", "--all", "--model-version", "test")
+    assert "0 comment(s) in 0 chunk(s)" in again.output  # none left scored by "test"
+    metrics = app.test_client().get("/metrics/database").get_data(as_text=True)
+    assert "moderation_backfill_remaining 0.0" in metrics
+    assert "moderation_job_queue_depth" not in metrics  # no broker: no queue to measure

@@ -23,6 +23,7 @@ BACKLOG_METRICS = {
     "moderation_webhook_backlog",
     "moderation_webhook_oldest_due_seconds",
     "moderation_rescore_pending",
+    "moderation_backfill_remaining",
 }
 
 

@@ -276,3 +276,16 @@ def test_failed_deliveries_are_logged(
         Deliverer(repos, Receiver(503), clock=clock).deliver_due()
     [line] = [r.getMessage() for r in caplog.records]
     assert f"site {site.id}" in line and "attempt 1 of 25" in line and "HTTP 503" in line
+
+
+def test_a_delivery_job_run_twice_at_once_posts_once(
+    repos: Repositories, site: Site, held: Held, clock: Clock
+) -> None:
+    # A job queue delivers at least once: the same job (same claim) may start twice.
+    held("You nitwit.")
+    deliverer = Deliverer(repos, Receiver(), clock=clock)
+    [claimed] = deliverer.claim_due()
+    first = repos.outbox.start(claimed, clock(), deliverer.lease)
+    assert first is not None and first.claim != claimed.claim
+    assert repos.outbox.start(claimed, clock(), deliverer.lease) is None  # the copy
+    assert deliverer.deliver(claimed) is False
