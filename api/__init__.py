@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from api import cli, config, errors, inbound, jobs, observability
 from api.services import Services, install, services
-from moderation import backlog, migrate
+from moderation import migrate
 from moderation.backfill import Backfill
 from moderation.clock import utcnow
 from moderation.db import make_engine
@@ -233,7 +233,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     observability.init_app(
         app,
         lambda: replace(
-            backlog.measure(store.engine, utcnow(), MAX_ATTEMPTS),
+            store.backlog.measure(utcnow(), MAX_ATTEMPTS),
             jobs_queued=background.depth(),
             backfill_remaining=store.backfills.remaining(),
         ),

@@ -2,19 +2,13 @@
 
 These figures are the database's, not a process's: every replica reading them
 gets the same numbers, so they are reported once (see docs/scaling.md), never
-summed across replicas. A few small aggregate queries, kept apart from the
-store so they can move into the repositories as they are.
+summed across replicas. The queries are the repositories'
+(`Repositories.backlog.measure`); this module holds what they return.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from moderation import db
 
 
 @dataclass(frozen=True)
@@ -29,39 +23,3 @@ class Backlog:
     pending_rescores: int = 0  # comments held as scoring_unavailable, waiting for the model
     jobs_queued: int | None = None  # the job queue's messages (None: no broker, in-process)
     backfill_remaining: int = 0  # comments unfinished backfill runs have still to re-score
-
-
-def measure(engine: Engine, now: datetime, max_attempts: int) -> Backlog:
-    """Count what is waiting now (three aggregate queries in one read transaction)."""
-    c, o, s = db.comments.c, db.webhook_outbox.c, db.sites.c
-    # count(*) over site_id and status alone: an index-only scan of ix_comments_held.
-    held = (
-        sa.select(s.name, sa.func.count())
-        .select_from(db.comments)
-        .join(db.sites, c.site_id == s.id)
-        .where(c.status == "held")
-        .group_by(s.name)
-    )
-    given_up = o.attempts >= max_attempts
-    due = sa.and_(~given_up, o.next_attempt_at <= now)
-    outbox = sa.select(
-        sa.func.count().filter(due),
-        sa.func.count().filter(sa.and_(~given_up, o.next_attempt_at > now)),
-        sa.func.count().filter(given_up),
-        sa.func.min(o.next_attempt_at).filter(due),
-    ).where(o.delivered_at.is_(None))
-    pending = sa.select(sa.func.count()).where(c.scoring_state == "pending")
-    with engine.connect() as conn:
-        per_site = {name: n for name, n in conn.execute(held).all()}
-        n_due, n_waiting, n_given_up, oldest = conn.execute(outbox).one()
-        n_pending = conn.execute(pending).scalar_one()
-    if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC back
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return Backlog(
-        held=per_site,
-        webhooks_due=n_due,
-        webhooks_waiting=n_waiting,
-        webhooks_given_up=n_given_up,
-        oldest_due_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
-        pending_rescores=n_pending,
-    )

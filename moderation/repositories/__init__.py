@@ -13,6 +13,7 @@ from moderation.policy import Policy
 from moderation.repositories.audit import AuditLog
 from moderation.repositories.authors import AuthorData
 from moderation.repositories.backfills import BackfillRepository
+from moderation.repositories.backlog import BacklogCounts
 from moderation.repositories.base import Database
 from moderation.repositories.comments import CommentRepository
 from moderation.repositories.integrations import CoralPhases
@@ -45,6 +46,7 @@ class Repositories:
         self.coral = CoralPhases(self.db)
         self.schedule = Schedule(self.db)
         self.backfills = BackfillRepository(self.db)
+        self.backlog = BacklogCounts(self.db)
 
     @property
     def engine(self) -> Engine:
@@ -60,6 +62,7 @@ __all__ = [
     "AuthorActions",
     "AuthorData",
     "BackfillRepository",
+    "BacklogCounts",
     "CommentRepository",
     "CoralPhases",
     "Database",

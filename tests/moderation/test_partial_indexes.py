@@ -119,7 +119,7 @@ def test_the_webhook_claim_and_the_held_count_use_them(engine: sa.Engine) -> Non
         .limit(50)
     )
     assert "ix_webhook_outbox_due" in plan(engine, claim)
-    # The queue depth of /metrics/database (moderation.backlog.measure).
+    # The queue depth of /metrics/database (moderation.repositories.backlog.BacklogCounts.measure).
     held = sa.select(c.site_id, sa.func.count()).where(c.status == "held").group_by(c.site_id)
     assert "ix_comments_held" in plan(engine, held)
 
