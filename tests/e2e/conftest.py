@@ -72,7 +72,7 @@ def _fake_service(tmp: Path) -> Iterator[WebService]:
     from werkzeug.serving import make_server
 
     from api import create_app
-    from tests.fakes import KeywordScorer
+    from tests.fakes import KeywordScorer, MultilingualKeywordScorer
 
     os.environ["MODERATION_INSTANCE_PATH"] = str(tmp / "instance")
     try:
@@ -80,6 +80,7 @@ def _fake_service(tmp: Path) -> Iterator[WebService]:
             {
                 "DATABASE_URL": f"sqlite:///{tmp / 'web.db'}",
                 "SCORER": KeywordScorer(),
+                "SCORER_MULTILINGUAL": MultilingualKeywordScorer(),
                 "BACKGROUND_INTERVAL": 0,
                 "LOG_REQUESTS": False,
             }

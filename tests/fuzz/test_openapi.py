@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from api.services import services
 from moderation.sites import Role
 from tests.conftest import PG_URL
-from tests.fakes import KeywordScorer
+from tests.fakes import KeywordScorer, MultilingualKeywordScorer
 
 
 def _api_schema(database: str) -> Any:
@@ -48,6 +48,8 @@ def _api_schema(database: str) -> Any:
             "TESTING": True,
             "DATABASE_URL": url,
             "SCORER": KeywordScorer(),
+            # The shipped multilingual model's languages and calibration, a fake's scores.
+            "SCORER_MULTILINGUAL": MultilingualKeywordScorer(),
             "MODEL": str(tmp_path / "no-checkpoint"),
             "SECRET_KEY": "fuzz",
             "LOG_REQUESTS": False,
