@@ -92,7 +92,7 @@ class ScoresTexts(Protocol):
 
     def rescore_texts(
         self, comments: list[StoredComment]
-    ) -> list[tuple[dict[str, float], str | None]] | None: ...
+    ) -> list[tuple[dict[str, float], str | None, ModelInfo | None]] | None: ...
 
     @property
     def model(self) -> ModelInfo | None: ...
@@ -138,7 +138,6 @@ class Backfill:
             scored = self.scoring.rescore_texts(comments)
             if scored is None:
                 raise RuntimeError("the model is unavailable; the chunk goes on from its cursor")
-            model = self.scoring.model
             rescored = [
                 Rescored(
                     c.id,
@@ -148,7 +147,7 @@ class Backfill:
                     model.name if model else None,
                     model.version if model else None,
                 )
-                for c, (scores, language) in zip(comments, scored, strict=True)
+                for c, (scores, language, model) in zip(comments, scored, strict=True)
             ]
             stored, _stale = self.repos.backfills.store_batch(
                 chunk, rescored, comments[-1].id, self.clock(), CHUNK_LEASE

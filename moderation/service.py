@@ -634,12 +634,14 @@ class ModerationService:
 
     def rescore_texts(
         self, comments: list[StoredComment]
-    ) -> list[tuple[dict[str, float], str | None]] | None:
-        """New scores and language for stored comments, one model call; None if it is down."""
-        scored = self._score([c.text for c in comments])
+    ) -> list[tuple[dict[str, float], str | None, ModelInfo | None]] | None:
+        """New scores, language and scoring model per stored comment; None if a model is down."""
+        # The stored language when known: a Perspective request may have named it.
+        languages = [c.language or self.language_of(c.text) for c in comments]
+        scored = self._score([c.text for c in comments], languages=languages)
         if any(s.scores is None for s in scored):
             return None
-        return [(s.scores or {}, s.language) for s in scored]
+        return [(s.scores or {}, s.language, s.model) for s in scored]
 
     def _apply_rescore(self, comment: StoredComment, scored: _Scored, memo: _Memo) -> bool:
         """Store one comment's new scores (and, unless a moderator decided it, its verdict)."""

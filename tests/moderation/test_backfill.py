@@ -16,7 +16,7 @@ from moderation.review import Action, DecisionIn, RejectReason, Review
 from moderation.scoring import GuardedScorer
 from moderation.service import ModerationService
 from moderation.sites import Site, User
-from tests.fakes import Clock, KeywordScorer
+from tests.fakes import Clock, KeywordScorer, MultilingualKeywordScorer
 
 
 class NewModel(KeywordScorer):
@@ -160,3 +160,27 @@ def test_the_scope_picks_a_site_a_date_and_the_model_version_that_made_the_score
     # --model-version test: only those the old model scored (not the 4 already on v2).
     run, _ = backfill.start(Scope(model_version="test"))
     assert run.comments == 11
+
+
+def test_each_comment_records_the_model_of_its_language(
+    repos: Repositories, site: Site, service: ModerationService, clock: Clock
+) -> None:
+    english = service.submit(site, NewComment("A fine report on the new bridge, thanks.")).comment
+    german = service.submit(
+        site, NewComment("Ein schöner Bericht über die neue Brücke, vielen Dank dafür."), "de"
+    ).comment
+    second = MultilingualKeywordScorer()
+    both = ModerationService(
+        repos,
+        GuardedScorer(NewModel, timeout=5),
+        clock=clock,
+        language_scorers={"de": GuardedScorer(lambda: second, timeout=5)},
+    )
+    backfill = Backfill(repos, both, clock=clock)
+    run, _ = backfill.start(Scope())
+    assert sum(backfill.run_chunk(run.id, seq) for seq in backfill.open_chunks(run.id)) == 2
+    after = {c.id: repos.comments.get(c.id) for c in (english, german)}
+    english_model, german_model = (after[c.id].model for c in (english, german))  # type: ignore[union-attr]
+    assert english_model is not None and english_model.version == "v2"
+    assert german_model is not None and german_model.name == "keyword-multilingual-fake"
+    assert [t for call in second.calls for t in call] == [german.text]
