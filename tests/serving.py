@@ -134,7 +134,12 @@ def start_service(
     return Service(f"http://127.0.0.1:{port}", env, process, log, workers)
 
 
-def wait_ready(service: Service, ready_timeout: float = 180.0) -> None:
+# A first start exports both shipped models to ONNX (each test run has its own cache):
+# about 10 s each on an idle machine, minutes each on a busy shared one.
+READY_TIMEOUT = 420.0
+
+
+def wait_ready(service: Service, ready_timeout: float = READY_TIMEOUT) -> None:
     """Poll /readyz until every worker answers ready; fail if gunicorn exits first."""
     deadline = time.monotonic() + ready_timeout
     ready = 0
@@ -171,7 +176,7 @@ def running_service(
     workers: int = 1,
     database_url: str | None = None,
     extra_env: Mapping[str, str] | None = None,
-    ready_timeout: float = 180.0,
+    ready_timeout: float = READY_TIMEOUT,
 ) -> Iterator[Service]:
     """gunicorn -c gunicorn.conf.py 'api:create_app()' with the real model; waits for /readyz."""
     service = start_service(tmp, workers, database_url, extra_env)
