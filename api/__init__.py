@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
 
-from api import cli, config, errors, inbound, jobs, observability
+from api import adapting, cli, config, errors, inbound, jobs, observability
 from api.services import Services, install, services
 from moderation import migrate
 from moderation.backfill import Backfill
@@ -27,8 +27,9 @@ from moderation.privacy import AddressPolicy, AddressStorage, ReadersRights
 from moderation.repositories import Repositories
 from moderation.retention import Retention, RetentionJob
 from moderation.review import Review
-from moderation.scoring import GuardedScorer, Scorer
+from moderation.scoring import GuardedScorer, Scorer, SiteModelCache
 from moderation.service import ModerationService
+from moderation.site_models import SiteModels
 from moderation.standing import AuthorStandings
 from moderation.throttle import (
     MemoryFailureCounts,
@@ -41,7 +42,16 @@ from moderation.webhooks import MAX_ATTEMPTS, Deliverer, http_post
 
 _JSON_METHODS = {"POST", "PUT", "PATCH"}
 # Endpoints whose body may be left out (all fields have defaults, or there is none).
-_OPTIONAL_BODY = {"queue.Claim", "queue.Undo", "coral.CoralPhaseView"}  # Coral: signature first
+_OPTIONAL_BODY = {
+    "queue.Claim",
+    "queue.Undo",
+    "coral.CoralPhaseView",  # Coral: signature first
+    "site_models.Models",
+    "site_models.Promote",
+    "site_models.Rollback",
+}
+# Endpoints whose body is CSV (imported labels): text/csv, not JSON.
+_CSV_BODY = {"site_models.Labels"}
 
 
 def model_path(cfg: Mapping[str, Any]) -> Path:
@@ -139,8 +149,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     injected = app.config.get("SCORER")
     load = (lambda: injected) if injected is not None else _scorer_loader(app.config)
+    site_models_dir = Path(app.config["SITE_MODELS_DIR"] or Path(app.instance_path) / "site-models")
     scorer = GuardedScorer(
-        load, timeout=app.config["SCORING_TIMEOUT"], batch_tokens=app.config["BATCH_TOKENS"]
+        load,
+        timeout=app.config["SCORING_TIMEOUT"],
+        batch_tokens=app.config["BATCH_TOKENS"],
+        sites=SiteModelCache(
+            app.config.get("SITE_MODEL_LOADER")
+            or adapting.site_model_loader(site_models_dir, model_path(app.config).name, app.config),
+            max(1, app.config["SITE_MODELS_MAX"]),
+        ),
     )
     scorer.score = observability.timed_scoring(scorer.score)  # type: ignore[method-assign,assignment]
     # The multilingual model: its own scorer and inference queue, loaded on first use
@@ -205,6 +223,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             held_under=HeldUnder(),
             standings=AuthorStandings(store),
             backfill=Backfill(store, service),
+            site_models=SiteModels(
+                store,
+                app.config.get("ADAPTER")
+                or adapting.ModelAdapter(
+                    model_path(app.config),
+                    epochs=app.config["ADAPT_EPOCHS"],
+                    lr=app.config["ADAPT_LR"],
+                    max_length=app.config["ADAPT_MAX_LENGTH"],
+                    threads=app.config["ADAPT_THREADS"] or config.available_cores(),
+                ),
+                app.config.get("JOBS") or adapting.ThreadJobs(),
+                site_models_dir,
+            ),
         ),
     )
 
@@ -220,12 +251,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         },
     )
     app.extensions["moderation.api"] = api
-    from api import authors, comments, docs, health, queue, sites, web
+    from api import authors, comments, docs, health, queue, site_models, sites, web
 
     api.register_blueprint(comments.blp)
     api.register_blueprint(queue.blp)
     api.register_blueprint(sites.blp)
     api.register_blueprint(authors.blp)
+    api.register_blueprint(site_models.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
     web.register(app)
@@ -262,6 +294,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def _require_json() -> ResponseReturnValue | None:
         if request.url_rule is None:
             return None  # unrouted: the 404 or 405 says more than a body complaint would
+        if request.endpoint in _CSV_BODY and request.method in _JSON_METHODS:
+            if request.mimetype != "text/csv":
+                return errors.error_response(
+                    415, "Send the labels as CSV with 'Content-Type: text/csv'."
+                )
+            if not request.content_length and not request.headers.get("Transfer-Encoding"):
+                return errors.error_response(
+                    422, "This request needs a CSV body.", details={"_schema": ["Missing body."]}
+                )
+            return None
         if (
             request.method in _JSON_METHODS
             and request.path.startswith("/v1/")  # not /v1alpha1: Perspective answers as Google

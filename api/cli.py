@@ -10,20 +10,23 @@ import logging
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from api.adapting import ThreadJobs
 from api.jobs import jobs
 from api.services import services
 from moderation import migrate
 from moderation.audit import Actor
 from moderation.backfill import CHUNK_SIZE, BackfillRun, Scope
-from moderation.errors import Conflict
+from moderation.errors import Conflict, DomainError
 from moderation.integrations import CORAL_SECRET, ApprovedAnswer
 from moderation.security import WeakPassword
+from moderation.site_models import ModelState, SiteModel, parse_labels_csv, parse_version
 from moderation.sites import Role
 
 
@@ -431,9 +434,126 @@ def erase_author(site: str, author_id: str, yes: bool) -> None:
     )
 
 
+models_cli = AppGroup("models", help="Sites' adapted models: labels, training, promotion.")
+
+
+def _model_json(model: SiteModel) -> dict[str, Any]:
+    return {
+        "version": model.tag,
+        "state": model.state.value,
+        "progress": round(model.progress, 3),
+        "error": model.error,
+        "metrics": dict(model.metrics),
+    }
+
+
+def _domain(call: Any) -> Any:
+    """Run `call`; a refusal of the domain becomes the command's error message (exit 1)."""
+    try:
+        return call()
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@models_cli.command("import-labels")
+@click.argument("site")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print only {imported}")
+def import_labels(site: str, file: Path, as_json: bool) -> None:
+    """Import labels for SITE from a CSV of text,label (label 0 or 1): all rows or none."""
+    current = _site_or_fail(site)
+    try:
+        content = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException("The CSV is not valid UTF-8.") from exc
+    rows = _domain(lambda: parse_labels_csv(content))
+    n = services().site_models.import_labels(current, rows, actor=Actor.CLI)
+    if as_json:
+        _echo_json({"imported": n})
+    else:
+        click.echo(f"imported {n} label(s) for {current.name}")
+
+
+@models_cli.command("adapt")
+@click.argument("site")
+@click.option("--wait", is_flag=True, help="wait until it is trained and print its metrics")
+@click.option("--auto-promote", is_flag=True, help="serve it if it beats the base model")
+@click.option("--json", "as_json", is_flag=True, help="last line: {version, state, metrics}")
+def adapt(site: str, wait: bool, auto_promote: bool, as_json: bool) -> None:
+    """Train a new version of SITE's model on its labels (at least 200, both kinds)."""
+    current = _site_or_fail(site)
+    svc = services().site_models
+    model = _domain(lambda: svc.request(current, Actor.CLI, auto_promote=auto_promote))
+    in_process = isinstance(svc.jobs, ThreadJobs)
+    if not wait and not in_process:
+        if as_json:
+            _echo_json(_model_json(model))
+        else:
+            click.echo(f"{model.tag} queued for {current.name}")
+        return
+    if not wait:
+        click.echo("no job queue is configured: training here, in this process", err=True)
+    shown = -1.0
+    while True:
+        model = svc.version(current, model.version)
+        if model.state not in (ModelState.QUEUED, ModelState.TRAINING):
+            break
+        if model.progress - shown >= 0.05:
+            shown = model.progress
+            click.echo(f"{model.tag} {model.state.value} {model.progress:.0%}", err=True)
+        time.sleep(1.0)
+    if as_json:
+        _echo_json(_model_json(model))
+    else:
+        click.echo(f"{model.tag} {model.state.value}")
+        click.echo(json.dumps(dict(model.metrics), indent=2) if model.metrics else model.error)
+    if model.state is ModelState.FAILED:
+        sys.exit(1)
+
+
+@models_cli.command("list")
+@click.argument("site")
+def list_models(site: str) -> None:
+    """List SITE's model versions (newest first) and which one serves."""
+    current = _site_or_fail(site)
+    for m in services().site_models.versions(current):
+        auc = ((m.metrics.get("roc_auc") or {}).get("candidate") or {}).get("value")
+        click.echo(f"{m.tag}\t{m.state.value}\t{m.progress:.0%}\tROC-AUC {auc}")
+
+
+@models_cli.command("promote")
+@click.argument("site")
+@click.argument("version")
+@click.option("--keep-thresholds", is_flag=True, help="do not recalibrate the thresholds")
+@click.option("--json", "as_json", is_flag=True)
+def promote(site: str, version: str, keep_thresholds: bool, as_json: bool) -> None:
+    """Serve VERSION of SITE's model (the toxicity threshold recalibrated, unless told not to)."""
+    current = _site_or_fail(site)
+    svc = services().site_models
+    model = _domain(
+        lambda: svc.promote(
+            current, parse_version(version), Actor.CLI, recalibrate=not keep_thresholds
+        )
+    )
+    if as_json:
+        _echo_json(_model_json(model))
+    else:
+        click.echo(f"{model.tag} serves {current.name}")
+
+
+@models_cli.command("rollback")
+@click.argument("site")
+def rollback(site: str) -> None:
+    """Serve what served SITE before its current model version."""
+    current = _site_or_fail(site)
+    restored = _domain(lambda: services().site_models.rollback(current, Actor.CLI))
+    click.echo(f"{restored.tag if restored else 'the base model'} serves {current.name}")
+
+
 def register(app: Flask) -> None:
     for command in (sites_cli, keys_cli, users_cli, db_cli, rescore, deliver_webhooks, worker):
         app.cli.add_command(command)
     app.cli.add_command(coral_cli)
     app.cli.add_command(authors_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(models_cli)

@@ -81,6 +81,16 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "AUTHOR_IP": "truncate",
         "QUEUE_CLAIM": 20,  # comments the queue page claims for a moderator when it opens
         "DEMO": True,  # serve /demo, an article page whose comments go through a "demo" site
+        # Sites' adapted models (docs/site-models.md): where their files live (empty: the
+        # instance folder's site-models/), how many one worker keeps loaded (least recently
+        # used out), and the training settings (1 epoch of 128 tokens at a learning rate of
+        # 3e-5; 0 threads: all cores).
+        "SITE_MODELS_DIR": "",
+        "SITE_MODELS_MAX": 4,
+        "ADAPT_EPOCHS": 1,
+        "ADAPT_LR": 3e-5,
+        "ADAPT_MAX_LENGTH": 128,
+        "ADAPT_THREADS": 0,
     }
 
 

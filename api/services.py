@@ -14,6 +14,7 @@ from moderation.retention import RetentionJob
 from moderation.review import Review
 from moderation.scoring import GuardedScorer
 from moderation.service import ModerationService
+from moderation.site_models import SiteModels
 from moderation.standing import AuthorStandings
 from moderation.throttle import SignInThrottle
 from moderation.tuning import HeldUnder
@@ -37,6 +38,7 @@ class Services:
     held_under: HeldUnder  # the live policy's verdicts, kept for the settings page
     standings: AuthorStandings  # moderators' actions on authors
     backfill: Backfill  # re-scores of stored comments (`rescore --all`)
+    site_models: SiteModels  # sites' adapted models: labels, training, promotion
 
 
 def install(app: Flask, built: Services) -> None:

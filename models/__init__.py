@@ -182,3 +182,55 @@ def _verified_fast(path: str | Path, options: dict[str, Any]) -> WindowScorer:
         scorer = TransformersScorer.from_pretrained(path, **options)
     scorer.parity_mae = mae
     return scorer
+
+
+ADAPTED_EXPORT = "onnx"  # the int8 export's folder inside an adapted checkpoint's folder
+
+
+def export_adapted(path: str | Path) -> dict[str, Any]:
+    """Export an adapted checkpoint to int8 ONNX beside it (PATH/onnx), with the parity record."""
+    from models import onnx
+
+    path = Path(path)
+    return onnx.export(path, path / ADAPTED_EXPORT)
+
+
+def load_adapted(
+    path: str | Path,
+    *,
+    name: str,
+    version: str,
+    fast: bool = True,
+    engine: str = "auto",
+    threads: int | None = None,
+    batch_size: int | None = None,
+) -> WindowScorer:
+    """Load a site's adapted checkpoint the way `load_scorer` loads the base model.
+
+    The int8 ONNX export made at training (PATH/onnx) serves when ONNX Runtime is
+    installed and it agrees with fp32 within PARITY_LIMIT on PARITY_TEXTS; otherwise
+    the torch scorer (int8 if it passes the same check, else fp32). `name` and
+    `version` are what responses report.
+    """
+    import logging
+
+    from models import onnx
+
+    path = Path(path)
+    options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
+    scorer: WindowScorer | None = None
+    folder = path / ADAPTED_EXPORT
+    if fast and fast_engine(engine) == "onnxruntime" and onnx.read_meta(folder) is not None:
+        candidate = onnx.OnnxScorer.from_export(folder, threads=threads or 1, **options)
+        if candidate.parity_mae is not None and candidate.parity_mae <= PARITY_LIMIT:
+            scorer = candidate
+        else:
+            logging.getLogger(__name__).warning(
+                "ONNX int8 export of %s differs from fp32 by %s: serving torch",
+                path,
+                candidate.parity_mae,
+            )
+    if scorer is None:
+        scorer = load_scorer(path, fast=fast, threads=threads, engine="torch", **options)
+    scorer.name, scorer.version = name, version
+    return scorer

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from statistics import mean
 
@@ -153,6 +154,50 @@ def summary(
     }
 
 
+ScoreFn = Callable[[list[str]], list[dict[str, float]]]
+
+
+def name_table(
+    score: ScoreFn, held: Callable[[dict[str, float]], bool]
+) -> list[dict[str, float | str]]:
+    """Per community of first names: benign remarks' mean and highest toxicity, and share held."""
+    names: list[dict[str, float | str]] = []
+    for group, members in NAME_GROUPS.items():
+        per_name = {n: score([t.format(n) for t in NAME_TEMPLATES]) for n in members}
+        name_scores = [s for scores in per_name.values() for s in scores]
+        women = [s for n in members[:3] for s in per_name[n]]
+        men = [s for n in members[3:] for s in per_name[n]]
+        names.append(
+            {
+                "group": group,
+                "mean_toxicity": round(mean(s["toxicity"] for s in name_scores), 4),
+                "women_mean_toxicity": round(mean(s["toxicity"] for s in women), 4),
+                "men_mean_toxicity": round(mean(s["toxicity"] for s in men), 4),
+                "max_toxicity": round(max(s["toxicity"] for s in name_scores), 4),
+                "held_share": round(sum(map(held, name_scores)) / len(name_scores), 3),
+            }
+        )
+    return names
+
+
+def probe_half(score: ScoreFn, held: Callable[[dict[str, float]], bool]) -> list[Scored]:
+    """The probe half of our written sets, scored, with whether the policy holds each."""
+    probe = examples("probe")
+    return [(e, s, held(s)) for e, s in zip(probe, score([e.text for e in probe]), strict=True)]
+
+
+def holds(thresholds: dict[str, float], default: float = 0.8) -> Callable[[dict[str, float]], bool]:
+    """As the default policy decides: any category at or above its threshold."""
+    return lambda scores: any(scores[c] >= thresholds.get(c, default) for c in scores)
+
+
+def probe_summary(score: ScoreFn, thresholds: dict[str, float]) -> dict[str, float]:
+    """The summary figures (see `summary`) of a scoring function at the given thresholds."""
+    held = holds(thresholds)
+    scored = probe_half(score, held)
+    return summary(scored, group_table(scored), name_table(score, held))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -168,9 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         json.loads(thresholds_file.read_text())["thresholds"] if thresholds_file.exists() else {}
     )
 
-    def held(scores: dict[str, float]) -> bool:
-        # As the default policy decides: any category at or above its threshold.
-        return any(scores[c] >= thresholds.get(c, 0.8) for c in scores)
+    held = holds(thresholds)
 
     def held_share(scored: list[dict[str, float]]) -> float:
         return round(sum(map(held, scored)) / len(scored), 3)
@@ -187,22 +230,7 @@ def main(argv: list[str] | None = None) -> None:
                 "held_share": held_share(term_scores),
             }
         )
-    names: list[dict[str, float | str]] = []
-    for group, members in NAME_GROUPS.items():
-        per_name = {n: scorer.score([t.format(n) for t in NAME_TEMPLATES]) for n in members}
-        name_scores = [s for scores in per_name.values() for s in scores]
-        women = [s for n in members[:3] for s in per_name[n]]
-        men = [s for n in members[3:] for s in per_name[n]]
-        names.append(
-            {
-                "group": group,
-                "mean_toxicity": round(mean(s["toxicity"] for s in name_scores), 4),
-                "women_mean_toxicity": round(mean(s["toxicity"] for s in women), 4),
-                "men_mean_toxicity": round(mean(s["toxicity"] for s in men), 4),
-                "max_toxicity": round(max(s["toxicity"] for s in name_scores), 4),
-                "held_share": held_share(name_scores),
-            }
-        )
+    names = name_table(scorer.score, held)
     standard = scorer.score([a for a, _ in DIALECT_PAIRS])
     dialect = scorer.score([b for _, b in DIALECT_PAIRS])
     dialect_row = {
@@ -210,9 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         "aae_mean": round(mean(s["toxicity"] for s in dialect), 4),
         "pairs": len(DIALECT_PAIRS),
     }
-    probe = examples("probe")
-    probe_scores = scorer.score([e.text for e in probe])
-    scored: list[Scored] = [(e, s, held(s)) for e, s in zip(probe, probe_scores, strict=True)]
+    scored = probe_half(scorer.score, held)
     groups = group_table(scored)
     families = family_table(scored)
     totals = summary(scored, groups, names)

@@ -34,6 +34,10 @@ class AuditAction(enum.StrEnum):
     AUTHOR_STANDING = "author.standing"  # a moderator banned, premoderated, trusted or cleared
     CORAL_SECRET = "coral.secret"
     CORAL_APPROVED_ANSWER = "coral.approved_answer"
+    LABELS_IMPORT = "labels.import"  # an operator imported a site's labels
+    MODEL_TRAIN = "model.train"  # training of a site's model was requested
+    MODEL_PROMOTE = "model.promote"  # a version of a site's model began to serve
+    MODEL_ROLLBACK = "model.rollback"  # back to what served before
 
     @property
     def is_comment_decision(self) -> bool:

@@ -46,6 +46,18 @@ class ReasonCode(enum.StrEnum):
     AUTHOR_PREMODERATED = "author_premoderated"
 
 
+class RejectReason(enum.StrEnum):
+    """Why a moderator rejected a comment."""
+
+    ABUSIVE = "abusive"
+    HARASSMENT = "harassment"
+    HATE_SPEECH = "hate_speech"
+    THREAT = "threat"
+    SPAM = "spam"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Author:
     id: str | None = None

@@ -31,6 +31,8 @@ sites = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     # How long this site keeps what it no longer needs; null: the installation's defaults.
     sa.Column("retention", sa.JSON, nullable=True),
+    # The version of the site's adapted model that scores its comments; null: the base model.
+    sa.Column("model_version", sa.Integer, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -290,6 +292,30 @@ backfill_chunks = sa.Table(
     sa.Column("claim_token", sa.String(32), nullable=True),
     sa.Column("claim_expires_at", Timestamp, nullable=True),
     sa.Column("finished_at", Timestamp, nullable=True),
+)
+
+
+# Versions of sites' adapted models (moderation.site_models): state, progress, metrics.
+site_models = sa.Table(
+    "site_models",
+    metadata,
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("labels", sa.Integer, nullable=False),
+    sa.Column("progress", sa.Float, nullable=False),
+    sa.Column("metrics", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("path", sa.String(2000), nullable=True),
+    sa.Column("auto_promote", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("started_at", Timestamp, nullable=True),
+    sa.Column("finished_at", Timestamp, nullable=True),
+    sa.Column("promoted_at", Timestamp, nullable=True),
+    # What served before this version's promotion, and the thresholds then (for rollback).
+    sa.Column("previous_version", sa.Integer, nullable=True),
+    sa.Column("previous_thresholds", sa.JSON, nullable=True),
 )
 
 

@@ -12,7 +12,14 @@ from typing import Any
 
 from moderation.audit import AuditAction, AuditEntry
 from moderation.clock import utcnow
-from moderation.comments import Decider, Decision, Revision, Status, StoredComment
+from moderation.comments import (
+    Decider,
+    Decision,
+    RejectReason,
+    Revision,
+    Status,
+    StoredComment,
+)
 from moderation.errors import Conflict, DomainError, Invalid, NotFound, Stale
 from moderation.events import EventName
 from moderation.reports import ReportSummary
@@ -27,16 +34,6 @@ LEASE = timedelta(minutes=5)
 class Action(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
-
-
-class RejectReason(enum.StrEnum):
-    ABUSIVE = "abusive"
-    HARASSMENT = "harassment"
-    HATE_SPEECH = "hate_speech"
-    THREAT = "threat"
-    SPAM = "spam"
-    OFF_TOPIC = "off_topic"
-    OTHER = "other"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -62,6 +63,7 @@ class _Call:
     units: list[Any]  # model windows (token ids), or for a plain scorer the whole text list
     sizes: list[int]  # cost of each unit in tokens
     enqueued: float
+    scorer: Scorer  # the model this call runs on (the base model, or a site's adapted one)
     future: concurrent.futures.Future[list[Any]] = field(default_factory=concurrent.futures.Future)
     owners: list[int] = field(default_factory=list)  # text index of each window
     n_texts: int = 0
@@ -99,7 +101,7 @@ class InferenceQueue:
         batch_tokens: int = DEFAULT_BATCH_TOKENS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.scorer = scorer
+        self.scorer = scorer  # the default model; a call may name another (a site's own)
         self.windowed = isinstance(scorer, WindowedScorer)
         self.batch_tokens = max(1, batch_tokens)
         self._clock = clock
@@ -108,10 +110,15 @@ class InferenceQueue:
         self._thread = threading.Thread(target=self._serve, name="inference", daemon=True)
         self._thread.start()
 
-    def submit(self, texts: list[str]) -> _Call:
-        """Queue a call (tokenized here, on the caller's thread); its future gets the rows."""
-        if self.windowed:
-            windows, owners = self.scorer.preprocess(texts)  # type: ignore[attr-defined]
+    def submit(self, texts: list[str], scorer: Scorer | None = None) -> _Call:
+        """Queue a call (tokenized here, on the caller's thread); its future gets the rows.
+
+        `scorer`: the model to run it on (default: the queue's own). A forward pass only
+        ever holds windows of one model; models take turns by the same priority.
+        """
+        scorer = scorer or self.scorer
+        if isinstance(scorer, WindowedScorer):
+            windows, owners = scorer.preprocess(texts)
             # Shortest windows first within the call. A comment's sentences (its spans,
             # or a long comment's dilution pass) differ in length: in text order nearly
             # every one would open a pass of its own under the padding rule, and each
@@ -119,11 +126,11 @@ class InferenceQueue:
             # each together, 2.4 ms each alone). Scores do not depend on window order.
             order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
             units = [windows[i] for i in order]
-            call = _Call(units, [len(w) for w in units], self._clock())
+            call = _Call(units, [len(w) for w in units], self._clock(), scorer)
             call.owners, call.n_texts = [owners[i] for i in order], len(texts)
         else:
             size = sum(len(t) for t in texts) // 4 + 1  # about 4 characters a token
-            call = _Call([texts], [size], self._clock())
+            call = _Call([texts], [size], self._clock(), scorer)
         with self._cond:
             self._calls.append(call)
             self._cond.notify()
@@ -136,9 +143,9 @@ class InferenceQueue:
         except concurrent.futures.TimeoutError:
             call.future.cancel()
             raise
-        if not self.windowed:
+        if not isinstance(call.scorer, WindowedScorer):
             return list(rows[0])
-        return self.scorer.postprocess(rows, call.owners, call.n_texts)  # type: ignore[attr-defined]
+        return call.scorer.postprocess(rows, call.owners, call.n_texts)
 
     def _take(self) -> list[tuple[_Call, int]]:
         """Pick the next forward pass: (call, unit) pairs, highest priority first."""
@@ -148,11 +155,16 @@ class InferenceQueue:
             (c for c in self._calls if c.taken < len(c.units)),
             key=lambda c: c.remaining() - AGING_TOKENS_PER_SECOND * (now - c.enqueued),
         )
-        if not self.windowed:
-            return [(order[0], 0)] if order else []
+        if not order:
+            return []
+        model = order[0].scorer
+        if not isinstance(model, WindowedScorer):
+            return [(order[0], 0)]
         batch: list[tuple[_Call, int]] = []
         width = tokens = 0
         for call in order:
+            if call.scorer is not model:
+                continue
             while call.taken < len(call.units):
                 size = call.sizes[call.taken]
                 padded = (len(batch) + 1) * max(width, size)
@@ -173,11 +185,12 @@ class InferenceQueue:
                 while not batch:
                     self._cond.wait()
                     batch = self._take()
+            model = batch[0][0].scorer
             try:
-                if self.windowed:
-                    rows = self.scorer.forward([c.units[i] for c, i in batch])  # type: ignore[attr-defined]
+                if isinstance(model, WindowedScorer):
+                    rows = model.forward([c.units[i] for c, i in batch])
                 else:
-                    rows = [self.scorer.score(batch[0][0].units[0])]
+                    rows = [model.score(batch[0][0].units[0])]
             except Exception as exc:  # handed to the callers waiting on this pass
                 with self._cond:
                     for call in {c for c, _ in batch}:
@@ -208,20 +221,83 @@ def _settle(
         pass  # cancelled after its caller timed out
 
 
+class SiteModelCache:
+    """Sites' adapted models loaded in this process: at most `capacity`, least recently used out.
+
+    `load(key)` loads one (key: what `model_key` names, e.g. "SITE_ID/v3"). Loading
+    happens once per key under a lock of its own, so the base model keeps scoring while
+    a site's model loads. A model evicted while a call still runs on it is freed when
+    that call ends.
+    """
+
+    def __init__(self, load: Callable[[str], Scorer], capacity: int) -> None:
+        self._load = load
+        self.capacity = max(0, capacity)
+        self._loaded: OrderedDict[str, Scorer] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+        self.loads = 0  # how many times a model was loaded (evictions make reloads)
+
+    def keys(self) -> list[str]:
+        """The loaded models, least recently used first."""
+        with self._lock:
+            return list(self._loaded)
+
+    def get(self, key: str) -> Scorer:
+        """The model for `key`, loading it (and evicting the least recently used) if needed."""
+        with self._lock:
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                return self._loaded[key]
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._loaded:
+                    self._loaded.move_to_end(key)
+                    return self._loaded[key]
+            scorer = self._load(key)
+            with self._lock:
+                self.loads += 1
+                self._loading.pop(key, None)
+                if self.capacity == 0:
+                    return scorer
+                self._loaded[key] = scorer
+                while len(self._loaded) > self.capacity:
+                    self._loaded.popitem(last=False)
+            return scorer
+
+
+def model_key(site_id: str, version: int | None) -> str | None:
+    """The key of a site's adapted model version (None: the base model serves the site)."""
+    return None if version is None else site_model_key(site_id, version)
+
+
+def site_model_key(site_id: str, version: int) -> str:
+    """The key of one version of a site's adapted model: SITE_ID/vN."""
+    return f"{site_id}/v{version}"
+
+
 class GuardedScorer:
-    """Score through the process's inference queue with a deadline; failures become ScoringUnavailable."""
+    """Score through the process's inference queue with a deadline; failures become ScoringUnavailable.
+
+    With `sites` (a `SiteModelCache`), a call may name a site's adapted model by its
+    key; it runs on the same queue (one inference thread per process) as the base model.
+    """
 
     def __init__(
         self,
         load: Callable[[], Scorer],
         timeout: float,
         batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        sites: SiteModelCache | None = None,
     ) -> None:
         self._load = load
         self._queue: InferenceQueue | None = None
         self._lock = threading.Lock()
         self._timeout = timeout
         self._batch_tokens = batch_tokens
+        self.sites = sites
+        self._views: dict[str, SiteModelScorer] = {}
 
     @property
     def loaded(self) -> bool:
@@ -239,19 +315,46 @@ class GuardedScorer:
                     self._queue = InferenceQueue(scorer, self._batch_tokens)
         return self._queue.scorer
 
+    def _site_scorer(self, key: str) -> Scorer:
+        if self.sites is None:
+            raise ScoringUnavailable(f"no site models are served here (asked for {key})")
+        try:
+            return self.sites.get(key)
+        except Exception as exc:
+            raise ScoringUnavailable(f"site model {key} failed to load: {exc}") from exc
+
     @property
     def model(self) -> ModelInfo | None:
         scorer = self._queue.scorer if self._queue else None
         return ModelInfo(scorer.name, scorer.version) if scorer else None
 
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Score texts, or raise ScoringUnavailable."""
+    def site_view(self, key: str) -> SiteModelScorer:
+        """The site model `key` names, as a scorer of its own (the same object for one key)."""
+        with self._lock:
+            view = self._views.get(key)
+            if view is None:
+                view = self._views[key] = SiteModelScorer(self, key)
+            return view
+
+    def model_for(self, key: str | None) -> ModelInfo | None:
+        """What scores a call naming `key`: the site's model, or the base model for None."""
+        if key is None:
+            return self.model
+        try:
+            scorer = self._site_scorer(key)
+        except ScoringUnavailable:
+            return None  # it scored a moment ago; unloadable now, so nothing to name
+        return ModelInfo(scorer.name, scorer.version)
+
+    def score(self, texts: Sequence[str], model: str | None = None) -> list[dict[str, float]]:
+        """Score texts (on the site model `model` names, else the base model), or raise ScoringUnavailable."""
         self.load()
         assert self._queue is not None
         if not texts:
             return []
+        scorer = self._site_scorer(model) if model is not None else None
         try:
-            call = self._queue.submit(list(texts))
+            call = self._queue.submit(list(texts), scorer)
             result = self._queue.result(call, self._timeout)
         except concurrent.futures.TimeoutError as exc:
             raise ScoringUnavailable(f"scoring took longer than {self._timeout}s") from exc
@@ -262,6 +365,26 @@ class GuardedScorer:
         if len(result) != len(texts):
             raise ScoringUnavailable("scorer returned the wrong number of results")
         return [_clean(r) for r in result]
+
+
+class SiteModelScorer:
+    """A site's adapted model seen as a scorer: calls go through its GuardedScorer, naming it."""
+
+    def __init__(self, guarded: GuardedScorer, key: str) -> None:
+        self.guarded = guarded
+        self.key = key
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Score on the site's model, or raise ScoringUnavailable."""
+        return self.guarded.score(texts, model=self.key)
+
+    @property
+    def model(self) -> ModelInfo | None:
+        return self.guarded.model_for(self.key)
+
+
+# What scores a group of texts: a model's GuardedScorer, or a site's adapted model.
+AnyScorer = GuardedScorer | SiteModelScorer
 
 
 def _clean(scores: Mapping[str, Any]) -> dict[str, float]:

@@ -34,7 +34,13 @@ from moderation.policy import OtherLanguages, decide
 from moderation.privacy import AddressPolicy
 from moderation.reports import NewReport, Reported, ReportSummary, reporter_weight
 from moderation.repositories import Repositories
-from moderation.scoring import GuardedScorer, LanguageScorers, ScoringUnavailable
+from moderation.scoring import (
+    AnyScorer,
+    GuardedScorer,
+    LanguageScorers,
+    ScoringUnavailable,
+    site_model_key,
+)
 from moderation.security import hash_email, new_id
 from moderation.sites import Site
 from moderation.spans import split_sentences
@@ -153,7 +159,7 @@ class ModerationService:
                 todo.append(i)
         memo: _Memo = {}
         known = None if languages is None else [languages[i] for i in todo]
-        scored = self._score([comments[i].text for i in todo], memo, known)
+        scored = self._score([comments[i].text for i in todo], memo, known, [site] * len(todo))
         standings = self._standings(site, [comments[i].author.id for i in todo])
         for i, s in zip(todo, scored, strict=True):
             standing = standings.get(comments[i].author.id or "")
@@ -161,7 +167,7 @@ class ModerationService:
         return [r for r in results if r is not None]
 
     def _model_scores(
-        self, texts: Sequence[str], memo: _Memo | None = None, scorer: GuardedScorer | None = None
+        self, texts: Sequence[str], memo: _Memo | None = None, scorer: AnyScorer | None = None
     ) -> list[dict[str, float]]:
         """Score texts with every reading that matters; each category takes the worst reading.
 
@@ -191,7 +197,7 @@ class ModerationService:
         return scores
 
     def _worst_of(
-        self, readings: list[list[str]], memo: _Memo, scorer: GuardedScorer
+        self, readings: list[list[str]], memo: _Memo, scorer: AnyScorer
     ) -> list[dict[str, float]]:
         """One model call for every reading not in `memo`; per text, each category's maximum."""
         key = id(scorer)
@@ -204,6 +210,17 @@ class ModerationService:
             per_reading = [memo[key, r] for r in rs]
             out.append({c: max(s[c] for s in per_reading) for c in per_reading[0]})
         return out
+
+    def _scorer_for(self, site: Site | None, language: str | None) -> AnyScorer:
+        """The model for a text: its language's, and the site's own where it adapted the English one.
+
+        A site's adapted model is the default (English) model fine-tuned on its
+        moderators' decisions, so it serves exactly the languages that one serves.
+        """
+        scorer = self.scorers.for_language(language)
+        if site is not None and site.model_version is not None and scorer is self.scorers.default:
+            return self.scorer.site_view(site_model_key(site.id, site.model_version))
+        return scorer
 
     def language_of(self, text: str) -> str:
         """The language of a comment, as scoring records it ("und": nothing to read)."""
@@ -218,11 +235,13 @@ class ModerationService:
         texts: Sequence[str],
         memo: _Memo | None = None,
         languages: Sequence[str] | None = None,
+        sites: Sequence[Site | None] | None = None,
     ) -> list[_Scored]:
         """Normalize, identify the language (unless `languages` says it) and score each text.
 
-        Each text goes to its language's model: one model call per model, a failure of
-        one model leaves only its texts unscored.
+        Each text goes to its language's model (its site's own, where the site has one;
+        `sites`: each text's site): one model call per model, a failure of one model
+        leaves only its texts unscored.
         """
         normalized = [normalize(t) for t in texts]
         if languages is None:
@@ -230,11 +249,11 @@ class ModerationService:
         memo = {} if memo is None else memo
         scores: list[dict[str, float] | None] = [None] * len(texts)
         models: list[ModelInfo | None] = [None] * len(texts)
-        groups: dict[int, list[int]] = {}
+        groups: dict[int, tuple[AnyScorer, list[int]]] = {}
         for i, lang in enumerate(languages):
-            groups.setdefault(id(self.scorers.for_language(lang)), []).append(i)
-        for indices in groups.values():
-            scorer = self.scorers.for_language(languages[indices[0]])
+            chosen = self._scorer_for(sites[i] if sites else None, lang)
+            groups.setdefault(id(chosen), (chosen, []))[1].append(i)
+        for scorer, indices in groups.values():
             try:
                 group = self._model_scores([texts[i] for i in indices], memo, scorer)
             except ScoringUnavailable:
@@ -253,6 +272,7 @@ class ModerationService:
         scores: dict[str, float] | None,
         memo: _Memo | None = None,
         language: str | None = None,
+        site: Site | None = None,
     ) -> tuple[Span, ...]:
         """Per-sentence scores where a category tripped the hold; else one span for the whole text.
 
@@ -264,7 +284,7 @@ class ModerationService:
         tripped = any(r.code == ReasonCode.CATEGORY for r in verdict.reasons)
         if not tripped:
             return _whole_text_span(text, split_sentences(text), scores)
-        return self.sentence_spans(text, scores, memo, language)
+        return self.sentence_spans(text, scores, memo, language, site)
 
     def sentence_spans(
         self,
@@ -272,18 +292,19 @@ class ModerationService:
         scores: Mapping[str, float],
         memo: _Memo | None = None,
         language: str | None = None,
+        site: Site | None = None,
     ) -> tuple[Span, ...]:
         """Score each sentence (one batched model call); one sentence reuses the text's scores.
 
         Sentences a long comment's dilution pass already scored come from `memo`; the
-        model is the one of the text's `language`.
+        model is the one of the text's `language` (and `site`'s own, where it has one).
         """
         sentences = split_sentences(text)
         if len(sentences) <= 1:
             return _whole_text_span(text, sentences, scores)
         try:
             per_sentence = self._model_scores(
-                [text[b:e] for b, e in sentences], memo, self.scorers.for_language(language)
+                [text[b:e] for b, e in sentences], memo, self._scorer_for(site, language)
             )
         except ScoringUnavailable:
             return _whole_text_span(text, sentences, scores)
@@ -312,7 +333,7 @@ class ModerationService:
             if site.shadow_policy
             else None
         )
-        spans = self._spans(comment.text, verdict, scored.scores, memo, scored.language)
+        spans = self._spans(comment.text, verdict, scored.scores, memo, scored.language, site)
         now = self.clock()
         model = scored.model
         author = comment.author
@@ -395,12 +416,12 @@ class ModerationService:
         `language`: what language_of(text) answered, if the caller already asked.
         """
         memo: _Memo = {}
-        scored = self._score([text], memo, None if language is None else [language])[0]
+        scored = self._score([text], memo, None if language is None else [language], [site])[0]
         verdict = decide(site.policy, text, scored.scores, scored.language)
         if sentence_spans and scored.scores is not None:
-            spans = self.sentence_spans(text, scored.scores, memo, scored.language)
+            spans = self.sentence_spans(text, scored.scores, memo, scored.language, site)
         else:
-            spans = self._spans(text, verdict, scored.scores, memo, scored.language)
+            spans = self._spans(text, verdict, scored.scores, memo, scored.language, site)
         return Analysis(scored.scores, scored.language, spans, verdict)
 
     # -- reading --------------------------------------------------------------
@@ -508,7 +529,7 @@ class ModerationService:
                 "reload it."
             )
         memo: _Memo = {}
-        scored = self._score([edit.text], memo)[0]
+        scored = self._score([edit.text], memo, sites=[site])[0]
         verdict = self._verdict(site, comment, edit.text, scored)
         status, decided_by = verdict.status, str(Decider.AUTO)
         if comment.decided_by_moderator and comment.status is Status.REJECTED:
@@ -523,7 +544,7 @@ class ModerationService:
             status=status,
             decided_by=decided_by,
             reasons=verdict.reasons,
-            spans=self._spans(edit.text, verdict, scored.scores, memo, scored.language),
+            spans=self._spans(edit.text, verdict, scored.scores, memo, scored.language, site),
             risk=verdict.risk,
             scoring_state=ScoringState.SCORED if scored_ok else ScoringState.PENDING,
             at=now,
@@ -607,7 +628,10 @@ class ModerationService:
             if not claimed:
                 break
             memo: _Memo = {}
-            scored = self._score([c.text for c in claimed], memo)
+            sites = {i: self.repos.sites.get(i) for i in {c.site_id for c in claimed}}
+            scored = self._score(
+                [c.text for c in claimed], memo, sites=[sites[c.site_id] for c in claimed]
+            )
             failed = [c.id for c, one in zip(claimed, scored, strict=True) if one.scores is None]
             unscored += failed
             if len(failed) == len(claimed):
@@ -638,7 +662,13 @@ class ModerationService:
         """New scores, language and scoring model per stored comment; None if a model is down."""
         # The stored language when known: a Perspective request may have named it.
         languages = [c.language or self.language_of(c.text) for c in comments]
-        scored = self._score([c.text for c in comments], languages=languages)
+        # Each comment by its site's model (its adapted one, where it has one).
+        sites = {i: self.repos.sites.get(i) for i in {c.site_id for c in comments}}
+        scored = self._score(
+            [c.text for c in comments],
+            languages=languages,
+            sites=[sites[c.site_id] for c in comments],
+        )
         if any(s.scores is None for s in scored):
             return None
         return [(s.scores or {}, s.language, s.model) for s in scored]
@@ -660,7 +690,7 @@ class ModerationService:
             )
         else:
             verdict = self._verdict(site, comment, comment.text, scored)
-            spans = self._spans(comment.text, verdict, scored.scores, memo, scored.language)
+            spans = self._spans(comment.text, verdict, scored.scores, memo, scored.language, site)
             change = replace(change, verdict=verdict, spans=spans)
             audit = AuditEntry(
                 AuditAction.COMMENT_RESCORED,

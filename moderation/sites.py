@@ -29,6 +29,8 @@ class Site:
     created_at: datetime
     # The site's own retention settings (moderation.retention); None: the defaults.
     retention: Mapping[str, Any] | None = None
+    # The version of its adapted model that scores the site's comments; None: the base model.
+    model_version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def _scores_and_spans(
         scores = stored.scores if stored.scoring_state is ScoringState.SCORED else None
         spans = stored.spans
         if scores is not None and req.span_annotations and len(spans) <= 1:
-            spans = service.sentence_spans(text, scores, language=language)
+            spans = service.sentence_spans(text, scores, language=language, site=site)
     if scores is None:
         raise _unavailable()
     if not req.span_annotations:

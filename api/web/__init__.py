@@ -8,9 +8,9 @@ from pathlib import Path
 from flask import Flask, Response, request
 
 from api.services import services
-from api.web import demo, queue, signin, sites
+from api.web import demo, queue, signin, site_models, sites
 
-BLUEPRINTS = (signin.bp, queue.bp, sites.bp, demo.bp)
+BLUEPRINTS = (signin.bp, queue.bp, sites.bp, site_models.bp, demo.bp)
 
 # Scripts and styles come only from /static: no inline script, no inline style, no framing.
 CSP = "; ".join(

@@ -22,6 +22,7 @@ from moderation.repositories.outbox import Outbox
 from moderation.repositories.policies import PolicyRepository, StalePolicy
 from moderation.repositories.reports import ReportRepository
 from moderation.repositories.schedule import Schedule
+from moderation.repositories.site_models import SiteModelRepository
 from moderation.repositories.sites import SiteRepository
 from moderation.repositories.standing import AuthorActions
 from moderation.repositories.users import UserRepository
@@ -47,6 +48,7 @@ class Repositories:
         self.schedule = Schedule(self.db)
         self.backfills = BackfillRepository(self.db)
         self.backlog = BacklogCounts(self.db)
+        self.site_models = SiteModelRepository(self.db)
 
     @property
     def engine(self) -> Engine:
@@ -72,6 +74,7 @@ __all__ = [
     "ReportRepository",
     "Repositories",
     "Schedule",
+    "SiteModelRepository",
     "SiteRepository",
     "StalePolicy",
     "UserRepository",

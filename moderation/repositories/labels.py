@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from moderation import db
+from moderation.audit import AuditAction, AuditEntry
 from moderation.clock import aware, utcnow
 from moderation.privacy import Label
+from moderation.repositories.audit import AuditLog
 from moderation.repositories.base import Database
 
 
@@ -50,6 +53,43 @@ class LabelRepository:
                     source=source,
                     created_at=utcnow(),
                 )
+            )
+
+    def add_many(
+        self,
+        site_id: str,
+        labels: Sequence[tuple[str, str, float]],
+        *,
+        source: str,
+        actor: str,
+    ) -> None:
+        """Store (text, attribute, score) labels and an audit entry: all of them, or none."""
+        now = utcnow()
+        with self.db.write() as conn:
+            if labels:
+                conn.execute(
+                    db.feedback.insert(),
+                    [
+                        {
+                            "site_id": site_id,
+                            "comment_id": None,
+                            "text": text,
+                            "attribute": attribute,
+                            "score": score,
+                            "source": source,
+                            "created_at": now,
+                        }
+                        for text, attribute, score in labels
+                    ],
+                )
+            AuditLog.append(
+                conn,
+                AuditEntry(
+                    AuditAction.LABELS_IMPORT,
+                    actor,
+                    site_id=site_id,
+                    after={"labels": len(labels), "source": source},
+                ),
             )
 
     def for_site(self, site_id: str) -> list[Label]:

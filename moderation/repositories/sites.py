@@ -55,6 +55,7 @@ class SiteRepository:
             row.policy_version,
             aware(row.created_at) or utcnow(),
             row.retention,
+            row.model_version,
         )
 
     # -- sites -----------------------------------------------------------------

@@ -1,0 +1,271 @@
+"""Versions of sites' adapted models, and which one serves each site."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from moderation import db
+from moderation.audit import AuditAction, AuditEntry
+from moderation.clock import aware, utcnow
+from moderation.errors import Conflict, NotFound
+from moderation.repositories.audit import AuditLog
+from moderation.repositories.base import Database
+from moderation.site_models import PROMOTABLE, ModelState, SiteModel
+
+
+def model_from_row(row: Any) -> SiteModel:
+    """A site_models row as the domain's SiteModel."""
+    return SiteModel(
+        site_id=row.site_id,
+        version=row.version,
+        state=ModelState(row.state),
+        requested_by=row.requested_by,
+        created_at=aware(row.created_at) or utcnow(),
+        labels=row.labels,
+        progress=row.progress,
+        metrics=row.metrics or {},
+        error=row.error,
+        path=row.path,
+        auto_promote=bool(row.auto_promote),
+        started_at=aware(row.started_at),
+        finished_at=aware(row.finished_at),
+        promoted_at=aware(row.promoted_at),
+        previous_version=row.previous_version,
+    )
+
+
+class SiteModelRepository:
+    """The registry: one row per version of a site's model; `sites.model_version` says which serves."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def create(
+        self, site_id: str, *, requested_by: str, labels: int, auto_promote: bool
+    ) -> SiteModel:
+        """A new queued version, numbered after the site's last one; audited."""
+        m = db.site_models.c
+        now = utcnow()
+        with self.db.write() as conn:
+            # Lock the site's row: two requests at once must not take the same number.
+            conn.execute(db.sites.select().where(db.sites.c.id == site_id).with_for_update())
+            last = conn.execute(
+                sa.select(sa.func.max(m.version)).where(m.site_id == site_id)
+            ).scalar()
+            version = (last or 0) + 1
+            conn.execute(
+                db.site_models.insert().values(
+                    site_id=site_id,
+                    version=version,
+                    state=ModelState.QUEUED.value,
+                    requested_by=requested_by,
+                    labels=labels,
+                    progress=0.0,
+                    metrics={},
+                    auto_promote=auto_promote,
+                    created_at=now,
+                )
+            )
+            AuditLog.append(
+                conn,
+                AuditEntry(
+                    AuditAction.MODEL_TRAIN,
+                    requested_by,
+                    site_id=site_id,
+                    after={"version": version, "labels": labels, "auto_promote": auto_promote},
+                ),
+            )
+        found = self.get(site_id, version)
+        assert found is not None
+        return found
+
+    def get(self, site_id: str, version: int) -> SiteModel | None:
+        m = db.site_models.c
+        with self.db.read() as conn:
+            row = conn.execute(
+                db.site_models.select().where(m.site_id == site_id, m.version == version)
+            ).first()
+        return model_from_row(row) if row is not None else None
+
+    def for_site(self, site_id: str) -> list[SiteModel]:
+        """The site's versions, newest first."""
+        m = db.site_models.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                db.site_models.select().where(m.site_id == site_id).order_by(m.version.desc())
+            ).all()
+        return [model_from_row(r) for r in rows]
+
+    def _update(self, site_id: str, version: int, **values: Any) -> None:
+        m = db.site_models.c
+        with self.db.write() as conn:
+            conn.execute(
+                db.site_models.update()
+                .where(m.site_id == site_id, m.version == version)
+                .values(**values)
+            )
+
+    def start(self, site_id: str, version: int) -> None:
+        self._update(
+            site_id, version, state=ModelState.TRAINING.value, started_at=utcnow(), progress=0.0
+        )
+
+    def set_progress(self, site_id: str, version: int, progress: float) -> None:
+        self._update(site_id, version, progress=progress)
+
+    def finish(self, site_id: str, version: int, *, path: str, metrics: Mapping[str, Any]) -> None:
+        self._update(
+            site_id,
+            version,
+            state=ModelState.READY.value,
+            path=path,
+            metrics=dict(metrics),
+            progress=1.0,
+            finished_at=utcnow(),
+        )
+
+    def fail(self, site_id: str, version: int, error: str) -> None:
+        self._update(
+            site_id, version, state=ModelState.FAILED.value, error=error, finished_at=utcnow()
+        )
+
+    def fail_unfinished(self, error: str) -> int:
+        """Mark every queued or training version failed (their process is gone); how many."""
+        m = db.site_models.c
+        with self.db.write() as conn:
+            return conn.execute(
+                db.site_models.update()
+                .where(m.state.in_([ModelState.QUEUED.value, ModelState.TRAINING.value]))
+                .values(state=ModelState.FAILED.value, error=error, finished_at=utcnow())
+            ).rowcount
+
+    def promote(
+        self,
+        site_id: str,
+        version: int,
+        *,
+        actor: str,
+        thresholds: Mapping[str, float] | None,
+    ) -> SiteModel:
+        """Serve `version` (the serving one retires), with new thresholds if given; audited.
+
+        One transaction: the model rows, the site's pointer and policy, the audit entries.
+        """
+        m, s = db.site_models.c, db.sites.c
+        now = utcnow()
+        with self.db.write() as conn:
+            site = conn.execute(db.sites.select().where(s.id == site_id).with_for_update()).one()
+            row = conn.execute(
+                db.site_models.select().where(m.site_id == site_id, m.version == version)
+            ).first()
+            if row is None:
+                raise NotFound(f"The site has no model version v{version}.")
+            if ModelState(row.state) not in PROMOTABLE:
+                raise Conflict(f"v{version} is {row.state}: only a trained version can serve.")
+            previous = site.model_version
+            if previous is not None:
+                conn.execute(
+                    db.site_models.update()
+                    .where(m.site_id == site_id, m.version == previous)
+                    .values(state=ModelState.RETIRED.value)
+                )
+            site_values: dict[str, Any] = {"model_version": version}
+            policy = dict(site.policy or {})
+            old_thresholds = dict(policy.get("thresholds") or {})
+            changes_policy = thresholds is not None and dict(thresholds) != old_thresholds
+            if changes_policy:
+                assert thresholds is not None
+                new_policy = {**policy, "thresholds": dict(thresholds)}
+                site_values.update(policy=new_policy, policy_version=site.policy_version + 1)
+                AuditLog.append(
+                    conn,
+                    AuditEntry(
+                        AuditAction.POLICY_UPDATE,
+                        actor,
+                        site_id=site_id,
+                        before=site.policy,
+                        after=new_policy,
+                    ),
+                )
+            conn.execute(db.sites.update().where(s.id == site_id).values(**site_values))
+            conn.execute(
+                db.site_models.update()
+                .where(m.site_id == site_id, m.version == version)
+                .values(
+                    state=ModelState.SERVING.value,
+                    promoted_at=now,
+                    previous_version=previous,
+                    previous_thresholds=old_thresholds if changes_policy else None,
+                )
+            )
+            AuditLog.append(
+                conn,
+                AuditEntry(
+                    AuditAction.MODEL_PROMOTE,
+                    actor,
+                    site_id=site_id,
+                    before={"version": previous},
+                    after={
+                        "version": version,
+                        "thresholds": dict(thresholds) if changes_policy and thresholds else None,
+                    },
+                ),
+            )
+        found = self.get(site_id, version)
+        assert found is not None
+        return found
+
+    def rollback(self, site_id: str, *, actor: str) -> SiteModel | None:
+        """Serve what served before the current version (None: the base model); audited.
+
+        Thresholds the current version's promotion changed are restored with it.
+        """
+        m, s = db.site_models.c, db.sites.c
+        with self.db.write() as conn:
+            site = conn.execute(db.sites.select().where(s.id == site_id).with_for_update()).one()
+            if site.model_version is None:
+                raise Conflict("No adapted model serves the site: nothing to roll back.")
+            current = conn.execute(
+                db.site_models.select().where(m.site_id == site_id, m.version == site.model_version)
+            ).one()
+            restore = current.previous_version
+            conn.execute(
+                db.site_models.update()
+                .where(m.site_id == site_id, m.version == current.version)
+                .values(state=ModelState.RETIRED.value)
+            )
+            if restore is not None:
+                conn.execute(
+                    db.site_models.update()
+                    .where(m.site_id == site_id, m.version == restore)
+                    .values(state=ModelState.SERVING.value)
+                )
+            site_values: dict[str, Any] = {"model_version": restore}
+            if current.previous_thresholds is not None:
+                policy = {**(site.policy or {}), "thresholds": current.previous_thresholds}
+                site_values.update(policy=policy, policy_version=site.policy_version + 1)
+                AuditLog.append(
+                    conn,
+                    AuditEntry(
+                        AuditAction.POLICY_UPDATE,
+                        actor,
+                        site_id=site_id,
+                        before=site.policy,
+                        after=policy,
+                    ),
+                )
+            conn.execute(db.sites.update().where(s.id == site_id).values(**site_values))
+            AuditLog.append(
+                conn,
+                AuditEntry(
+                    AuditAction.MODEL_ROLLBACK,
+                    actor,
+                    site_id=site_id,
+                    before={"version": current.version},
+                    after={"version": restore},
+                ),
+            )
+        return self.get(site_id, restore) if restore is not None else None

@@ -1,0 +1,368 @@
+"""Sites' adapted models through the API and the CLI (fake adapter and site model; both databases).
+
+The real training and the real model are exercised in tests/e2e/test_site_models.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.adapting import InlineJobs
+from api.services import services
+from moderation.site_models import AdaptRequest
+from moderation.sites import Role
+from tests.fakes import KeywordScorer
+
+
+class SiteNorms(KeywordScorer):
+    """The site's adapted model: the base fake, and 'rapscallion' is toxic on this site."""
+
+    def __init__(self, name: str, version: str) -> None:
+        super().__init__()
+        self.name, self.version = name, version
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        out = super().score(texts)
+        for text, scores in zip(texts, out, strict=True):
+            if "rapscallion" in text.lower():
+                scores["toxicity"] = 0.95
+        return out
+
+
+class FakeAdapter:
+    """Records what it was asked to train on; answers metrics shaped like models.adapt's."""
+
+    def __init__(self) -> None:
+        self.requests: list[AdaptRequest] = []
+        self.fail: Exception | None = None
+        self.delta_low = 0.02
+
+    def adapt(self, request: AdaptRequest, progress: Callable[[float], None]) -> Mapping[str, Any]:
+        self.requests.append(request)
+        progress(0.5)
+        if self.fail:
+            raise self.fail
+        request.output.mkdir(parents=True)
+        return {
+            "roc_auc": {
+                "base": {"value": 0.8, "low": 0.75, "high": 0.85},
+                "candidate": {"value": 0.88, "low": 0.84, "high": 0.92},
+                "delta": {"value": 0.08, "low": self.delta_low, "high": 0.12},
+            },
+            "recalibration": {"toxicity": {"current": 0.8, "proposed": 0.7}},
+            "fairness": {"ok": True, "worse": []},
+        }
+
+
+@pytest.fixture
+def adapter() -> FakeAdapter:
+    return FakeAdapter()
+
+
+@pytest.fixture
+def app(
+    database_url: str, scorer: KeywordScorer, tmp_path: Path, adapter: FakeAdapter
+) -> Iterator[Any]:
+    from api import create_app
+
+    loaded: list[str] = []
+
+    def load(key: str) -> SiteNorms:
+        loaded.append(key)
+        return SiteNorms(f"keyword-fake@{key.split('/')[0]}", key.split("/")[1])
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SCORER": scorer,
+            "MODEL": str(tmp_path / "no-checkpoint"),
+            "SECRET_KEY": "test-secret",
+            "SCORING_TIMEOUT": 2.0,
+            "LOG_REQUESTS": False,
+            "ADAPTER": adapter,
+            "JOBS": InlineJobs(),
+            "SITE_MODEL_LOADER": load,
+            "SITE_MODELS_DIR": str(tmp_path / "site-models"),
+        }
+    )
+    app.config["LOADED_SITE_MODELS"] = loaded
+    yield app
+    services(app).store.engine.dispose()
+
+
+@pytest.fixture
+def op(app: Any, site_key: str) -> dict[str, str]:
+    store = services(app).store
+    bugle = store.sites.get("daily-bugle")
+    _, token = store.users.create("op", Role.OPERATOR, [bugle.id])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def csv_of(rows: list[tuple[str, int]]) -> str:
+    lines = ["text,label"] + [f'"{t}",{y}' for t, y in rows]
+    return "\n".join(lines) + "\n"
+
+
+def labels(n: int) -> list[tuple[str, int]]:
+    """n labels of our own: every third a rude one (a 'rapscallion' remark), the rest civil."""
+    return [
+        (
+            f"You rapscallion number {i}." if i % 3 == 0 else f"Civil remark number {i}.",
+            int(i % 3 == 0),
+        )
+        for i in range(n)
+    ]
+
+
+def post_csv(
+    client: Any, headers: dict[str, str], body: str | bytes, site: str = "daily-bugle"
+) -> Any:
+    return client.post(
+        f"/v1/sites/{site}/labels", data=body, headers={**headers, "Content-Type": "text/csv"}
+    )
+
+
+def test_import_labels_through_the_api(client: Any, op: dict[str, str]) -> None:
+    r = post_csv(client, op, csv_of(labels(30)))
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json() == {
+        "imported": 30,
+        "labels": {
+            "total": 30,
+            "toxic": 10,
+            "acceptable": 20,
+            "from_decisions": 0,
+            "imported": 30,
+            "minimum": 200,
+        },
+    }
+    assert client.get("/v1/sites/daily-bugle/labels", headers=op).get_json()["total"] == 30
+    audit = client.get("/v1/sites/daily-bugle/audit", headers=op).get_json()["entries"]
+    assert audit[0]["action"] == "labels.import"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ("text,label\nA remark,2\n", 422, "Line 2: the label must be 0 or 1"),
+        ('text,label\nA remark,1\n"broken,0\n', 422, "not valid CSV"),
+        ("comment,insult\nA remark,1\n", 422, "header"),
+        (b"text,label\n\xff\xfe,1\n", 422, "UTF-8"),
+    ],
+)
+def test_bad_label_files_store_nothing(
+    client: Any, op: dict[str, str], body: str | bytes, status: int, message: str
+) -> None:
+    # A good row first: a bad one later must not leave it half-imported.
+    r = post_csv(client, op, body)
+    assert r.status_code == status
+    error = r.get_json()["error"]
+    assert set(error) == {"code", "status", "message", "details"} and message in error["message"]
+    assert client.get("/v1/sites/daily-bugle/labels", headers=op).get_json()["total"] == 0
+
+
+def test_label_bodies_must_be_csv_and_within_the_limit(
+    app: Any, client: Any, op: dict[str, str]
+) -> None:
+    r = client.post("/v1/sites/daily-bugle/labels", json={"text": "x", "label": 1}, headers=op)
+    assert r.status_code == 415 and r.get_json()["error"]["status"] == 415
+    r = client.post("/v1/sites/daily-bugle/labels", headers={**op, "Content-Type": "text/csv"})
+    assert r.status_code == 422
+    too_big = "text,label\n" + ("A long remark indeed," * 10 + "0\n") * 25_000
+    assert len(too_big) > app.config["MAX_CONTENT_LENGTH"]
+    r = post_csv(client, op, too_big)
+    assert r.status_code == 413 and r.get_json()["error"]["status"] == 413
+    assert client.get("/v1/sites/daily-bugle/labels", headers=op).get_json()["total"] == 0
+
+
+def test_too_few_labels_is_a_clear_422(client: Any, op: dict[str, str]) -> None:
+    post_csv(client, op, csv_of(labels(199)))
+    r = client.post("/v1/sites/daily-bugle/models", headers=op)
+    assert r.status_code == 422
+    assert "199 labelled comments" in r.get_json()["error"]["message"]
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["models"] == []
+
+
+def test_one_class_only_is_a_clear_422(client: Any, op: dict[str, str]) -> None:
+    post_csv(client, op, csv_of([(f"Civil remark {i}.", 0) for i in range(250)]))
+    r = client.post("/v1/sites/daily-bugle/models", json={}, headers=op)
+    assert r.status_code == 422 and "both approved and rejected" in r.get_json()["error"]["message"]
+
+
+def test_moderators_decisions_become_labels(
+    app: Any, client: Any, auth: dict[str, str], op: dict[str, str]
+) -> None:
+    store = services(app).store
+    bugle = store.sites.get("daily-bugle")
+    _, mod = store.users.create("mod", Role.MODERATOR, [bugle.id])
+    mod_h = {"Authorization": f"Bearer {mod}"}
+    held = [
+        client.post("/v1/comments", json={"text": f"You nitwit {i}."}, headers=auth).get_json()
+        for i in range(3)
+    ]
+    for c, (action, reason) in zip(
+        held, [("approve", None), ("reject", "abusive"), ("reject", "spam")], strict=True
+    ):
+        body = {"action": action, "version": c["version"], **({"reason": reason} if reason else {})}
+        assert (
+            client.post(f"/v1/comments/{c['id']}/decision", json=body, headers=mod_h).status_code
+            == 200
+        )
+    counts = client.get("/v1/sites/daily-bugle/labels", headers=op).get_json()
+    # The spam rejection is no toxicity label; the approval and the abuse rejection are.
+    assert (counts["total"], counts["toxic"], counts["from_decisions"]) == (2, 1, 2)
+
+
+def test_adapt_promote_serve_and_roll_back(
+    app: Any, client: Any, auth: dict[str, str], op: dict[str, str], adapter: FakeAdapter
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    other_key = services(app).store.sites.create("other-paper")[1]
+
+    r = client.post("/v1/sites/daily-bugle/models", json={"auto_promote": False}, headers=op)
+    assert r.status_code == 202
+    assert r.get_json()["version"] == "v1"
+    (request,) = adapter.requests
+    assert (len(request.train_texts), len(request.val_texts)) == (200, 50)
+    assert request.val_texts[-1].endswith("number 249.")  # the newest validate
+    model = client.get("/v1/sites/daily-bugle/models/v1", headers=op).get_json()
+    assert model["state"] == "ready" and model["progress"] == 1.0
+    assert model["metrics"]["wins"] is True and model["metrics"]["labels"] == {
+        "train": 200,
+        "validation": 50,
+    }
+
+    text = {"text": "What a rapscallion."}
+    assert client.post("/v1/comments", json=text, headers=auth).get_json()["status"] == "approved"
+
+    r = client.post("/v1/sites/daily-bugle/models/v1/promote", headers=op)
+    assert r.status_code == 200 and r.get_json()["state"] == "serving"
+    policy = client.get("/v1/sites/daily-bugle/policy", headers=op).get_json()
+    assert policy["policy"]["thresholds"]["toxicity"] == 0.7  # recalibrated on promotion
+
+    ours = client.post("/v1/comments", json=text, headers=auth).get_json()
+    assert ours["status"] == "held"
+    assert ours["model"] == {
+        "name": f"keyword-fake@{services(app).store.sites.get('daily-bugle').id}",
+        "version": "v1",
+    }
+    theirs = client.post(
+        "/v1/comments", json=text, headers={"Authorization": f"Bearer {other_key}"}
+    ).get_json()
+    assert theirs["status"] == "approved" and theirs["model"]["name"] == "keyword-fake"
+    assert app.config["LOADED_SITE_MODELS"] == [
+        f"{services(app).store.sites.get('daily-bugle').id}/v1"
+    ]
+
+    assert client.post("/v1/sites/daily-bugle/models/v1/promote", headers=op).status_code == 409
+    r = client.post("/v1/sites/daily-bugle/models/rollback", headers=op)
+    assert r.status_code == 200 and r.get_json()["serving"] is None
+    assert r.get_json()["models"][0]["state"] == "retired"
+    policy = client.get("/v1/sites/daily-bugle/policy", headers=op).get_json()
+    assert policy["policy"]["thresholds"]["toxicity"] == 0.8  # the promotion's change undone
+    back = client.post("/v1/comments", json=text, headers=auth).get_json()
+    assert back["status"] == "approved" and back["model"]["name"] == "keyword-fake"
+    assert client.post("/v1/sites/daily-bugle/models/rollback", headers=op).status_code == 409
+    actions = [
+        e["action"]
+        for e in client.get("/v1/sites/daily-bugle/audit", headers=op).get_json()["entries"]
+    ]
+    assert {"model.train", "model.promote", "model.rollback"} <= set(actions)
+
+
+def test_a_second_version_rolls_back_to_the_first(client: Any, op: dict[str, str]) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    for v in ("v1", "v2"):
+        assert client.post("/v1/sites/daily-bugle/models", headers=op).get_json()["version"] == v
+        assert (
+            client.post(
+                f"/v1/sites/daily-bugle/models/{v}/promote", json={"recalibrate": False}, headers=op
+            ).status_code
+            == 200
+        )
+    r = client.post("/v1/sites/daily-bugle/models/rollback", headers=op).get_json()
+    assert r["serving"] == "v1"
+    assert [(m["version"], m["state"]) for m in r["models"]] == [
+        ("v2", "retired"),
+        ("v1", "serving"),
+    ]
+
+
+def test_auto_promote_only_when_the_candidate_wins(
+    client: Any, op: dict[str, str], adapter: FakeAdapter
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    adapter.delta_low = -0.01  # the interval reaches below zero: no clear win
+    client.post("/v1/sites/daily-bugle/models", json={"auto_promote": True}, headers=op)
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["serving"] is None
+    adapter.delta_low = 0.03
+    client.post("/v1/sites/daily-bugle/models", json={"auto_promote": True}, headers=op)
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["serving"] == "v2"
+
+
+def test_a_failed_training_is_recorded(
+    client: Any, op: dict[str, str], adapter: FakeAdapter
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    adapter.fail = RuntimeError("out of memory")
+    assert client.post("/v1/sites/daily-bugle/models", headers=op).status_code == 202
+    model = client.get("/v1/sites/daily-bugle/models/v1", headers=op).get_json()
+    assert model["state"] == "failed" and "out of memory" in model["error"]
+    assert client.post("/v1/sites/daily-bugle/models/v1/promote", headers=op).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/v1/sites/daily-bugle/models/latest", None, 404),
+        ("GET", "/v1/sites/daily-bugle/models/v7", None, 404),
+        ("POST", "/v1/sites/daily-bugle/models", {"auto_promote": "yes"}, 422),
+        ("POST", "/v1/sites/daily-bugle/models", {"epochs": 3}, 422),
+        ("POST", "/v1/sites/daily-bugle/models/v1/promote", {"recalibrate": 1}, 422),
+        ("POST", "/v1/sites/daily-bugle/models/v1/promote", [], 422),
+    ],
+)
+def test_bad_requests_answer_4xx_in_the_one_shape(
+    client: Any, op: dict[str, str], method: str, path: str, body: Any, status: int
+) -> None:
+    r = client.open(path, method=method, json=body, headers=op)
+    assert r.status_code == status
+    assert set(r.get_json()["error"]) == {"code", "status", "message", "details"}
+
+
+def test_cli_imports_adapts_promotes_and_rolls_back(
+    app: Any, site_key: str, tmp_path: Path
+) -> None:
+    runner = app.test_cli_runner()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nA remark,7\n")
+    r = runner.invoke(args=["models", "import-labels", "daily-bugle", str(bad)])
+    assert r.exit_code == 1 and "Line 2: the label must be 0 or 1" in r.output
+    good = tmp_path / "labels.csv"
+    good.write_text(csv_of(labels(250)))
+    r = runner.invoke(args=["models", "import-labels", "daily-bugle", str(good), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output) == {"imported": 250}
+
+    r = runner.invoke(args=["models", "adapt", "daily-bugle", "--wait", "--json"])
+    assert r.exit_code == 0, r.output
+    last = json.loads(r.stdout.strip().splitlines()[-1])
+    assert last["version"] == "v1" and last["state"] == "ready" and last["metrics"]["wins"] is True
+
+    r = runner.invoke(args=["models", "promote", "daily-bugle", "v1"])
+    assert r.exit_code == 0 and "v1 serves daily-bugle" in r.output
+    assert services(app).store.sites.get("daily-bugle").model_version == 1
+    r = runner.invoke(args=["models", "rollback", "daily-bugle"])
+    assert r.exit_code == 0 and "the base model serves daily-bugle" in r.output
+    r = runner.invoke(args=["models", "rollback", "daily-bugle"])
+    assert r.exit_code == 1 and "nothing to roll back" in r.output
+
+
+def test_cli_adapt_with_too_few_labels_fails_clearly(app: Any, site_key: str) -> None:
+    r = app.test_cli_runner().invoke(args=["models", "adapt", "daily-bugle", "--wait", "--json"])
+    assert r.exit_code == 1 and "has 0 labelled comments" in r.output
