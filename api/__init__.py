@@ -167,6 +167,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     language_scorers: dict[str, GuardedScorer] = {}
     if multilingual is not None:
         injected_second = app.config.get("SCORER_MULTILINGUAL")
+        if injected_second is None and not (multilingual / "config.json").exists():
+            # Said at start, not as every German comment held scoring_unavailable.
+            raise SystemExit(
+                f"MODERATION_MULTILINGUAL_MODEL: no checkpoint at {multilingual} "
+                "(a folder with config.json; 'off' for none)"
+            )
         second = GuardedScorer(
             (lambda: injected_second)
             if injected_second is not None

@@ -229,6 +229,20 @@ def test_the_second_model_can_be_switched_off(
         services(app).store.engine.dispose()
 
 
+def test_a_multilingual_model_setting_without_a_checkpoint_stops_the_start(
+    database_url: str, scorer: KeywordScorer, tmp_path: Path
+) -> None:
+    config = {
+        "DATABASE_URL": database_url,
+        "SCORER": scorer,
+        "MODEL": str(tmp_path / "no-checkpoint"),
+        "MULTILINGUAL_MODEL": str(tmp_path / "nowhere"),
+        "SECRET_KEY": "k",
+    }
+    with pytest.raises(SystemExit, match="MULTILINGUAL_MODEL: no checkpoint at"):
+        create_app(config)
+
+
 # -- policy and thresholds per language -------------------------------------------
 
 
