@@ -202,6 +202,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         address_failures=app.config["SIGNIN_ADDRESS_FAILURES"],
         window=timedelta(minutes=app.config["SIGNIN_LOCKOUT_MINUTES"]),
     )
+    background = jobs.Jobs(app.config["BROKER_URL"], app.config["JOB_QUEUE"])
     install(
         app,
         Services(
@@ -239,15 +240,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                     max_length=app.config["ADAPT_MAX_LENGTH"],
                     threads=app.config["ADAPT_THREADS"] or config.available_cores(),
                 ),
-                app.config.get("JOBS") or adapting.ThreadJobs(),
+                app.config.get("JOBS") or adapting.QueuedTraining(background),
                 site_models_dir,
             ),
         ),
     )
 
-    background = jobs.Jobs(app.config["BROKER_URL"], app.config["JOB_QUEUE"])
     jobs.install(app, background)
     jobs.register_background_jobs(app)
+    # A site's model trains for minutes: no retry (a failure is recorded on the version).
+    background.register(
+        adapting.TRAIN_JOB, services(app).site_models.train, retries=0, time_limit=4 * 3600.0
+    )
 
     api = errors.ApiWithErrors(
         app,

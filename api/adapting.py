@@ -1,14 +1,13 @@
-"""Wiring of sites' adapted models: the adapter (models.adapt), the job runner, the loader."""
+"""Wiring of sites' adapted models: the adapter (models.adapt), their job, the loader."""
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from api.jobs import Jobs
 from moderation.scoring import Scorer
 from moderation.site_models import AdaptRequest
 
@@ -59,50 +58,34 @@ class ModelAdapter:
         return metrics
 
 
-class ThreadJobs:
-    """Jobs in one background thread of this process, one at a time, in order.
+TRAIN_JOB = "site_models.train"
 
-    The stand-in for a job queue: a job dies with its process (a restarted worker
-    marks what it left unfinished as failed, `SiteModelRepository.fail_unfinished`).
+
+class QueuedTraining:
+    """Training as the job `site_models.train` of the job queue (api/jobs.py).
+
+    With MODERATION_BROKER_URL a `flask --app api worker` process runs it, away from
+    the web workers; without, a thread of the process that asked.
     """
 
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[str, Callable[[], None]]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.idle = threading.Event()
-        self.idle.set()
+    def __init__(self, queue: Jobs) -> None:
+        self.queue = queue
 
-    def submit(self, name: str, job: Callable[[], None]) -> None:
-        self.idle.clear()
-        self._jobs.put((name, job))
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="jobs", daemon=True)
-                self._thread.start()
+    @property
+    def in_process(self) -> bool:
+        return self.queue.in_process
 
-    def _run(self) -> None:
-        while True:
-            name, job = self._jobs.get()
-            try:
-                job()
-            except Exception:
-                log.exception("job %s failed", name)
-            finally:
-                self._jobs.task_done()
-                if self._jobs.unfinished_tasks == 0:
-                    self.idle.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until every submitted job has run; False on timeout."""
-        return self.idle.wait(timeout)
+    def train_later(self, site_id: str, version: int, train: Callable[[str, int], None]) -> None:
+        self.queue.enqueue(TRAIN_JOB, site_id, version)
 
 
-class InlineJobs:
-    """Run each job at once, in the caller's thread (the CLI's `--wait`, and tests)."""
+class InlineTraining:
+    """Train at once, in the caller's thread (tests and the benchmark)."""
 
-    def submit(self, name: str, job: Callable[[], None]) -> None:
-        job()
+    in_process = True
+
+    def train_later(self, site_id: str, version: int, train: Callable[[str, int], None]) -> None:
+        train(site_id, version)
 
 
 def site_model_loader(

@@ -17,7 +17,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from api.adapting import ThreadJobs
 from api.jobs import jobs
 from api.services import services
 from moderation import migrate
@@ -484,7 +483,7 @@ def adapt(site: str, wait: bool, auto_promote: bool, as_json: bool) -> None:
     current = _site_or_fail(site)
     svc = services().site_models
     model = _domain(lambda: svc.request(current, Actor.CLI, auto_promote=auto_promote))
-    in_process = isinstance(svc.jobs, ThreadJobs)
+    in_process = bool(getattr(svc.jobs, "in_process", True))
     if not wait and not in_process:
         if as_json:
             _echo_json(_model_json(model))

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     from sklearn.metrics import roc_auc_score
 
     from api import create_app
-    from api.adapting import InlineJobs
+    from api.adapting import InlineTraining
     from api.services import services
     from models.data import load_kaggle
     from moderation.sites import Role
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             "BACKGROUND_INTERVAL": 0,
             "RATE_LIMIT_ENABLED": False,
             "SCORING_TIMEOUT": 120.0,
-            "JOBS": InlineJobs(),
+            "JOBS": InlineTraining(),
             "ADAPT_EPOCHS": args.epochs,
             "SITE_MODELS_DIR": str(work / "site-models"),
         }

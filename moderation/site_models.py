@@ -14,7 +14,7 @@ import io
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +44,8 @@ IMPORT_SOURCE = "import"  # labels an operator imported (feedback rows' source)
 IMPORTED_ATTRIBUTE = "TOXICITY"
 MAX_IMPORT_ROWS = 100_000
 MAX_IMPORT_TEXT_CHARS = 20_000
+# A version still queued or training this long after it was requested has lost its job.
+ABANDONED_AFTER = timedelta(hours=6)
 
 
 class LabelSource(enum.StrEnum):
@@ -238,9 +240,15 @@ class Adapter(Protocol):
 
 
 class Jobs(Protocol):
-    """Runs a function later, elsewhere: a job queue's worker, or a thread of this process."""
+    """Runs a version's training later, elsewhere: on a job queue's worker, or in this process.
 
-    def submit(self, name: str, job: Callable[[], None]) -> None: ...
+    `train` is what to run (`SiteModels.train`); a queue whose workers have their own
+    services runs their `SiteModels.train` by name instead.
+    """
+
+    def train_later(
+        self, site_id: str, version: int, train: Callable[[str, int], None]
+    ) -> None: ...
 
 
 class SiteModelStore(Protocol):
@@ -324,19 +332,21 @@ class SiteModels:
         """Queue training of a new version on the site's labels (Invalid: too few, one class)."""
         labels = self.labels(site)
         check_trainable(labels)
-        busy = [
-            m
-            for m in self.store.for_site(site.id)
-            if m.state in (ModelState.QUEUED, ModelState.TRAINING)
-        ]
+        busy = []
+        for m in self.store.for_site(site.id):
+            if m.state not in (ModelState.QUEUED, ModelState.TRAINING):
+                continue
+            if self.clock() - m.created_at > ABANDONED_AFTER:
+                # Its worker ended without a word (a restart, a crash): free the site.
+                self.store.fail(site.id, m.version, "abandoned: its job never finished")
+                continue
+            busy.append(m)
         if busy:
             raise Conflict(f"Version {busy[0].tag} of the site's model is still {busy[0].state}.")
         model = self.store.create(
             site.id, requested_by=actor, labels=len(labels), auto_promote=auto_promote
         )
-        self.jobs.submit(
-            f"adapt {site.name} {model.tag}", lambda: self.train(site.id, model.version)
-        )
+        self.jobs.train_later(site.id, model.version, self.train)
         return model
 
     def train(self, site_id: str, version: int) -> None:

@@ -132,16 +132,6 @@ class SiteModelRepository:
             site_id, version, state=ModelState.FAILED.value, error=error, finished_at=utcnow()
         )
 
-    def fail_unfinished(self, error: str) -> int:
-        """Mark every queued or training version failed (their process is gone); how many."""
-        m = db.site_models.c
-        with self.db.write() as conn:
-            return conn.execute(
-                db.site_models.update()
-                .where(m.state.in_([ModelState.QUEUED.value, ModelState.TRAINING.value]))
-                .values(state=ModelState.FAILED.value, error=error, finished_at=utcnow())
-            ).rowcount
-
     def promote(
         self,
         site_id: str,

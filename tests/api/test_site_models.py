@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api.adapting import InlineJobs
+from api.adapting import InlineTraining
 from api.services import services
 from moderation.site_models import AdaptRequest
 from moderation.sites import Role
@@ -86,7 +86,7 @@ def app(
             "SCORING_TIMEOUT": 2.0,
             "LOG_REQUESTS": False,
             "ADAPTER": adapter,
-            "JOBS": InlineJobs(),
+            "JOBS": InlineTraining(),
             "SITE_MODEL_LOADER": load,
             "SITE_MODELS_DIR": str(tmp_path / "site-models"),
         }
@@ -366,3 +366,37 @@ def test_cli_imports_adapts_promotes_and_rolls_back(
 def test_cli_adapt_with_too_few_labels_fails_clearly(app: Any, site_key: str) -> None:
     r = app.test_cli_runner().invoke(args=["models", "adapt", "daily-bugle", "--wait", "--json"])
     assert r.exit_code == 1 and "has 0 labelled comments" in r.output
+
+
+def test_training_runs_as_the_job_queues_job(
+    database_url: str, tmp_path: Path, adapter: FakeAdapter
+) -> None:
+    """Without JOBS injected, training is the job `site_models.train` (here: no broker, a thread)."""
+    from api import create_app
+    from api.jobs import jobs
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SCORER": KeywordScorer(),
+            "MODEL": str(tmp_path / "no-checkpoint"),
+            "SECRET_KEY": "test-secret",
+            "LOG_REQUESTS": False,
+            "ADAPTER": adapter,
+            "SITE_MODELS_DIR": str(tmp_path / "site-models"),
+        }
+    )
+    store = services(app).store
+    site, _ = store.sites.create("daily-bugle")
+    _, token = store.users.create("op", Role.OPERATOR, [site.id])
+    op = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    post_csv(client, op, csv_of(labels(250)))
+    assert "site_models.train" in jobs(app).functions
+    r = client.post("/v1/sites/daily-bugle/models", headers=op)
+    assert r.status_code == 202
+    jobs(app).shutdown()  # the local pool finishes what it runs
+    model = client.get("/v1/sites/daily-bugle/models/v1", headers=op).get_json()
+    assert model["state"] == "ready" and len(adapter.requests) == 1
+    store.engine.dispose()

