@@ -400,3 +400,24 @@ def test_training_runs_as_the_job_queues_job(
     model = client.get("/v1/sites/daily-bugle/models/v1", headers=op).get_json()
     assert model["state"] == "ready" and len(adapter.requests) == 1
     store.engine.dispose()
+
+
+def test_a_version_whose_job_vanished_stops_blocking_after_six_hours(
+    app: Any, client: Any, op: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from moderation.clock import utcnow
+
+    post_csv(client, op, csv_of(labels(250)))
+    site = services(app).store.sites.get("daily-bugle")
+    # v1 queued, and its job never ran (its worker restarted).
+    services(app).store.site_models.create(site.id, requested_by="x", labels=0, auto_promote=False)
+    r = client.post("/v1/sites/daily-bugle/models", headers=op)
+    assert r.status_code == 409 and "v1" in r.get_json()["error"]["message"]
+    later = utcnow() + timedelta(hours=7)
+    monkeypatch.setattr(services(app).site_models, "clock", lambda: later)
+    r = client.post("/v1/sites/daily-bugle/models", headers=op)
+    assert r.status_code == 202 and r.get_json()["version"] == "v2"
+    v1 = client.get("/v1/sites/daily-bugle/models/v1", headers=op).get_json()
+    assert v1["state"] == "failed" and "abandoned" in v1["error"]
