@@ -44,7 +44,7 @@ STANDING_LABELS = {
     "trust": "Trusted",
     "clear": "Cleared",
 }
-ACTION_LABELS = {  # what the author panel offers
+AUTHOR_ACTION_LABELS = {  # what the author panel offers
     "ban": "Ban: reject new comments",
     "premoderate": "Pre-moderate: hold new comments",
     "trust": "Trust: hold only severe ones",
@@ -397,7 +397,7 @@ LANGUAGE_NAMES = {
     "pt": "Portuguese",
     "nl": "Dutch",
 }
-ACTION_LABELS = {
+LANGUAGE_ACTION_LABELS = {  # what the settings page offers per language
     "score": "Score them",
     "hold": "Hold for a moderator",
     "approve": "Approve (no thresholds)",

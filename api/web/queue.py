@@ -116,7 +116,7 @@ def comment(comment_id: str) -> ResponseReturnValue:
         standing_note=item.author_standing.note if item.author_standing else None,
         parent=item.parent,
         revisions=item.revisions,
-        author_actions=present.ACTION_LABELS,
+        author_actions=present.AUTHOR_ACTION_LABELS,
     )
 
 

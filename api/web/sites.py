@@ -147,7 +147,7 @@ def _render(
         language_actions=[o.value for o in LanguageAction],
         language_name=present.language_name,
         language_names=lambda codes: [present.language_name(c) for c in codes],
-        action_label=present.ACTION_LABELS.get,
+        action_label=present.LANGUAGE_ACTION_LABELS.get,
         other_label=present.OTHER_LANGUAGE_LABELS.get,
     ), status
 
