@@ -221,6 +221,11 @@ HOOK_CALLS = {"body": 0, "query": 0}
 
 def flatmap_body(context: HookContext, body: Any) -> st.SearchStrategy[Any]:
     HOOK_CALLS["body"] += 1
+    if isinstance(body, str):
+        # A whole text body (CSV) travels as bytes: a lone surrogate arrives as invalid UTF-8.
+        return _with_hostile_strings(body, HOSTILE).map(
+            lambda s: s.encode("utf-8", "surrogatepass")
+        )
     return _with_hostile_strings(body, HOSTILE)
 
 
