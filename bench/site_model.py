@@ -35,7 +35,7 @@ def _post_all(client: Any, key: str, texts: list[str], tag: str) -> list[dict[st
         }
         r = client.post("/v1/comments/batch", json=body, headers={"Authorization": f"Bearer {key}"})
         assert r.status_code in (200, 201), r.get_json()
-        out.extend(r.get_json()["comments"])
+        out.extend(item["comment"] for item in r.get_json()["results"])
     return out
 
 
