@@ -37,6 +37,21 @@ def model_from_row(row: Any) -> SiteModel:
     )
 
 
+def _with_thresholds(
+    conn: sa.Connection, site: Any, thresholds: dict[str, Any], actor: str
+) -> dict[str, Any]:
+    """The site row's new policy with `thresholds`, its audit row appended (a promotion's or
+    a rollback's threshold change)."""
+    policy = {**(site.policy or {}), "thresholds": thresholds}
+    AuditLog.append(
+        conn,
+        AuditEntry(
+            AuditAction.POLICY_UPDATE, actor, site_id=site.id, before=site.policy, after=policy
+        ),
+    )
+    return {"policy": policy, "policy_version": site.policy_version + 1}
+
+
 class SiteModelRepository:
     """The registry: one row per version of a site's model; `sites.model_version` says which serves."""
 
@@ -168,18 +183,7 @@ class SiteModelRepository:
             changes_policy = thresholds is not None and dict(thresholds) != old_thresholds
             if changes_policy:
                 assert thresholds is not None
-                new_policy = {**policy, "thresholds": dict(thresholds)}
-                site_values.update(policy=new_policy, policy_version=site.policy_version + 1)
-                AuditLog.append(
-                    conn,
-                    AuditEntry(
-                        AuditAction.POLICY_UPDATE,
-                        actor,
-                        site_id=site_id,
-                        before=site.policy,
-                        after=new_policy,
-                    ),
-                )
+                site_values.update(_with_thresholds(conn, site, dict(thresholds), actor))
             conn.execute(db.sites.update().where(s.id == site_id).values(**site_values))
             conn.execute(
                 db.site_models.update()
@@ -235,18 +239,7 @@ class SiteModelRepository:
                 )
             site_values: dict[str, Any] = {"model_version": restore}
             if current.previous_thresholds is not None:
-                policy = {**(site.policy or {}), "thresholds": current.previous_thresholds}
-                site_values.update(policy=policy, policy_version=site.policy_version + 1)
-                AuditLog.append(
-                    conn,
-                    AuditEntry(
-                        AuditAction.POLICY_UPDATE,
-                        actor,
-                        site_id=site_id,
-                        before=site.policy,
-                        after=policy,
-                    ),
-                )
+                site_values.update(_with_thresholds(conn, site, current.previous_thresholds, actor))
             conn.execute(db.sites.update().where(s.id == site_id).values(**site_values))
             AuditLog.append(
                 conn,
