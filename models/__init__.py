@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from models import ngrams
 from models.labels import CATEGORIES
 
 if TYPE_CHECKING:
@@ -85,6 +86,22 @@ def load_scorer(
     on that many threads, the rest on `threads`.
     """
     path = Path(path or DEFAULT_MODEL_PATH)
+    scorer = _transformer(path, fast, threads, verify, batch_size, engine, long_pass_threads)
+    # The checkpoint's n-gram head, if any, joins after the int8 parity check: that
+    # check compares transformers, and the head is the same numpy code on every path.
+    scorer.text_head = ngrams.find(path)
+    return scorer
+
+
+def _transformer(
+    path: Path,
+    fast: bool,
+    threads: int | None,
+    verify: bool,
+    batch_size: int | None,
+    engine: str,
+    long_pass_threads: int | None,
+) -> WindowScorer:
     options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
     if fast and fast_engine(engine) == "onnxruntime":
         wide = {"long_pass_threads": long_pass_threads} if long_pass_threads else {}

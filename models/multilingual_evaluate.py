@@ -72,16 +72,33 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
     return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else math.nan
 
 
-def source_rows(val: Sequence[Source], scores: np.ndarray) -> list[dict[str, Any]]:
-    """Per source: toxicity ROC-AUC against its own label, the floor, the target, the verdicts."""
-    rows: list[dict[str, Any]] = []
+def source_aucs(val: Sequence[Source], toxicity: np.ndarray) -> list[float]:
+    """Per source: the ROC-AUC of a toxicity score (one per row of `val`) against its own label."""
+    out: list[float] = []
     start = 0
     for s in val:
-        p = scores[start : start + len(s.texts), TOXICITY]
+        p = toxicity[start : start + len(s.texts)]
         start += len(s.texts)
         y = source_label(s.labels)
         known = ~np.isnan(y)
-        auc = roc_auc(y[known], p[known])
+        out.append(roc_auc(y[known], p[known]))
+    return out
+
+
+def source_rows(
+    val: Sequence[Source], scores: np.ndarray, parts: dict[str, np.ndarray] | None = None
+) -> list[dict[str, Any]]:
+    """Per source: toxicity ROC-AUC against its own label, the floor, the target, the verdicts.
+
+    `parts`: other toxicity scores of the same rows (the transformer alone, the n-gram
+    head alone), each reported as `roc_auc_<name>`.
+    """
+    rows: list[dict[str, Any]] = []
+    aucs = source_aucs(val, scores[:, TOXICITY])
+    by_part = {name: source_aucs(val, tox) for name, tox in (parts or {}).items()}
+    for i, s in enumerate(val):
+        known = ~np.isnan(source_label(s.labels))
+        auc = aucs[i]
         floor = FLOOR.get(s.name)
         target = TARGETS.get(s.language, TARGET)
         rows.append(
@@ -94,6 +111,7 @@ def source_rows(val: Sequence[Source], scores: np.ndarray) -> list[dict[str, Any
                 "target": target,
                 "beats_floor": floor is not None and auc > floor,
                 "meets_target": auc >= target,
+                **{f"roc_auc_{name}": round(v[i], 4) for name, v in by_part.items()},
             }
         )
     return rows
@@ -188,16 +206,22 @@ def probe_table(
 
 
 def format_sources(rows: list[dict[str, Any]]) -> str:
+    parts = (
+        [k.removeprefix("roc_auc_") for k in rows[0] if k.startswith("roc_auc_")] if rows else []
+    )
     lines = [
-        "| language | source | rows | ROC-AUC | TF-IDF floor | target | vs floor | target met |",
-        "|---|---|---:|---:|---:|---:|---|---|",
+        "| language | source | rows | ROC-AUC | "
+        + "".join(f"{p} alone | " for p in parts)
+        + "TF-IDF floor | target | vs floor | target met |",
+        "|---|---|---:|---:|" + "---:|" * len(parts) + "---:|---:|---|---|",
     ]
     for r in rows:
         floor = "" if r["floor"] is None else f"{r['floor']:.3f}"
         delta = "" if r["floor"] is None else f"{r['roc_auc'] - r['floor']:+.3f}"
+        alone = "".join(f"{r[f'roc_auc_{p}']:.3f} | " for p in parts)
         lines.append(
-            f"| {r['language']} | {r['source']} | {r['rows']} | {r['roc_auc']:.3f} | {floor} | "
-            f"{r['target']:.2f} | {delta} | {'yes' if r['meets_target'] else 'no'} |"
+            f"| {r['language']} | {r['source']} | {r['rows']} | {r['roc_auc']:.3f} | {alone}"
+            f"{floor} | {r['target']:.2f} | {delta} | {'yes' if r['meets_target'] else 'no'} |"
         )
     return "\n".join(lines)
 
@@ -247,14 +271,26 @@ def main(argv: list[str] | None = None) -> None:
     ml = [s for s in val if s.language in LANGUAGES]
     scorer = load_scorer(args.model, fast=False, threads=args.threads)
 
-    def score(sources: list[Source], model: Any) -> np.ndarray:
-        texts = [t for s in sources for t in s.texts]
-        return np.array([[r[c] for c in CATEGORIES] for r in model.score(texts)])
+    def table(rows: Sequence[dict[str, float]]) -> np.ndarray:
+        return np.array([[r[c] for c in CATEGORIES] for r in rows])
 
-    scores = score(ml, scorer)
+    def score(sources: list[Source], model: Any) -> np.ndarray:
+        return table(model.score([t for s in sources for t in s.texts]))
+
+    # The transformer alone first, then its n-gram head (models.ngrams) mixed in as served.
+    head, scorer.text_head = scorer.text_head, None
+    transformer = score(ml, scorer)
+    scorer.text_head = head
+    texts = [t for s in ml for t in s.texts]
+    parts: dict[str, np.ndarray] = {}
+    scores = transformer
+    if head is not None:
+        rows = [dict(zip(CATEGORIES, r, strict=True)) for r in transformer.tolist()]
+        scores = table(head.blend(texts, rows))
+        parts = {"transformer": transformer[:, TOXICITY], "ngrams": head.probability(texts)}
     labels = np.concatenate([s.labels for s in ml])
     languages = [s.language for s in ml for _ in s.texts]
-    sources = source_rows(ml, scores)
+    sources = source_rows(ml, scores, parts)
     calibrated = language_thresholds(scores, labels, languages, args.false_hold)
     by_language = {k: v["thresholds"] for k, v in calibrated["languages"].items()}
     probe = probe_table(scorer, by_language)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from models.labels import CATEGORIES, map_label
+from models.ngrams import HEAD_FILE, NgramHead
 
 DEFAULT_MAX_LENGTH = 256  # serving window: long text is windowed, never truncated
 MAX_LENGTH_CAP = 512
@@ -39,7 +40,11 @@ def window_bounds(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]
 
 
 def weights_version(path: Path) -> str:
-    """Return the first 12 hex digits of the sha256 of the checkpoint's weight files."""
+    """Return the first 12 hex digits of the sha256 of the checkpoint's weight files.
+
+    An n-gram head beside the transformer (`models.ngrams`) is part of the weights:
+    it changes what the checkpoint answers.
+    """
     files: list[Path] = []
     for pattern in WEIGHT_PATTERNS:
         files = sorted(p for p in path.glob(pattern) if p.is_file())
@@ -47,6 +52,8 @@ def weights_version(path: Path) -> str:
             break
     if not files:
         raise FileNotFoundError(f"no weights (*.safetensors or *.bin) in {path}")
+    if (path / HEAD_FILE).is_file():
+        files.append(path / HEAD_FILE)
     digest = hashlib.sha256()
     for f in files:
         with f.open("rb") as fh:
@@ -111,7 +118,8 @@ class WindowScorer:
     """Tokenize, window, forward (an engine's subclass), pool windows into scores.
 
     Subclasses set up `_encode` (texts -> token ids without special tokens) and
-    `forward` (windows -> one row of logits per window).
+    `forward` (windows -> one row of logits per window). `finish` mixes in the
+    checkpoint's n-gram head, where it has one (`models.ngrams`).
     """
 
     engine = "none"
@@ -136,6 +144,7 @@ class WindowScorer:
         self.version = version
         self.precision = precision
         self.parity_mae: float | None = None  # set when an int8 model was checked at load
+        self.text_head: NgramHead | None = None  # mixed into toxicity by `finish`
         self.batch_size = batch_size
         self.num_labels = num_labels
         self.max_length = max_length
@@ -224,6 +233,12 @@ class WindowScorer:
             for row in np.clip(best, 0.0, 1.0).tolist()
         ]
 
+    def finish(self, texts: Sequence[str], scores: Sequence[Scores]) -> list[Scores]:
+        """The last step, on whole texts: the n-gram head's toxicity mixed in, if there is one."""
+        if self.text_head is None:
+            return list(scores)
+        return self.text_head.blend(texts, scores)
+
     # -- public API --------------------------------------------------------------------
 
     def score(self, texts: Sequence[str]) -> list[Scores]:
@@ -233,7 +248,7 @@ class WindowScorer:
         if not texts:
             return []
         windows, owners = self.preprocess(texts)
-        return self.postprocess(self.forward(windows), owners, len(texts))
+        return self.finish(texts, self.postprocess(self.forward(windows), owners, len(texts)))
 
     def __repr__(self) -> str:
         return (

@@ -31,7 +31,8 @@ class WindowedScorer(Scorer, Protocol):
 
     `preprocess` (tokenize, window) runs on the caller's thread; `forward` runs the
     model over windows from any number of calls and returns one row per window;
-    `postprocess` turns one call's rows back into per-text scores.
+    `postprocess` turns one call's rows back into per-text scores, and `finish`
+    completes them from the whole texts (a text-level head; often a no-op).
     """
 
     def preprocess(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int]]: ...
@@ -39,6 +40,10 @@ class WindowedScorer(Scorer, Protocol):
     def forward(self, windows: list[list[int]]) -> Sequence[Any]: ...
 
     def postprocess(self, rows: Any, owners: list[int], n_texts: int) -> list[dict[str, float]]: ...
+
+    def finish(
+        self, texts: Sequence[str], scores: Sequence[dict[str, float]]
+    ) -> list[dict[str, float]]: ...
 
 
 class ScoringUnavailable(Exception):
@@ -66,6 +71,7 @@ class _Call:
     scorer: Scorer  # the model this call runs on (the base model, or a site's adapted one)
     future: concurrent.futures.Future[list[Any]] = field(default_factory=concurrent.futures.Future)
     owners: list[int] = field(default_factory=list)  # text index of each window
+    texts: list[str] = field(default_factory=list)  # a windowed call's texts, for `finish`
     n_texts: int = 0
     rows: list[Any] = field(init=False)  # one per unit, filled as passes finish
     taken: int = 0  # units handed to the model so far (they run in order)
@@ -128,6 +134,7 @@ class InferenceQueue:
             units = [windows[i] for i in order]
             call = _Call(units, [len(w) for w in units], self._clock(), scorer)
             call.owners, call.n_texts = [owners[i] for i in order], len(texts)
+            call.texts = texts
         else:
             size = sum(len(t) for t in texts) // 4 + 1  # about 4 characters a token
             call = _Call([texts], [size], self._clock(), scorer)
@@ -145,7 +152,9 @@ class InferenceQueue:
             raise
         if not isinstance(call.scorer, WindowedScorer):
             return list(rows[0])
-        return call.scorer.postprocess(rows, call.owners, call.n_texts)
+        return call.scorer.finish(
+            call.texts, call.scorer.postprocess(rows, call.owners, call.n_texts)
+        )
 
     def _take(self) -> list[tuple[_Call, int]]:
         """Pick the next forward pass: (call, unit) pairs, highest priority first."""

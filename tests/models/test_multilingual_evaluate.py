@@ -8,6 +8,7 @@ from models.data import Source
 from models.labels import CATEGORIES
 from models.multilingual_evaluate import (
     MIN_POSITIVES,
+    format_sources,
     held,
     language_thresholds,
     probe_table,
@@ -103,3 +104,18 @@ def test_source_rows_compare_with_the_floor_and_the_french_target() -> None:
     (row,) = source_rows([src], scores)
     assert row["roc_auc"] == 0.75 and row["target"] == 0.75 and row["meets_target"]
     assert row["floor"] == 0.65 and row["beats_floor"]
+
+
+def test_source_rows_report_each_part_of_a_blend_on_its_own() -> None:
+    labels = np.array([[1.0] + [NAN] * 5, [0.0] + [NAN] * 5, [1.0] + [NAN] * 5, [0.0] * 6])
+    src = Source("germeval2018", ["a", "b", "c", "d"], labels, np.zeros(4), "de")
+    scores = np.zeros((4, 6))
+    scores[:, 0] = [0.9, 0.1, 0.8, 0.2]
+    parts = {
+        "transformer": np.array([0.9, 0.1, 0.2, 0.3]),
+        "ngrams": np.array([0.1, 0.9, 0.2, 0.8]),
+    }
+    (row,) = source_rows([src], scores, parts)
+    assert row["roc_auc"] == 1.0
+    assert row["roc_auc_transformer"] == 0.75 and row["roc_auc_ngrams"] == 0.0
+    assert "| transformer alone | ngrams alone |" in format_sources([row])

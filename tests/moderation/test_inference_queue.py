@@ -60,9 +60,18 @@ class WordWindows:
             best[owner] = max(best[owner], row)
         return [{"toxicity": b} for b in best]
 
+    def finish(
+        self, texts: Sequence[str], scores: Sequence[dict[str, float]]
+    ) -> list[dict[str, float]]:
+        """A text-level step, as an n-gram head is: a text ending in '!' gains 0.05."""
+        return [
+            {"toxicity": s["toxicity"] + (0.05 if t.endswith("!") else 0.0)}
+            for t, s in zip(texts, scores, strict=True)
+        ]
+
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
         windows, owners = self.preprocess(texts)
-        return self.postprocess(self.forward(windows), owners, len(texts))
+        return self.finish(texts, self.postprocess(self.forward(windows), owners, len(texts)))
 
 
 def words(n: int, tag: str = "w") -> str:
@@ -84,6 +93,17 @@ def test_results_match_scoring_directly() -> None:
     call = queue.submit(texts)
     assert queue.result(call, timeout=5) == scorer.score(texts)
     assert [r["toxicity"] for r in queue.result(call, timeout=5)] == [0.1, 0.9, 0.1, 0.9]
+
+
+def test_the_text_level_step_sees_each_calls_own_texts_in_order() -> None:
+    scorer = WordWindows()
+    queue = InferenceQueue(scorer, batch_tokens=64)
+    blocked(queue, scorer)
+    first = queue.submit(["calm words here", "awful words here!"])
+    second = queue.submit(["calm words there!", "awful"])
+    scorer.gate.set()
+    assert [r["toxicity"] for r in queue.result(first, timeout=5)] == pytest.approx([0.1, 0.95])
+    assert [r["toxicity"] for r in queue.result(second, timeout=5)] == pytest.approx([0.15, 0.9])
 
 
 def test_waiting_short_calls_share_one_forward_pass() -> None:

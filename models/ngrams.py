@@ -1,0 +1,239 @@
+"""A character and word n-gram head beside a transformer: numpy only, the same code in training and serving.
+
+Word n-grams are strong exactly where a small multilingual transformer is weak:
+tweets and hate-speech sets whose signal is a handful of words (measured on the
+validation split, `models.multilingual_evaluate`). The head is a logistic
+regression over hashed, sublinear TF-IDF features, L2-normalised per block:
+
+- characters: 2- to 5-grams inside each word padded with a space on each side
+  (scikit-learn's `char_wb`), lower-cased;
+- words: unigrams and bigrams of `\\w+` tokens, lower-cased.
+
+Each n-gram goes to one of `2**bits` buckets of its block by CRC-32 of its UTF-8
+bytes, so nothing but two arrays per block is stored: the inverse document
+frequency of each bucket (0 for buckets seen in fewer than two training texts) and
+the logistic coefficient. `NgramHead.probability(texts)` is the head's toxicity;
+`blend` mixes it with a transformer's.
+
+    python -m models.ngrams ../shared/data --output models/multilingual-toxicity/ngrams.npz
+
+trains it on the training split of the sources in `../shared/data/multilingual`
+(seed 13, 10 % held out, as `models.train`), pooled over the five languages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HEAD_FILE = "ngrams.npz"  # inside a checkpoint folder: served beside its transformer
+DEFAULT_BITS = 18
+DEFAULT_WEIGHT = 0.5  # the head's share of the blended toxicity
+MIN_DF = 2
+CHAR_SIZES = (2, 3, 4, 5)
+_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
+
+
+def char_grams(text: str) -> list[str]:
+    """Character 2- to 5-grams within each space-padded, lower-cased word."""
+    out: list[str] = []
+    for word in _SPACE.split(text.lower()):
+        if not word:
+            continue
+        padded = f" {word} "
+        for n in CHAR_SIZES:
+            if len(padded) < n:
+                break
+            out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return out
+
+
+def word_grams(text: str) -> list[str]:
+    """Word unigrams and bigrams of the lower-cased text."""
+    words = _WORD.findall(text.lower())
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def buckets(grams: Iterable[str], bits: int) -> dict[int, int]:
+    """Count the n-grams per hash bucket."""
+    mask = (1 << bits) - 1
+    counts: dict[int, int] = {}
+    for gram in grams:
+        b = zlib.crc32(gram.encode("utf-8", "surrogatepass")) & mask
+        counts[b] = counts.get(b, 0) + 1
+    return counts
+
+
+BLOCKS = (char_grams, word_grams)
+
+
+@dataclass(frozen=True)
+class NgramHead:
+    """Per block: the idf of each bucket and its coefficient; one intercept."""
+
+    bits: int
+    idf: tuple[np.ndarray, ...]  # float32, one array of 2**bits per block
+    coef: tuple[np.ndarray, ...]
+    intercept: float
+    weight: float = DEFAULT_WEIGHT
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """The head's logit for each text."""
+        out = np.full(len(texts), self.intercept, dtype=np.float64)
+        for i, text in enumerate(texts):
+            for grams, idf, coef in zip(BLOCKS, self.idf, self.coef, strict=True):
+                counts = buckets(grams(text), self.bits)
+                if not counts:
+                    continue
+                idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(idx)))
+                x = tf * idf[idx]
+                norm = float(np.sqrt(x @ x))
+                if norm > 0:
+                    out[i] += float(x @ coef[idx]) / norm
+        return out
+
+    def probability(self, texts: Sequence[str]) -> np.ndarray:
+        """The head's toxicity probability for each text."""
+        return 1.0 / (1.0 + np.exp(-self.logits(texts)))
+
+    def blend(
+        self, texts: Sequence[str], scores: Sequence[Mapping[str, float]]
+    ) -> list[dict[str, float]]:
+        """The scores with toxicity mixed: (1 - weight) · the transformer's + weight · the head's."""
+        p = self.probability(texts)
+        out = []
+        for row, q in zip(scores, p, strict=True):
+            mixed = dict(row)
+            if "toxicity" in mixed:
+                mixed["toxicity"] = (1 - self.weight) * mixed["toxicity"] + self.weight * float(q)
+            out.append(mixed)
+        return out
+
+    def save(self, path: Path) -> None:
+        """Write the head as a compressed npz (idf as float16, coefficients as float16)."""
+        arrays: dict[str, np.ndarray] = {
+            "bits": np.array(self.bits),
+            "intercept": np.array(self.intercept),
+            "weight": np.array(self.weight),
+        }
+        for k, (idf, coef) in enumerate(zip(self.idf, self.coef, strict=True)):
+            arrays[f"idf{k}"] = idf.astype(np.float16)
+            arrays[f"coef{k}"] = coef.astype(np.float16)
+        with path.open("wb") as fh:
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, path: Path) -> NgramHead:
+        """Read a head written by `save`."""
+        with np.load(path) as f:
+            n = len(BLOCKS)
+            return cls(
+                bits=int(f["bits"]),
+                idf=tuple(f[f"idf{k}"].astype(np.float32) for k in range(n)),
+                coef=tuple(f[f"coef{k}"].astype(np.float32) for k in range(n)),
+                intercept=float(f["intercept"]),
+                weight=float(f["weight"]),
+            )
+
+
+def find(checkpoint: Path) -> NgramHead | None:
+    """The head stored in a checkpoint folder, if it has one."""
+    path = Path(checkpoint) / HEAD_FILE
+    return NgramHead.load(path) if path.is_file() else None
+
+
+# -- training (scikit-learn and scipy: the model tools, not the serving image) ----------------
+
+
+def features(texts: Sequence[str], bits: int) -> list[object]:
+    """Each block's raw term counts, a sparse (texts x 2**bits) matrix per block."""
+    from scipy.sparse import csr_matrix
+
+    out: list[object] = []
+    for grams in BLOCKS:
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for i, text in enumerate(texts):
+            counts = buckets(grams(text), bits)
+            rows.extend([i] * len(counts))
+            cols.extend(counts)
+            vals.extend(counts.values())
+        out.append(csr_matrix((vals, (rows, cols)), shape=(len(texts), 1 << bits)))
+    return out
+
+
+def fit(
+    texts: Sequence[str],
+    y: np.ndarray,
+    *,
+    bits: int = DEFAULT_BITS,
+    c: float = 4.0,
+    weight: float = DEFAULT_WEIGHT,
+    seed: int = 13,
+) -> NgramHead:
+    """Train the head: smoothed idf (buckets in fewer than MIN_DF texts dropped), then liblinear."""
+    from scipy.sparse import diags, hstack
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import normalize
+
+    idfs: list[np.ndarray] = []
+    blocks = []
+    for counts in features(texts, bits):
+        df = np.bincount(counts.indices, minlength=1 << bits)  # type: ignore[attr-defined]
+        idf = np.where(df >= MIN_DF, np.log((1 + len(texts)) / (1 + df)) + 1, 0.0)
+        # Round as it is stored, so training sees the served weights.
+        idf = idf.astype(np.float16).astype(np.float32)
+        tf = counts.copy()  # type: ignore[attr-defined]
+        tf.data = 1.0 + np.log(tf.data)
+        blocks.append(normalize(tf @ diags(idf)))
+        idfs.append(idf)
+    x = hstack(blocks).tocsr()
+    model = LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=seed)
+    model.fit(x, y.astype(int))
+    coef = model.coef_[0].astype(np.float32)
+    size = 1 << bits
+    return NgramHead(
+        bits=bits,
+        idf=tuple(idfs),
+        coef=tuple(coef[k * size : (k + 1) * size] for k in range(len(BLOCKS))),
+        intercept=float(model.intercept_[0]),
+        weight=weight,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    from models.data import LANGUAGES, load_sources, split
+    from models.multilingual_baseline import _labelled, data_folder
+
+    ap = argparse.ArgumentParser(
+        prog="python -m models.ngrams",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("data", type=Path, help="../shared/data (with its multilingual/ folder)")
+    ap.add_argument("--output", type=Path, required=True, help="the npz to write")
+    ap.add_argument("--bits", type=int, default=DEFAULT_BITS)
+    ap.add_argument("--weight", type=float, default=DEFAULT_WEIGHT)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    args = ap.parse_args(argv)
+
+    train, _ = split(load_sources([data_folder(args.data)]), args.val_fraction, args.seed)
+    texts, y = _labelled([s for s in train if s.language in LANGUAGES])
+    head = fit(texts, y, bits=args.bits, weight=args.weight, seed=args.seed)
+    head.save(args.output)
+    print(f"{args.output}: {len(texts)} training texts, {args.output.stat().st_size:,} bytes")
+
+
+if __name__ == "__main__":
+    main()
