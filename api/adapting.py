@@ -15,7 +15,13 @@ log = logging.getLogger(__name__)
 
 
 class ModelAdapter:
-    """Fine-tunes the base checkpoint with `models.adapt`, then exports it to int8 ONNX beside it."""
+    """Fine-tunes the base checkpoint with `models.adapt`, then exports it to int8 ONNX beside it.
+
+    Both run in a child process at niceness `nice` with `threads` torch threads
+    (models.adapt.adapt_in_child), whoever runs the job: a web worker's job thread
+    without a broker, or a `flask --app api worker` process. So serving keeps its
+    cores, its GIL and its own torch threads while a site's model trains.
+    """
 
     def __init__(
         self,
@@ -26,6 +32,7 @@ class ModelAdapter:
         threads: int | None,
         lr: float = 3e-5,
         export: bool = True,
+        nice: int = 19,
     ) -> None:
         self.base = Path(base)
         self.epochs = epochs
@@ -33,12 +40,12 @@ class ModelAdapter:
         self.max_length = max_length
         self.threads = threads
         self.export = export
+        self.nice = nice
 
     def adapt(self, request: AdaptRequest, progress: Callable[[float], None]) -> Mapping[str, Any]:
-        from models import export_adapted
-        from models.adapt import adapt
+        from models.adapt import adapt_in_child
 
-        metrics = adapt(
+        return adapt_in_child(
             self.base,
             request.train_texts,
             request.train_labels,
@@ -50,12 +57,10 @@ class ModelAdapter:
             lr=self.lr,
             max_length=self.max_length,
             threads=self.threads,
+            nice=self.nice,
+            export=self.export,
             progress=lambda p: progress(0.95 * p),
         )
-        if self.export:
-            meta = export_adapted(request.output)
-            metrics["onnx_parity_mae"] = meta.get("export_parity_mae")
-        return metrics
 
 
 TRAIN_JOB = "site_models.train"

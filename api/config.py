@@ -20,6 +20,11 @@ def available_cores() -> int:
     return cpus.available_cores()
 
 
+def adapt_threads(cfg: Mapping[str, Any]) -> int:
+    """Torch threads of a site model's training: ADAPT_THREADS, or half the cores (at least 1)."""
+    return int(cfg["ADAPT_THREADS"]) or max(1, available_cores() // 2)
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Every setting the service reads, with its embedded default."""
     return {
@@ -84,13 +89,16 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Sites' adapted models (docs/site-models.md): where their files live (empty: the
         # instance folder's site-models/), how many one worker keeps loaded (least recently
         # used out), and the training settings (1 epoch of 128 tokens at a learning rate of
-        # 3e-5; 0 threads: all cores).
+        # 3e-5). Training runs in a child process at niceness ADAPT_NICE (19: it takes only
+        # the CPU serving leaves) with ADAPT_THREADS torch threads (0: half the cores, at
+        # least one, so a 2-core machine keeps a core for its web workers).
         "SITE_MODELS_DIR": "",
         "SITE_MODELS_MAX": 4,
         "ADAPT_EPOCHS": 1,
         "ADAPT_LR": 3e-5,
         "ADAPT_MAX_LENGTH": 128,
         "ADAPT_THREADS": 0,
+        "ADAPT_NICE": 19,
     }
 
 
@@ -124,6 +132,9 @@ def load(instance_path: str, test_config: Mapping[str, Any] | None) -> dict[str,
 
     if config["FAST_ENGINE"] not in ENGINES:
         raise SystemExit(f"{ENV_PREFIX}FAST_ENGINE: expected one of {', '.join(ENGINES)}")
+    if not 0 <= int(config["ADAPT_NICE"]) <= 19:
+        # Below 0 would raise a training above serving (and needs root): never what we want.
+        raise SystemExit(f"{ENV_PREFIX}ADAPT_NICE: expected 0 to 19 (19: the lowest priority)")
     if config["AUTHOR_IP"] not in set(AddressStorage):
         choices = ", ".join(AddressStorage)
         raise SystemExit(f"{ENV_PREFIX}AUTHOR_IP: expected one of {choices}")

@@ -18,8 +18,13 @@ import argparse
 import csv
 import json
 import math
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,9 @@ LOWER_IS_BETTER = (
     "names_max_toxicity",
 )
 HIGHER_IS_BETTER = ("hateful_held_share", "hard_cases_decided_right")
+# The niceness of a training run in its own process (adapt_in_child): 19, the lowest
+# priority, so that on a machine that also serves it takes only the CPU serving leaves.
+CHILD_NICE = 19
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -325,6 +333,8 @@ def adapt(
         "lr": lr,
         "train_rows": len(train_texts),
         "validation_rows": len(val_texts),
+        "threads": torch.get_num_threads(),
+        "nice": os.nice(0),
     }
     metrics["seconds"] = {
         "training": round(trained - started, 1),
@@ -332,6 +342,132 @@ def adapt(
     }
     report(1.0)
     return metrics
+
+
+def adapt_in_child(
+    base: Path,
+    train_texts: Sequence[str],
+    train_labels: Sequence[bool],
+    val_texts: Sequence[str],
+    val_labels: Sequence[bool],
+    output: Path,
+    *,
+    thresholds: Mapping[str, float],
+    nice: int = CHILD_NICE,
+    export: bool = True,
+    progress: Callable[[float], None] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """`adapt` (then, with `export`, `models.export_adapted`) in a child process at niceness `nice`.
+
+    Why a child: without a job queue, training runs in a thread of the process that
+    asked for it, which may be a web worker; there it would take the worker's GIL, its
+    cores and (torch.set_num_threads is per process) its inference threads. A child
+    with a lower priority gets only the CPU that serving leaves. `options` are
+    `adapt`'s (epochs, lr, max_length, threads, ...); `progress` gets adapt's progress.
+    Raises AdaptFailed with the child's error when it fails or dies.
+    """
+    job = {
+        "base": str(base),
+        "train_texts": list(train_texts),
+        "train_labels": [bool(y) for y in train_labels],
+        "val_texts": list(val_texts),
+        "val_labels": [bool(y) for y in val_labels],
+        "output": str(output),
+        "thresholds": dict(thresholds),
+        "options": options,
+        "export": export,
+        "nice": nice,
+        "parent": os.getpid(),
+    }
+    env = dict(os.environ)
+    # The child imports this package from where the parent did, whatever its directory.
+    here = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    if options.get("threads"):
+        # Read by OpenMP when torch loads, before adapt's torch.set_num_threads.
+        env["OMP_NUM_THREADS"] = str(options["threads"])
+    report = progress or (lambda _p: None)
+    command = [sys.executable, "-c", "from models.adapt import child_main; child_main()"]
+    with tempfile.TemporaryFile() as stderr:
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            text=True,
+            encoding="utf-8",
+        )
+        result: dict[str, Any] | None = None
+        error = ""
+        try:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(json.dumps(job))
+            child.stdin.close()
+            for line in child.stdout:
+                message = json.loads(line)
+                if "progress" in message:
+                    report(float(message["progress"]))
+                elif "metrics" in message:
+                    result = message["metrics"]
+                elif "error" in message:
+                    error = str(message["error"])
+            code = child.wait()
+        finally:
+            if child.poll() is None:  # the parent failed (e.g. recording progress): stop it
+                child.kill()
+                child.wait()
+        if result is None:
+            stderr.seek(0)
+            tail = stderr.read()[-1500:].decode("utf-8", "replace").strip()
+            raise AdaptFailed(error or f"the training process exited with {code}: {tail}")
+    return result
+
+
+class AdaptFailed(RuntimeError):
+    """The training process failed; the message is its error."""
+
+
+def child_main() -> None:
+    """The child of `adapt_in_child`: read the job from stdin, train at low priority, answer on stdout."""
+    job = json.loads(sys.stdin.read())
+    os.nice(int(job["nice"]))
+    # Our answers go through the original stdout; anything a library prints goes to stderr.
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    parent = int(job["parent"])
+
+    def say(message: Mapping[str, Any]) -> None:
+        answers.write(json.dumps(message) + "\n")
+        answers.flush()
+
+    def progress(p: float) -> None:
+        if os.getppid() != parent:  # whoever asked is gone: no one will read the result
+            os._exit(3)
+        say({"progress": p})
+
+    try:
+        metrics = adapt(
+            Path(job["base"]),
+            job["train_texts"],
+            job["train_labels"],
+            job["val_texts"],
+            job["val_labels"],
+            Path(job["output"]),
+            thresholds=job["thresholds"],
+            progress=progress,
+            **job["options"],
+        )
+        if job["export"]:
+            from models import export_adapted
+
+            metrics["onnx_parity_mae"] = export_adapted(job["output"]).get("export_parity_mae")
+    except Exception as exc:
+        traceback.print_exc()  # to stderr, whose tail the parent shows if the answer is lost
+        say({"error": f"{type(exc).__name__}: {exc}"})
+        raise SystemExit(1) from exc
+    say({"metrics": metrics})
 
 
 def read_labels(path: Path) -> tuple[list[str], list[bool]]:

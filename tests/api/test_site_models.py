@@ -421,3 +421,53 @@ def test_a_version_whose_job_vanished_stops_blocking_after_six_hours(
     assert r.status_code == 202 and r.get_json()["version"] == "v2"
     v1 = client.get("/v1/sites/daily-bugle/models/v1", headers=op).get_json()
     assert v1["state"] == "failed" and "abandoned" in v1["error"]
+
+
+def _adapter_of(database_url: str, tmp_path: Path, **settings: Any) -> Any:
+    from api import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SCORER": KeywordScorer(),
+            "MODEL": str(tmp_path / "no-checkpoint"),
+            "SECRET_KEY": "test-secret",
+            "LOG_REQUESTS": False,
+            "SITE_MODELS_DIR": str(tmp_path / "site-models"),
+            **settings,
+        }
+    )
+    services(app).store.engine.dispose()
+    return services(app).site_models.adapter
+
+
+def test_training_yields_to_serving_by_default(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real adapter trains at the lowest priority with half the cores (one of two)."""
+    from api import config
+
+    monkeypatch.setattr(config.cpus, "available_cores", lambda: 2)
+    adapter = _adapter_of(database_url, tmp_path)
+    assert (adapter.nice, adapter.threads) == (19, 1)
+    monkeypatch.setattr(config.cpus, "available_cores", lambda: 8)
+    assert _adapter_of(database_url, tmp_path).threads == 4
+
+
+def test_training_priority_and_threads_come_from_the_environment(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODERATION_ADAPT_NICE", "5")
+    monkeypatch.setenv("MODERATION_ADAPT_THREADS", "3")
+    adapter = _adapter_of(database_url, tmp_path)
+    assert (adapter.nice, adapter.threads) == (5, 3)
+
+
+@pytest.mark.parametrize("nice", ["-1", "20"])
+def test_a_training_priority_out_of_range_stops_the_start(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nice: str
+) -> None:
+    monkeypatch.setenv("MODERATION_ADAPT_NICE", nice)
+    with pytest.raises(SystemExit, match="ADAPT_NICE"):
+        _adapter_of(database_url, tmp_path)

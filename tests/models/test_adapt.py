@@ -7,6 +7,7 @@ base -> rollback, with the real training code, the real export and a real databa
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.adapt import adapt, roc_auc
+from models.adapt import AdaptFailed, adapt, adapt_in_child, roc_auc
 
 # Our own sentences: this site's moderators reject remarks about "turnips" (a running
 # insult among its readers), and approve the rest.
@@ -88,6 +89,22 @@ def test_adapt_learns_the_site_label_and_keeps_the_other_categories(
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
 
 
+def test_a_failed_training_process_raises_its_error(tmp_path: Path) -> None:
+    rows = site_labels(30)
+    texts, labels = [t for t, _ in rows], [y for _, y in rows]
+    with pytest.raises(AdaptFailed, match="no-such-checkpoint"):
+        adapt_in_child(
+            tmp_path / "no-such-checkpoint",
+            texts,
+            labels,
+            texts,
+            labels,
+            tmp_path / "out",
+            thresholds={},
+            threads=1,
+        )
+
+
 # -- the whole path, on the service -------------------------------------------
 
 
@@ -109,6 +126,8 @@ def app(tiny_path: Path, tmp_path: Path) -> Iterator[Any]:
             "JOBS": InlineTraining(),
             "ADAPT_EPOCHS": 4,
             "ADAPT_LR": 2e-3,  # a tiny random model learns nothing at the real model's 3e-5
+            "ADAPT_THREADS": 1,
+            "ADAPT_NICE": 5,
             "SITE_MODELS_DIR": str(tmp_path / "site-models"),
         }
     )
@@ -140,6 +159,9 @@ def test_adapt_promote_score_and_roll_back_on_the_tiny_model(
     last = json.loads(r.stdout.strip().splitlines()[-1])  # progress goes to stderr
     assert (last["version"], last["state"]) == ("v1", "ready")
     assert last["metrics"]["labels"] == {"train": 192, "validation": 48}
+    # It trained in a child process, 5 steps of niceness below this one, on one thread.
+    settings = last["metrics"]["settings"]
+    assert (settings["nice"], settings["threads"]) == (min(19, os.nice(0) + 5), 1)
     folder = tmp_path / "site-models" / ours.id / "v1"
     assert (folder / "model.safetensors").is_file()
 
