@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +28,7 @@ from api.services import services
 from moderation.backfill import Scope
 from moderation.comments import NewComment
 from tests.fakes import KeywordScorer
-from tests.serving import ROOT
+from tests.serving import worker_processes
 
 TEXTS = (
     "Thanks for the thorough report on the harbour works, number {i}.",
@@ -59,24 +57,8 @@ def worker_env(database: str, broker: str, queue: str, folder: Path) -> dict[str
 
 def measure(app: Flask, env: dict[str, str], processes: int, chunk_size: int, log: Path) -> float:
     """Comments per second of one backfill over every stored comment with `processes` workers."""
-    procs = []
-    with log.open("ab") as out:
-        for _ in range(processes):
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "flask", "--app", "api", "worker"],
-                    env=env,
-                    cwd=ROOT,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-    try:
+    with worker_processes(env, processes, log):  # each loaded its model before the clock
         deadline = time.monotonic() + 600
-        while log.read_text().count("worker started") < processes:  # the model loaded first
-            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                raise SystemExit(f"the workers did not start; see {log}")
-            time.sleep(0.5)
         backfill = services(app).backfill
         run, _ = backfill.start(Scope(), chunk_size)
         started = time.perf_counter()
@@ -90,11 +72,6 @@ def measure(app: Flask, env: dict[str, str], processes: int, chunk_size: int, lo
                 raise SystemExit(f"the backfill did not finish; see {log}")
             time.sleep(0.2)
         return current.rescored / (time.perf_counter() - started)
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(60)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -24,6 +25,50 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _base_env() -> dict[str, str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "MODERATION_LOG_REQUESTS": "0"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
+def ours_env(
+    tmp: Path,
+    model: str,
+    workers: int = 2,
+    threads: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of our service on a fresh SQLite file in `tmp` (also for its CLI)."""
+    env = _base_env()
+    env.update(
+        MODERATION_WORKERS=str(workers),
+        MODERATION_TORCH_THREADS=str(threads),
+        OMP_NUM_THREADS=str(threads),
+        MODERATION_INSTANCE_PATH=str(tmp / "instance"),
+        MODERATION_MODEL=model,
+        MODERATION_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+        MODERATION_BACKGROUND_INTERVAL="0",
+        # One key sends everything here: the per-key limit would measure 429s, not work.
+        MODERATION_RATE_LIMIT_ENABLED="0",
+    )
+    env.update(extra_env or {})
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> Any:
+    """Run `flask --app api ARGS...` (with --json among them) and return its last line, parsed."""
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "api", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.splitlines()[-1])
 
 
 def start(
@@ -42,36 +87,16 @@ def start(
     the service's default). `extra_env`: more settings for ours (MODERATION_*).
     """
     port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "MODERATION_LOG_REQUESTS": "0"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     key = ""
     if kind == "ours":
-        env.update(
-            MODERATION_BIND=f"127.0.0.1:{port}",
-            MODERATION_WORKERS=str(workers),
-            MODERATION_TORCH_THREADS=str(threads),
-            OMP_NUM_THREADS=str(threads),
-            MODERATION_INSTANCE_PATH=str(tmp / "instance"),
-            MODERATION_MODEL=model,
-            MODERATION_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
-            MODERATION_BACKGROUND_INTERVAL="0",
-            # One key sends everything here: the per-key limit would measure 429s, not work.
-            MODERATION_RATE_LIMIT_ENABLED="0",
-        )
-        env.update(extra_env or {})
-        out = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "api", "sites", "create", "bench", "--json"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        key = json.loads(out.stdout.splitlines()[-1])["api_key"]
+        env = ours_env(tmp, model, workers, threads, extra_env)
+        env["MODERATION_BIND"] = f"127.0.0.1:{port}"
+        key = cli(env, "sites", "create", "bench", "--json")["api_key"]
         if long_threads is not None:
             env["MODERATION_LONG_PASS_THREADS"] = str(long_threads)
         cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "api:create_app()"]
     else:
+        env = _base_env()
         env["NAIVE_MODEL"] = model
         cmd = [
             sys.executable,

@@ -206,3 +206,50 @@ def running_replicas(
     finally:
         for service in services:
             stop_service(service)
+
+
+@contextmanager
+def worker_processes(
+    env: dict[str, str], n: int, log: Path, *, wait: float = 600.0
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`n` processes of the real `flask --app api worker` command, logging to `log`.
+
+    With `wait` (seconds), returns once each has logged "worker started" (its model
+    loaded); 0: at once. Stopped with SIGTERM (jobs under way finish) on the way out.
+    """
+    procs: list[subprocess.Popen[bytes]] = []
+    with log.open("ab") as out:
+        start_at = log.stat().st_size
+        try:
+            for _ in range(n):
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "flask", "--app", "api", "worker"],
+                        env=env,
+                        cwd=ROOT,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            deadline = time.monotonic() + wait
+            while wait and _read_from(log, start_at).count("worker started") < n:
+                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                    raise RuntimeError(f"the workers did not start; see {log}")
+                time.sleep(0.5)
+            yield procs
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+
+def _read_from(path: Path, offset: int) -> str:
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace")

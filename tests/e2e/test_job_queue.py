@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from moderation.comments import NewComment, Status
 from moderation.review import Action, DecisionIn, RejectReason
 from moderation.sites import Role
 from tests.fakes import KeywordScorer
-from tests.serving import ROOT
+from tests.serving import ROOT, worker_processes
 
 REDIS = os.environ.get("MODERATION_TEST_REDIS", "redis://127.0.0.1:6379/0")
 RABBITMQ = os.environ.get("MODERATION_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/")
@@ -70,34 +68,6 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.2)
-
-
-@contextmanager
-def workers(env: dict[str, str], n: int, log: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`n` processes of the real `flask --app api worker` command; stopped with SIGTERM."""
-    procs = []
-    with log.open("wb") as out:
-        for _ in range(n):
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "flask", "--app", "api", "worker"],
-                    env=env,
-                    cwd=ROOT,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        try:
-            yield procs
-        finally:
-            for p in procs:
-                p.send_signal(signal.SIGTERM)
-            for p in procs:
-                try:
-                    p.wait(60)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
 
 
 def worker_env(database_url: str, broker: str, queue: str, tmp_path: Path) -> dict[str, str]:
@@ -177,8 +147,11 @@ def test_200_decisions_with_slow_receivers_are_delivered_once_by_two_workers(
         return [e for s in sites for e in store.outbox.recent(s.id, 1000)]
 
     try:
-        with workers(
-            worker_env(database_url, broker, queue_name, tmp_path), 2, tmp_path / "workers.log"
+        with worker_processes(
+            worker_env(database_url, broker, queue_name, tmp_path),
+            2,
+            tmp_path / "workers.log",
+            wait=0,
         ):
             wait_for(
                 lambda: sum(e.delivered_at is not None for e in events()) == 400,
@@ -222,7 +195,7 @@ def test_a_backfill_over_two_worker_processes_rescores_each_comment_once_with_th
     before = {c.id: store.comments.get(c.id) for c in comments}
     env = worker_env(database_url, REDIS, queue_name, tmp_path)
     env["MODERATION_WORKER_THREADS"] = "2"
-    with workers(env, 2, tmp_path / "workers.log"):
+    with worker_processes(env, 2, tmp_path / "workers.log", wait=0):
         out = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "api", "rescore", "--all",
              "--model-version", "test", "--chunk-size", "10"],
