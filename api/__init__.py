@@ -49,6 +49,7 @@ _OPTIONAL_BODY = {
     "site_models.Models",
     "site_models.Promote",
     "site_models.Rollback",
+    "site_models.ModelShadow",
 }
 # Endpoints whose body is CSV (imported labels): text/csv, not JSON.
 _CSV_BODY = {"site_models.Labels"}
@@ -188,6 +189,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         detect_language=detect_language,
         email_pepper=app.config["SECRET_KEY"],
         on_decision=observability.count_decision,
+        on_shadow_failure=observability.count_shadow_failure,
         addresses=AddressPolicy(AddressStorage(app.config["AUTHOR_IP"]), app.config["SECRET_KEY"]),
         language_scorers=language_scorers,
     )

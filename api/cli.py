@@ -549,6 +549,68 @@ def rollback(site: str) -> None:
     click.echo(f"{restored.tag if restored else 'the base model'} serves {current.name}")
 
 
+@models_cli.command("shadow")
+@click.argument("site")
+@click.argument("version")
+@click.option("--stop", is_flag=True, help="stop running VERSION in shadow")
+def shadow(site: str, version: str, stop: bool) -> None:
+    """Run VERSION of SITE's model in shadow: it scores new comments too, never acted on."""
+    current = _site_or_fail(site)
+    svc = services().site_models
+    number = _domain(lambda: parse_version(version))
+    if stop:
+        _domain(lambda: svc.stop_shadow(current, number, Actor.CLI))
+        click.echo(f"v{number} no longer in shadow on {current.name}")
+    else:
+        _domain(lambda: svc.shadow(current, number, Actor.CLI))
+        click.echo(f"v{number} in shadow on {current.name}: it scores new comments, never acted on")
+
+
+@models_cli.command("shadow-report")
+@click.argument("site")
+@click.argument("version")
+@click.option("--json", "as_json", is_flag=True, help="the report as JSON (as the API answers)")
+def shadow_report(site: str, version: str, as_json: bool) -> None:
+    """Live model against VERSION on SITE's comments it scored in shadow, and against moderators."""
+    current = _site_or_fail(site)
+    number = _domain(lambda: parse_version(version))
+    report = _domain(lambda: services().site_models.shadow_report(current, number))
+    if as_json:
+        _echo_json(report)
+        return
+    m, mods = report["matrix"], report["moderators"]
+    click.echo(
+        f"{report['version']} {'in shadow' if report['in_shadow'] else 'not in shadow'}: "
+        f"{report['comments']} comment(s), agreement {report['agreement']}"
+    )
+    click.echo("                 candidate approve  candidate hold")
+    click.echo(
+        f"live approve     {m['live_approve_candidate_approve']:>17}  "
+        f"{m['live_approve_candidate_hold']:>14}"
+    )
+    click.echo(
+        f"live hold        {m['live_hold_candidate_approve']:>17}  {m['live_hold_candidate_hold']:>14}"
+    )
+    auc = mods["roc_auc"]
+    click.echo(
+        f"moderators decided {mods['labelled']} ({mods['toxic']} toxic): live right on "
+        f"{mods['live_agreed']}, candidate on {mods['candidate_agreed']}; "
+        f"ROC-AUC live {auc['live']} candidate {auc['candidate']}"
+    )
+    rec = report["recalibration"]
+    if rec.get("toxicity"):
+        t = rec["toxicity"]
+        click.echo(
+            f"promotion would set toxicity {t['current']} -> {t['proposed']} (from {rec['source']})"
+        )
+    for ex in report["examples"]:
+        click.echo(
+            f"  live {'hold' if ex['live']['held'] else 'approve'} / candidate "
+            f"{'hold' if ex['candidate']['held'] else 'approve'} / moderators "
+            f"{ex['moderators'] or '-'}: {ex['text'][:100]!r}"
+        )
+
+
 def register(app: Flask) -> None:
     for command in (sites_cli, keys_cli, users_cli, db_cli, rescore, deliver_webhooks, worker):
         app.cli.add_command(command)

@@ -36,6 +36,10 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10),
 )
 DECISIONS = Counter("moderation_decisions_total", "Automatic decisions", ["status", "reason"])
+SHADOW_MODEL_FAILURES = Counter(
+    "moderation_shadow_model_failures_total",
+    "Scoring by a site's model version in shadow that failed (the live decision stood)",
+)
 SCORING = Histogram(
     "moderation_scoring_seconds",
     "Model scoring latency per call",
@@ -72,6 +76,11 @@ def count_decision(comment: StoredComment) -> None:
     reasons: set[str] = {r.code.value for r in comment.reasons} or {"none"}
     for reason in reasons:
         DECISIONS.labels(comment.status.value, reason).inc()
+
+
+def count_shadow_failure(site: object) -> None:
+    """Count one failure of a site's model version in shadow (logged where it happened)."""
+    SHADOW_MODEL_FAILURES.inc()
 
 
 def timed_scoring(score: Callable[..., object]) -> Callable[..., object]:
@@ -194,7 +203,7 @@ def init_app(app: Flask, backlog: Callable[[], Backlog]) -> None:
 
             multiprocess.MultiProcessCollector(registry)
         else:
-            for collector in (REQUESTS, LATENCY, DECISIONS, SCORING):
+            for collector in (REQUESTS, LATENCY, DECISIONS, SCORING, SHADOW_MODEL_FAILURES):
                 registry.register(collector)
         if app.config["DATABASE_METRICS"]:
             registry.register(DatabaseGauges(backlog))

@@ -67,6 +67,10 @@ class ModelsSchema(ma.Schema):
     serving = ma.fields.String(
         allow_none=True, metadata={"description": "the version that scores the site; null: base"}
     )
+    shadow = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "the version scoring the site's comments in shadow; null: none"},
+    )
     labels = ma.fields.Nested(LabelCountsSchema)
     models = ma.fields.List(ma.fields.Nested(SiteModelSchema))
 
@@ -110,6 +114,9 @@ def models_view(site: Site) -> dict[str, Any]:
     svc = services().site_models
     return {
         "serving": f"v{site.model_version}" if site.model_version is not None else None,
+        "shadow": f"v{site.shadow_model_version}"
+        if site.shadow_model_version is not None
+        else None,
         "labels": label_counts(svc.labels(site)),
         "models": svc.versions(site),
     }
@@ -201,3 +208,34 @@ class Rollback(MethodView):
         current = _site(site)
         services().site_models.rollback(current, g.user.id)
         return models_view(_site(site))
+
+
+@blp.route("/<string:site>/models/<string:version>/shadow")
+class ModelShadow(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.response(200, ModelsSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, site: str, version: str) -> Any:
+        """Run a trained version in shadow: it scores the site's new comments too, never acted on.
+
+        One version per site at a time (409 while another is in shadow); audited.
+        """
+        current = _site(site)
+        services().site_models.shadow(current, parse_version(version), g.user.id)
+        return models_view(_site(site))
+
+    @blp.response(200, ModelsSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def delete(self, site: str, version: str) -> Any:
+        """Stop running this version in shadow (its report stays); audited."""
+        current = _site(site)
+        services().site_models.stop_shadow(current, parse_version(version), g.user.id)
+        return models_view(_site(site))
+
+    @blp.response(200)
+    def get(self, site: str, version: str) -> Any:
+        """Live model against this version on the comments it scored in shadow, both against
+        moderators' later decisions, a few comments where they differ, and the recalibration a
+        promotion would apply (`recalibration.source`: shadow or validation)."""
+        return services().site_models.shadow_report(_site(site), parse_version(version))

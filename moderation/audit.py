@@ -38,6 +38,8 @@ class AuditAction(enum.StrEnum):
     MODEL_TRAIN = "model.train"  # training of a site's model was requested
     MODEL_PROMOTE = "model.promote"  # a version of a site's model began to serve
     MODEL_ROLLBACK = "model.rollback"  # back to what served before
+    MODEL_SHADOW_START = "model.shadow_start"  # a version began to score in shadow
+    MODEL_SHADOW_STOP = "model.shadow_stop"  # it stopped (asked to, or promoted)
 
     @property
     def is_comment_decision(self) -> bool:

@@ -33,6 +33,8 @@ sites = sa.Table(
     sa.Column("retention", sa.JSON, nullable=True),
     # The version of the site's adapted model that scores its comments; null: the base model.
     sa.Column("model_version", sa.Integer, nullable=True),
+    # A version of its adapted model scoring its comments in shadow (never acted on); null: none.
+    sa.Column("shadow_model_version", sa.Integer, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -316,6 +318,20 @@ site_models = sa.Table(
     # What served before this version's promotion, and the thresholds then (for rollback).
     sa.Column("previous_version", sa.Integer, nullable=True),
     sa.Column("previous_thresholds", sa.JSON, nullable=True),
+)
+
+# What a site's model version in shadow scored and would have decided, per live comment.
+model_shadow_scores = sa.Table(
+    "model_shadow_scores",
+    metadata,
+    sa.Column("comment_id", sa.String(40), sa.ForeignKey("comments.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.String(40), nullable=False),
+    sa.Column("scores", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_model_shadow_scores_site_version", "site_id", "version"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from moderation.comments import (
 from moderation.errors import Conflict, NotFound, Stale
 from moderation.events import EventName, NewEvent
 from moderation.language import UNDETERMINED
+from moderation.model_shadow import ShadowScore, candidate_policy
 from moderation.policy import OtherLanguages, decide
 from moderation.privacy import AddressPolicy
 from moderation.reports import NewReport, Reported, ReportSummary, reporter_weight
@@ -47,6 +49,8 @@ from moderation.spans import split_sentences
 from moderation.standing import AuthorActionEntry, apply_standing
 from moderation.text import normalize, scoring_forms
 from moderation.webhooks import event_for
+
+log = logging.getLogger(__name__)
 
 # Beyond about one model window (256 tokens) a comment whose windows score at least
 # DILUTION_GATE in some category is also scored sentence by sentence. Benign long
@@ -120,6 +124,7 @@ class ModerationService:
         on_decision: Callable[[StoredComment], None] | None = None,
         addresses: AddressPolicy | None = None,
         language_scorers: Mapping[str, GuardedScorer] | None = None,
+        on_shadow_failure: Callable[[Site], None] | None = None,
     ) -> None:
         self.repos = repos
         self.addresses = addresses or AddressPolicy(secret=email_pepper)
@@ -130,6 +135,7 @@ class ModerationService:
         self.email_pepper = email_pepper
         self.clock = clock
         self.on_decision = on_decision
+        self.on_shadow_failure = on_shadow_failure
 
     # -- intake ---------------------------------------------------------------
 
@@ -161,10 +167,66 @@ class ModerationService:
         known = None if languages is None else [languages[i] for i in todo]
         scored = self._score([comments[i].text for i in todo], memo, known, [site] * len(todo))
         standings = self._standings(site, [comments[i].author.id for i in todo])
+        created: list[tuple[StoredComment, _Scored]] = []
         for i, s in zip(todo, scored, strict=True):
             standing = standings.get(comments[i].author.id or "")
-            results[i] = self._store_new(site, comments[i], s, memo, standing)
+            submission = self._store_new(site, comments[i], s, memo, standing)
+            results[i] = submission
+            if submission.created:
+                created.append((submission.comment, s))
+        if site.shadow_model_version is not None and created:
+            self._score_in_shadow(site, site.shadow_model_version, created, memo)
         return [r for r in results if r is not None]
+
+    def _score_in_shadow(
+        self,
+        site: Site,
+        version: int,
+        created: Sequence[tuple[StoredComment, _Scored]],
+        memo: _Memo,
+    ) -> None:
+        """Score the site's new comments with its model version in shadow and store what the
+        policy, with that version's proposed thresholds, would decide. Never acted on.
+
+        Runs after the live decisions are stored; only comments the live English model (or
+        the site's own) scored, since the candidate serves exactly where that one does. Any
+        failure is logged and counted, never raised: the live answer stands.
+        """
+        todo = [
+            (c, s)
+            for c, s in created
+            if s.scores is not None
+            and self.scorers.for_language(s.language) is self.scorers.default
+        ]
+        if not todo:
+            return
+        try:
+            model = self.repos.site_models.get(site.id, version)
+            if model is None:
+                return
+            policy = candidate_policy(site, model)
+            scorer = self.scorer.site_view(site_model_key(site.id, version))
+            scores = self._model_scores([c.text for c, _ in todo], memo, scorer)
+            now = self.clock()
+            rows = []
+            for (comment, _), candidate in zip(todo, scores, strict=True):
+                verdict = decide(policy, comment.text, candidate, comment.language)
+                rows.append(
+                    ShadowScore(
+                        comment.id,
+                        site.id,
+                        version,
+                        candidate,
+                        verdict.status,
+                        verdict.reasons,
+                        now,
+                    )
+                )
+            self.repos.model_shadow.add_many(rows)
+        except Exception:  # the candidate's trouble must never reach the live answer
+            log.exception("site %s: model v%s in shadow failed", site.id, version)
+            if self.on_shadow_failure is not None:
+                self.on_shadow_failure(site)
 
     def _model_scores(
         self, texts: Sequence[str], memo: _Memo | None = None, scorer: AnyScorer | None = None

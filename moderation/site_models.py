@@ -64,7 +64,18 @@ class LabelledText:
     comment_id: str | None = None
 
 
-def decision_label(comment: StoredComment) -> bool | None:
+class Decided(Protocol):
+    """Where a comment stands, who put it there and why (a StoredComment, or a report's row)."""
+
+    @property
+    def status(self) -> Status: ...
+    @property
+    def decided_by_moderator(self) -> bool: ...
+    @property
+    def decision_reason(self) -> str | None: ...
+
+
+def decision_label(comment: Decided) -> bool | None:
     """What a moderator's decision says about toxicity: True, False, or None (nothing).
 
     Approvals are 0; rejections for abuse, harassment, hate or threats are 1, whether the
@@ -274,6 +285,8 @@ class SiteModelStore(Protocol):
         thresholds: Mapping[str, float] | None,
     ) -> SiteModel: ...
     def rollback(self, site_id: str, *, actor: str) -> SiteModel | None: ...
+    def start_shadow(self, site_id: str, version: int, *, actor: str) -> SiteModel: ...
+    def stop_shadow(self, site_id: str, version: int, *, actor: str) -> None: ...
 
 
 def wins(metrics: Mapping[str, Any]) -> bool:
@@ -405,8 +418,43 @@ class SiteModels:
             raise Conflict(f"{model.tag} already serves the site.")
         if model.state not in PROMOTABLE:
             raise Conflict(f"{model.tag} is {model.state}: only a trained version can serve.")
-        thresholds = recalibrated(site, model.metrics) if recalibrate else None
+        thresholds = (
+            recalibrated(site, {"recalibration": self.proposal(site, model)})
+            if recalibrate
+            else None
+        )
         return self.store.promote(site.id, version, actor=actor, thresholds=thresholds)
+
+    def proposal(self, site: Site, model: SiteModel) -> dict[str, Any]:
+        """The toxicity threshold a promotion would apply, with its figures and their source:
+        the candidate's scores of live comments in shadow when they allow it, else validation."""
+        from moderation import model_shadow
+
+        rows = self.repos.model_shadow.comparisons(site.id, model.version)
+        return model_shadow.proposal(site, model, rows)
+
+    def shadow(self, site: Site, version: int, actor: str) -> SiteModel:
+        """Run `version` in shadow: it scores the site's new comments too, never acted on."""
+        return self.store.start_shadow(site.id, version, actor=actor)
+
+    def stop_shadow(self, site: Site, version: int, actor: str) -> None:
+        """Stop running `version` in shadow (what it scored is kept for its report)."""
+        self.version(site, version)
+        self.store.stop_shadow(site.id, version, actor=actor)
+
+    def shadow_report(self, site: Site, version: int) -> dict[str, Any]:
+        """Live against `version` on the comments it scored in shadow, and both against moderators."""
+        from moderation import model_shadow
+
+        model = self.version(site, version)
+        rows = self.repos.model_shadow.comparisons(site.id, version)
+        return {
+            "version": model.tag,
+            "in_shadow": site.shadow_model_version == version,
+            "thresholds": dict(model_shadow.candidate_policy(site, model).thresholds),
+            **model_shadow.report(rows),
+            "recalibration": model_shadow.proposal(site, model, rows),
+        }
 
     def rollback(self, site: Site, actor: str) -> SiteModel | None:
         """Serve what served before the current version (None: the base model)."""

@@ -31,6 +31,8 @@ class Site:
     retention: Mapping[str, Any] | None = None
     # The version of its adapted model that scores the site's comments; None: the base model.
     model_version: int | None = None
+    # A version of its adapted model that also scores its comments, never acted on; None: none.
+    shadow_model_version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,13 @@ def models(site: str) -> ResponseReturnValue:
     svc = services().site_models
     versions = svc.versions(current)
     training = any(m.state in (ModelState.QUEUED, ModelState.TRAINING) for m in versions)
+    # The shadow report (and the recalibration a promotion would apply) of each candidate.
+    reports = {m.version: svc.shadow_report(current, m.version) for m in versions if m.metrics}
     return render_template(
         "web/site_models.html",
         site=current,
         versions=versions,
+        reports=reports,
         labels=label_counts(svc.labels(current)),
         comparison=comparison,
         figure=_figure,
@@ -121,4 +124,23 @@ def rollback(site: str) -> ResponseReturnValue:
         flash(exc.message, "error")
         return _back(current)
     flash(f"{restored.tag if restored else 'The base model'} scores {current.name} again.", "ok")
+    return _back(current)
+
+
+@bp.post("/sites/<string:site>/models/<string:version>/shadow")
+@signed_in(*OPERATORS)
+def shadow(site: str, version: str) -> ResponseReturnValue:
+    """Run a version in shadow, or stop it (the form's `stop`)."""
+    current = _site(site)
+    svc = services().site_models
+    try:
+        number = parse_version(version)
+        if request.form.get("stop"):
+            svc.stop_shadow(current, number, user().id)
+            flash(f"v{number} no longer runs in shadow.", "ok")
+        else:
+            svc.shadow(current, number, user().id)
+            flash(f"v{number} now scores {current.name}'s new comments in shadow.", "ok")
+    except DomainError as exc:
+        flash(exc.message, "error")
     return _back(current)

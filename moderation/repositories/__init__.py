@@ -18,6 +18,7 @@ from moderation.repositories.base import Database
 from moderation.repositories.comments import CommentRepository
 from moderation.repositories.integrations import CoralPhases
 from moderation.repositories.labels import LabelRepository
+from moderation.repositories.model_shadow import ModelShadowScores
 from moderation.repositories.outbox import Outbox
 from moderation.repositories.policies import PolicyRepository, StalePolicy
 from moderation.repositories.reports import ReportRepository
@@ -49,6 +50,7 @@ class Repositories:
         self.backfills = BackfillRepository(self.db)
         self.backlog = BacklogCounts(self.db)
         self.site_models = SiteModelRepository(self.db)
+        self.model_shadow = ModelShadowScores(self.db)
 
     @property
     def engine(self) -> Engine:
@@ -69,6 +71,7 @@ __all__ = [
     "CoralPhases",
     "Database",
     "LabelRepository",
+    "ModelShadowScores",
     "Outbox",
     "PolicyRepository",
     "ReportRepository",

@@ -142,6 +142,8 @@ class AuthorData:
             actions = conn.execute(
                 db.author_actions.delete().where(aa.site_id == site_id, aa.author_id == author_id)
             ).rowcount
+            ms = db.model_shadow_scores.c
+            conn.execute(db.model_shadow_scores.delete().where(ms.comment_id.in_(ids)))
             conn.execute(db.comments.delete().where(c.id.in_(ids)))
             erasure = Erasure(
                 author_id,

@@ -52,6 +52,34 @@ def _with_thresholds(
     return {"policy": policy, "policy_version": site.policy_version + 1}
 
 
+def _trained(conn: sa.Connection, site_id: str, version: int, rule: str) -> Any:
+    """The site's row, locked, once `version` is a trained version that does not serve
+    (NotFound: no such version; Conflict, saying `rule`: it cannot)."""
+    m, s = db.site_models.c, db.sites.c
+    site = conn.execute(db.sites.select().where(s.id == site_id).with_for_update()).one()
+    row = conn.execute(
+        db.site_models.select().where(m.site_id == site_id, m.version == version)
+    ).first()
+    if row is None:
+        raise NotFound(f"The site has no model version v{version}.")
+    if ModelState(row.state) not in PROMOTABLE:
+        raise Conflict(f"v{version} is {row.state}: {rule}")
+    return site
+
+
+def _shadow_stopped(conn: sa.Connection, site_id: str, version: int, actor: str, why: str) -> None:
+    AuditLog.append(
+        conn,
+        AuditEntry(
+            AuditAction.MODEL_SHADOW_STOP,
+            actor,
+            site_id=site_id,
+            before={"shadow_version": version},
+            after={"shadow_version": None, "why": why},
+        ),
+    )
+
+
 class SiteModelRepository:
     """The registry: one row per version of a site's model; `sites.model_version` says which serves."""
 
@@ -162,14 +190,7 @@ class SiteModelRepository:
         m, s = db.site_models.c, db.sites.c
         now = utcnow()
         with self.db.write() as conn:
-            site = conn.execute(db.sites.select().where(s.id == site_id).with_for_update()).one()
-            row = conn.execute(
-                db.site_models.select().where(m.site_id == site_id, m.version == version)
-            ).first()
-            if row is None:
-                raise NotFound(f"The site has no model version v{version}.")
-            if ModelState(row.state) not in PROMOTABLE:
-                raise Conflict(f"v{version} is {row.state}: only a trained version can serve.")
+            site = _trained(conn, site_id, version, "only a trained version can serve.")
             previous = site.model_version
             if previous is not None:
                 conn.execute(
@@ -178,6 +199,10 @@ class SiteModelRepository:
                     .values(state=ModelState.RETIRED.value)
                 )
             site_values: dict[str, Any] = {"model_version": version}
+            if site.shadow_model_version == version:
+                # It serves now: nothing left to shadow.
+                site_values["shadow_model_version"] = None
+                _shadow_stopped(conn, site_id, version, actor, "promoted")
             policy = dict(site.policy or {})
             old_thresholds = dict(policy.get("thresholds") or {})
             changes_policy = thresholds is not None and dict(thresholds) != old_thresholds
@@ -238,6 +263,9 @@ class SiteModelRepository:
                     .values(state=ModelState.SERVING.value)
                 )
             site_values: dict[str, Any] = {"model_version": restore}
+            if restore is not None and site.shadow_model_version == restore:
+                site_values["shadow_model_version"] = None
+                _shadow_stopped(conn, site_id, restore, actor, "serves again (rollback)")
             if current.previous_thresholds is not None:
                 site_values.update(_with_thresholds(conn, site, current.previous_thresholds, actor))
             conn.execute(db.sites.update().where(s.id == site_id).values(**site_values))
@@ -252,3 +280,50 @@ class SiteModelRepository:
                 ),
             )
         return self.get(site_id, restore) if restore is not None else None
+
+    def start_shadow(self, site_id: str, version: int, *, actor: str) -> SiteModel:
+        """Score the site's comments with `version` in shadow too; audited.
+
+        Conflict: the version cannot serve (not trained, or serving already), or another
+        version is in shadow (at most one per site: stop it first).
+        """
+        s = db.sites.c
+        with self.db.write() as conn:
+            site = _trained(
+                conn,
+                site_id,
+                version,
+                "only a trained version that does not serve can run in shadow.",
+            )
+            current = site.shadow_model_version
+            if current is not None and current != version:
+                raise Conflict(
+                    f"v{current} is in shadow; a site shadows one version at a time: stop it first."
+                )
+            if current is None:
+                conn.execute(
+                    db.sites.update().where(s.id == site_id).values(shadow_model_version=version)
+                )
+                AuditLog.append(
+                    conn,
+                    AuditEntry(
+                        AuditAction.MODEL_SHADOW_START,
+                        actor,
+                        site_id=site_id,
+                        before={"shadow_version": None},
+                        after={"shadow_version": version},
+                    ),
+                )
+        found = self.get(site_id, version)
+        assert found is not None
+        return found
+
+    def stop_shadow(self, site_id: str, version: int, *, actor: str) -> None:
+        """Stop scoring in shadow with `version` (Conflict: it is not in shadow); audited."""
+        s = db.sites.c
+        with self.db.write() as conn:
+            site = conn.execute(db.sites.select().where(s.id == site_id).with_for_update()).one()
+            if site.shadow_model_version != version:
+                raise Conflict(f"v{version} is not in shadow.")
+            conn.execute(db.sites.update().where(s.id == site_id).values(shadow_model_version=None))
+            _shadow_stopped(conn, site_id, version, actor, "stopped")

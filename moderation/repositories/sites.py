@@ -56,6 +56,7 @@ class SiteRepository:
             aware(row.created_at) or utcnow(),
             row.retention,
             row.model_version,
+            row.shadow_model_version,
         )
 
     # -- sites -----------------------------------------------------------------

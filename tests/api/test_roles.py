@@ -149,6 +149,10 @@ def test_every_role_against_every_endpoint(app: Any, world: dict[str, Any]) -> N
     }
     operations = _operations(app)
     assert len(operations) >= 20
+    # A version of the site's model in shadow: start, stop, report (operators only).
+    assert {(e, m) for e, m, _ in operations if e == "site_models.ModelShadow"} == {
+        ("site_models.ModelShadow", m) for m in ("DELETE", "GET", "POST")
+    }
     unauthorised, denied_owner, checked = [], [], 0
     for endpoint, method, rule in operations:
         blueprint = endpoint.split(".")[0]

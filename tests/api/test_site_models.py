@@ -471,3 +471,140 @@ def test_a_training_priority_out_of_range_stops_the_start(
     monkeypatch.setenv("MODERATION_ADAPT_NICE", nice)
     with pytest.raises(SystemExit, match="ADAPT_NICE"):
         _adapter_of(database_url, tmp_path)
+
+
+# -- a version in shadow --------------------------------------------------------
+
+
+def test_a_version_in_shadow_scores_live_comments_and_reports(
+    app: Any,
+    client: Any,
+    auth: dict[str, str],
+    op: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = services(app).store
+    bugle = store.sites.get("daily-bugle")
+    _, mod = store.users.create("mod", Role.MODERATOR, [bugle.id])
+    mod_h = {"Authorization": f"Bearer {mod}"}
+    other_key = store.sites.create("other-paper")[1]
+    post_csv(client, op, csv_of(labels(250)))
+    client.post("/v1/sites/daily-bugle/models", headers=op)  # v1: proposes toxicity 0.7
+
+    r = client.post("/v1/sites/daily-bugle/models/v1/shadow", headers=op)
+    assert r.status_code == 200 and (r.get_json()["shadow"], r.get_json()["serving"]) == (
+        "v1",
+        None,
+    )
+
+    def post(text: str, key: dict[str, str] = auth) -> dict[str, Any]:
+        return client.post("/v1/comments", json={"text": text}, headers=key).get_json()
+
+    rude = post("What a rapscallion.")  # the live model approves; v1 would hold it
+    nitwit = post("You nitwit.")  # both hold
+    calm = post("A calm remark.")  # both approve
+    assert (rude["status"], nitwit["status"], calm["status"]) == ("approved", "held", "approved")
+    assert rude["model"]["name"] == "keyword-fake"  # the live model answered
+    theirs = post("What a rapscallion.", {"Authorization": f"Bearer {other_key}"})
+    assert theirs["status"] == "approved"
+    # A moderator approves the held one and takes the published rude one down.
+    for c, body in [
+        (nitwit, {"action": "approve"}),
+        (rude, {"action": "reject", "reason": "abusive"}),
+    ]:
+        r = client.post(
+            f"/v1/comments/{c['id']}/decision",
+            json={**body, "version": c["version"]},
+            headers=mod_h,
+        )
+        assert r.status_code == 200, r.get_json()
+
+    report = client.get("/v1/sites/daily-bugle/models/v1/shadow", headers=op).get_json()
+    assert report["version"] == "v1" and report["in_shadow"] is True
+    assert report["thresholds"]["toxicity"] == 0.7
+    assert report["comments"] == 3
+    assert report["matrix"] == {
+        "live_approve_candidate_approve": 1,
+        "live_approve_candidate_hold": 1,
+        "live_hold_candidate_approve": 0,
+        "live_hold_candidate_hold": 1,
+    }
+    mods = report["moderators"]
+    assert (mods["labelled"], mods["toxic"], mods["live_agreed"], mods["candidate_agreed"]) == (
+        2,
+        1,
+        0,
+        1,
+    )
+    # The approved nitwit scores 0.97 on both; the rude one lower: both rank them wrongly.
+    assert mods["roc_auc"] == {"live": 0.0, "candidate": 0.0}
+    assert [e["text"] for e in report["examples"]] == ["What a rapscallion."]
+    # Too few labelled live comments: the proposal is still validation's.
+    assert report["recalibration"]["source"] == "validation"
+    assert report["recalibration"]["toxicity"]["proposed"] == 0.7
+
+    # With enough of them (here: any), the live comments propose the threshold, and the
+    # promotion applies what the report showed.
+    monkeypatch.setattr("moderation.model_shadow.MIN_LABELLED", 2)
+    report = client.get("/v1/sites/daily-bugle/models/v1/shadow", headers=op).get_json()
+    rec = report["recalibration"]
+    assert rec["source"] == "shadow" and rec["labelled"] == 2
+    proposed = rec["toxicity"]["proposed"]
+    r = client.post("/v1/sites/daily-bugle/models/v1/promote", headers=op)
+    assert r.status_code == 200
+    policy = client.get("/v1/sites/daily-bugle/policy", headers=op).get_json()["policy"]
+    assert policy["thresholds"]["toxicity"] == proposed
+    # It serves now: its shadow ended, its report stays.
+    models = client.get("/v1/sites/daily-bugle/models", headers=op).get_json()
+    assert (models["serving"], models["shadow"]) == ("v1", None)
+    assert (
+        client.get("/v1/sites/daily-bugle/models/v1/shadow", headers=op).get_json()["comments"] == 3
+    )
+    actions = [
+        e["action"]
+        for e in client.get("/v1/sites/daily-bugle/audit", headers=op).get_json()["entries"]
+    ]
+    assert {"model.shadow_start", "model.shadow_stop"} <= set(actions)
+
+
+def test_shadow_start_and_stop_refusals(client: Any, op: dict[str, str]) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    for _ in range(2):
+        client.post("/v1/sites/daily-bugle/models", headers=op)
+    assert client.post("/v1/sites/daily-bugle/models/v1/shadow", headers=op).status_code == 200
+    assert client.post("/v1/sites/daily-bugle/models/v1/shadow", headers=op).status_code == 200
+    for method, path, status, message in [
+        ("POST", "v2/shadow", 409, "v1 is in shadow"),
+        ("DELETE", "v2/shadow", 409, "v2 is not in shadow"),
+        ("POST", "v9/shadow", 404, "no model version v9"),
+        ("GET", "v9/shadow", 404, "no model version v9"),
+        ("POST", "latest/shadow", 404, "No model version"),
+    ]:
+        r = client.open(f"/v1/sites/daily-bugle/models/{path}", method=method, headers=op)
+        assert r.status_code == status, (path, r.get_json())
+        error = r.get_json()["error"]
+        assert set(error) == {"code", "status", "message", "details"}
+        assert message in error["message"]
+    r = client.delete("/v1/sites/daily-bugle/models/v1/shadow", headers=op)
+    assert r.status_code == 200 and r.get_json()["shadow"] is None
+    assert client.post("/v1/sites/daily-bugle/models/v2/shadow", headers=op).status_code == 200
+
+
+def test_cli_runs_a_version_in_shadow_and_reports(
+    app: Any, client: Any, auth: dict[str, str], op: dict[str, str]
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    client.post("/v1/sites/daily-bugle/models", headers=op)
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["models", "shadow", "daily-bugle", "v1"])
+    assert r.exit_code == 0 and "v1 in shadow on daily-bugle" in r.output
+    client.post("/v1/comments", json={"text": "What a rapscallion."}, headers=auth)
+    r = runner.invoke(args=["models", "shadow-report", "daily-bugle", "v1", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["matrix"]["live_approve_candidate_hold"] == 1
+    r = runner.invoke(args=["models", "shadow-report", "daily-bugle", "v1"])
+    assert r.exit_code == 0 and "1 comment(s)" in r.output and "rapscallion" in r.output
+    r = runner.invoke(args=["models", "shadow", "daily-bugle", "v1", "--stop"])
+    assert r.exit_code == 0 and "no longer in shadow" in r.output
+    r = runner.invoke(args=["models", "shadow", "daily-bugle", "v1", "--stop"])
+    assert r.exit_code == 1 and "v1 is not in shadow" in r.output
