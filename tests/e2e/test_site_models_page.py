@@ -8,12 +8,14 @@ real model's figures are measured by bench/site_model.py.
 from __future__ import annotations
 
 import csv
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from api.services import services
@@ -120,6 +122,29 @@ def test_an_operator_trains_compares_promotes_and_rolls_back(
     expect(table.locator("thead")).to_contain_text("Base model")
     expect(version).to_contain_text("toxicity threshold goes from")
     page.screenshot(path=artifacts / "site-models.png", full_page=True)
+
+    # In shadow first: v1 scores new comments too; the live model still decides them.
+    version.get_by_role("button", name="Run v1 in shadow").click()
+    expect(page.locator(".flashes")).to_contain_text("v1 now scores harbour-news's new comments")
+    expect(page.locator("#in-shadow")).to_contain_text("v1")
+    key = json.loads(service.cli("keys", "create", "harbour-news", "--json"))["api_key"]
+    for text in ("The lantern festival was lovely.", "You are a harbour rat.", "Nice photos."):
+        r = requests.post(
+            f"{service.url}/v1/comments",
+            json={"text": text},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+        assert r.status_code == 201 and "@" not in r.json()["model"]["name"]
+    page.reload()
+    report = page.locator("#shadow-v1")
+    expect(report).to_contain_text("3 comments decided by both")
+    expect(report.locator("table.shadow-matrix")).to_contain_text("Live approved, v1 held")
+    page.screenshot(path=artifacts / "site-models-shadow.png", full_page=True)
+    version.get_by_role("button", name="Stop shadow of v1").click()
+    expect(page.locator(".flashes")).to_contain_text("v1 no longer runs in shadow")
+    expect(page.locator("#in-shadow")).to_contain_text("none")
+    expect(page.locator("#shadow-v1")).to_contain_text("3 comments decided by both")  # kept
 
     version.get_by_label("recalibrate the toxicity threshold").uncheck()
     version.get_by_role("button", name="Promote v1").click()
