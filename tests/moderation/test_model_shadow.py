@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from moderation.comments import Decider, NewComment, RejectReason, Status
+from moderation.comments import Author, Decider, NewComment, RejectReason, Status
 from moderation.errors import Conflict
 from moderation.model_shadow import ShadowComparison, proposal, recalibration, report, roc_auc
 from moderation.repositories import Repositories
@@ -264,3 +264,17 @@ def test_a_failing_candidate_leaves_the_live_decision_alone(
 def test_rejected_reasons_the_labels_leave_out() -> None:
     assert row(0.2, 0.9, decided=RejectReason.OFF_TOPIC.value).label is None
     assert row(0.2, 0.9, decided=RejectReason.THREAT.value).label is True
+
+
+def test_erasing_an_author_erases_what_the_candidate_stored_on_their_comments(
+    repos: Repositories, site: Site, clock: Clock
+) -> None:
+    service = shadow_service(repos, clock, lambda key: Candidate(), [])
+    v1 = ready(repos, site)
+    repos.site_models.start_shadow(site.id, v1, actor="op")
+    site = repos.sites.get(site.id)
+    service.submit(site, NewComment(text="You scallywag.", author=Author(id="r-1")))
+    service.submit(site, NewComment(text="Calm.", author=Author(id="r-2")))
+    assert len(repos.model_shadow.comparisons(site.id, v1)) == 2
+    repos.authors.erase(site.id, "r-1", actor="op")
+    assert [r.text for r in repos.model_shadow.comparisons(site.id, v1)] == ["Calm."]
