@@ -348,6 +348,12 @@ ACTIONS = {
     "key.revoke": "API key revoked",
     "webhook.update": "Webhook changed",
     "site.create": "Site created",
+    "labels.import": "Labels imported",
+    "model.train": "Model training requested",
+    "model.promote": "Model version promoted",
+    "model.rollback": "Model rolled back",
+    "model.shadow_start": "Model version put in shadow",
+    "model.shadow_stop": "Model version out of shadow",
 }
 
 
@@ -448,6 +454,20 @@ def _status_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     return out
 
 
+def _model_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Which version of a site's model an entry is about: served, trained, or in shadow."""
+
+    def tag(v: Any) -> str:
+        return f"v{v}" if v is not None else "the base model"
+
+    if "shadow_version" in after or "shadow_version" in before:
+        version = after.get("shadow_version") or before.get("shadow_version")
+        return [tag(version)] + ([str(after["why"])] if after.get("why") else [])
+    if "version" in before:
+        return [f"{tag(before.get('version'))} → {tag(after.get('version'))}"]
+    return [tag(after["version"])] if "version" in after else []
+
+
 READER_AND_AUTHOR_ACTIONS = (
     AuditAction.COMMENT_REPORTED,
     AuditAction.COMMENT_EDITED,
@@ -469,6 +489,8 @@ def audit_line(entry: AuditEntry, names: Mapping[str, str]) -> AuditLine:
         details = _status_change(before, after)
     elif action.startswith("key."):
         details = [str(after.get("key_id", ""))]
+    elif action.startswith("model."):
+        details = _model_change(before, after)
     elif action is AuditAction.WEBHOOK_UPDATE:
         details = [f"URL {after.get('url') or 'none'}"] + (
             ["secret rotated"] if after.get("secret_rotated") else []
