@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from moderation import db
 from moderation.clock import aware, utcnow
-from moderation.comments import Status
+from moderation.comments import ReasonCode, Status
 from moderation.model_shadow import ShadowComparison, ShadowScore
 from moderation.repositories.base import Database
 
@@ -80,7 +80,8 @@ class ModelShadowScores:
                 status=Status(r.status),
                 decided_by=r.decided_by,
                 decision_reason=r.decision_reason,
-                live_held=bool(r.reasons),
+                # Held on arrival: it recorded reasons (readers' reports add one later).
+                live_held=any(x.get("code") != ReasonCode.REPORTED for x in r.reasons or ()),
                 live_scores=r.scores or {},
                 candidate_status=Status(r.candidate_status),
                 candidate_scores=r.candidate_scores or {},

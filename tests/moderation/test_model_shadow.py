@@ -278,3 +278,20 @@ def test_erasing_an_author_erases_what_the_candidate_stored_on_their_comments(
     assert len(repos.model_shadow.comparisons(site.id, v1)) == 2
     repos.authors.erase(site.id, "r-1", actor="op")
     assert [r.text for r in repos.model_shadow.comparisons(site.id, v1)] == ["Calm."]
+
+
+def test_readers_reports_later_do_not_make_the_live_decision_a_hold(
+    repos: Repositories, site: Site, clock: Clock
+) -> None:
+    from moderation.reports import NewReport, ReportReason
+
+    service = shadow_service(repos, clock, lambda key: Candidate(), [])
+    v1 = ready(repos, site)
+    repos.site_models.start_shadow(site.id, v1, actor="op")
+    site = repos.sites.get(site.id)
+    stored = service.submit(site, NewComment(text="A calm remark.")).comment
+    for reader in ("r-1", "r-2", "r-3", "r-4"):
+        service.report(site, stored.id, NewReport(reporter_id=reader, reason=ReportReason.SPAM))
+    assert repos.comments.get(stored.id).flagged_at is not None
+    (row,) = repos.model_shadow.comparisons(site.id, v1)
+    assert row.live_held is False
