@@ -52,7 +52,8 @@ class ModelShadowScores:
                 )
 
     def comparisons(self, site_id: str, version: int) -> list[ShadowComparison]:
-        """The site's live comments `version` scored in shadow, with both models' view, oldest first."""
+        """The site's live comments `version` scored in shadow, with both models' view, oldest
+        first; comments edited since are left out (only the live model read the new text)."""
         s, c = db.model_shadow_scores.c, db.comments.c
         query = (
             sa.select(
@@ -68,7 +69,13 @@ class ModelShadowScores:
                 c.created_at,
             )
             .join(db.comments, c.id == s.comment_id)
-            .where(s.site_id == site_id, s.version == version, c.site_id == site_id)
+            .where(
+                s.site_id == site_id,
+                s.version == version,
+                c.site_id == site_id,
+                # An edit re-scored the live side only: the two no longer read the same text.
+                sa.or_(c.edited_at.is_(None), c.edited_at <= s.created_at),
+            )
             .order_by(c.created_at, c.id)
         )
         with self.db.read() as conn:

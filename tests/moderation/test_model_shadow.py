@@ -295,3 +295,21 @@ def test_readers_reports_later_do_not_make_the_live_decision_a_hold(
     assert repos.comments.get(stored.id).flagged_at is not None
     (row,) = repos.model_shadow.comparisons(site.id, v1)
     assert row.live_held is False
+
+
+def test_a_comment_edited_since_leaves_the_comparison(
+    repos: Repositories, site: Site, clock: Clock
+) -> None:
+    from datetime import timedelta
+
+    from moderation.comments import CommentEdit
+
+    service = shadow_service(repos, clock, lambda key: Candidate(), [])
+    v1 = ready(repos, site)
+    repos.site_models.start_shadow(site.id, v1, actor="op")
+    site = repos.sites.get(site.id)
+    kept = service.submit(site, NewComment(text="A calm remark.")).comment
+    edited = service.submit(site, NewComment(text="Another calm remark.")).comment
+    clock.advance(timedelta(minutes=1))
+    service.edit(site, edited.id, CommentEdit(text="You nitwit.", version=edited.version))
+    assert [r.comment_id for r in repos.model_shadow.comparisons(site.id, v1)] == [kept.id]
