@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models import ngrams
 from models.labels import CATEGORIES
 
 if TYPE_CHECKING:
@@ -85,6 +84,8 @@ def load_scorer(
     `long_pass_threads` (ONNX Runtime only) runs passes of 256 padded tokens or more
     on that many threads, the rest on `threads`.
     """
+    from models import ngrams
+
     path = Path(path or DEFAULT_MODEL_PATH)
     scorer = _transformer(path, fast, threads, verify, batch_size, engine, long_pass_threads)
     # The checkpoint's n-gram head, if any, joins after the int8 parity check: that

@@ -51,6 +51,7 @@ def test_the_folder_has_the_layout_of_the_english_one_and_one_fp16_file_under_50
     for name in (
         "config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors",
         "thresholds.json", "validation.json", "README.md", "training_history.json",
+        "ngrams.npz",
     ):  # fmt: skip
         assert (MODEL / name).is_file(), name
     config = json.loads((MODEL / "config.json").read_text())
@@ -100,3 +101,20 @@ def test_the_int8_onnx_path_serves_within_parity(tmp_path, monkeypatch, referenc
     texts = [t for pair in PAIRS.values() for t in pair]
     for a, b in zip(reference.score(texts), fast.score(texts), strict=True):
         assert abs(a["toxicity"] - b["toxicity"]) < 0.1
+
+
+def test_its_n_gram_head_is_served_with_the_transformer_on_both_paths(reference) -> None:
+    """toxicity = half the transformer's + half the head's (models.ngrams), fp32 and int8 alike."""
+    head = reference.text_head
+    assert head is not None and head.weight == 0.5
+    assert (MODEL / "ngrams.npz").stat().st_size < 5 * 1024 * 1024
+    texts = [t for pair in PAIRS.values() for t in pair]
+    reference.text_head = None
+    try:
+        alone = reference.score(texts)
+    finally:
+        reference.text_head = head
+    head_p = head.probability(texts)
+    for a, b, q in zip(alone, reference.score(texts), head_p, strict=True):
+        assert b["toxicity"] == pytest.approx(0.5 * a["toxicity"] + 0.5 * q)
+        assert b["insult"] == a["insult"]
