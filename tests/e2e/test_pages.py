@@ -253,6 +253,9 @@ def test_a_wrong_password_keeps_the_name_and_puts_the_cursor_in_the_password(
     errors: list[str] = []
     page = open_page(browser, errors)
     page.goto(f"{web.url}/signin")
+    # The page puts the cursor in the name box itself; type only once it has (on a busy
+    # machine the first keys could otherwise arrive before the focus does).
+    expect(page.get_by_label("Name")).to_be_focused()
     page.keyboard.type("maria")
     page.keyboard.press("Tab")
     page.keyboard.type("not the password")
