@@ -1,6 +1,6 @@
 """A site's own model, measured end to end on a news-comment source (not a CI test).
 
-    python -m bench.site_model ../shared/data/insults-kaggle2012-train.csv [--adapt 2600]
+    python -m bench.site_model ../shared/data/insults-kaggle2012-train.csv [--adapt 2600] [--model DIR]
 
 Through the service (create_app, a fresh SQLite file, the shipped model, the real
 adapter): ADAPT comments of the source are posted to a site and labelled by a
@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> None:
         "--import-labels", action="store_true", help="import labels instead of deciding"
     )
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="the base checkpoint the service serves and adapts from (default: the shipped one); "
+        "e.g. one trained without this source, so the base has never seen it",
+    )
     args = ap.parse_args(argv)
 
     from sklearn.metrics import roc_auc_score
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             "JOBS": InlineTraining(),
             "ADAPT_EPOCHS": args.epochs,
             "SITE_MODELS_DIR": str(work / "site-models"),
+            "MODEL": str(args.model or ""),
         }
     )
     store = services(app).store
