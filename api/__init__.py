@@ -255,6 +255,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     background.register(
         adapting.TRAIN_JOB, services(app).site_models.train, retries=0, time_limit=4 * 3600.0
     )
+    # Sites that opted in retrain on their new labels: one look across all workers per period.
+    background.register(
+        adapting.RETRAIN_JOB, lambda: len(services(app).site_models.retrain()), retries=0
+    )
+    background.every(adapting.RETRAIN_JOB, lambda: float(app.config["RETRAIN_INTERVAL"]))
 
     api = errors.ApiWithErrors(
         app,
@@ -379,6 +384,13 @@ def start_background(app: Flask) -> threading.Thread | None:
                 retention = float(app.config["RETENTION_INTERVAL"])
                 if retention > 0 and (ticks == 1 or ticks % every(retention) == 0):
                     running.retention.run()
+                retrain = float(app.config["RETRAIN_INTERVAL"])
+                # Once per period across all web workers (the schedule is in the database);
+                # the job runs in the jobs' thread pool, its training in a child process.
+                if retrain > 0 and running.store.schedule.take(
+                    adapting.RETRAIN_JOB, utcnow(), retrain
+                ):
+                    jobs.jobs(app).enqueue(adapting.RETRAIN_JOB)
             except Exception:
                 app.logger.exception("background run failed; will retry")
 

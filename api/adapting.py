@@ -64,6 +64,8 @@ class ModelAdapter:
 
 
 TRAIN_JOB = "site_models.train"
+# The periodic look for sites whose new labels call for a new version (SiteModels.retrain).
+RETRAIN_JOB = "site_models.retrain"
 
 
 class QueuedTraining:

@@ -25,7 +25,14 @@ from moderation.backfill import CHUNK_SIZE, BackfillRun, Scope
 from moderation.errors import Conflict, DomainError
 from moderation.integrations import CORAL_SECRET, ApprovedAnswer
 from moderation.security import WeakPassword
-from moderation.site_models import ModelState, SiteModel, parse_labels_csv, parse_version
+from moderation.site_models import (
+    MAX_RETRAIN_AFTER,
+    MIN_RETRAIN_AFTER,
+    ModelState,
+    SiteModel,
+    parse_labels_csv,
+    parse_version,
+)
 from moderation.sites import Role
 
 
@@ -476,9 +483,13 @@ def import_labels(site: str, file: Path, as_json: bool) -> None:
 @models_cli.command("adapt")
 @click.argument("site")
 @click.option("--wait", is_flag=True, help="wait until it is trained and print its metrics")
-@click.option("--auto-promote", is_flag=True, help="serve it if it beats the base model")
+@click.option(
+    "--auto-promote/--no-auto-promote",
+    default=None,
+    help="serve it if it beats the base model (default: the site's setting, `models settings`)",
+)
 @click.option("--json", "as_json", is_flag=True, help="last line: {version, state, metrics}")
-def adapt(site: str, wait: bool, auto_promote: bool, as_json: bool) -> None:
+def adapt(site: str, wait: bool, auto_promote: bool | None, as_json: bool) -> None:
     """Train a new version of SITE's model on its labels (at least 200, both kinds)."""
     current = _site_or_fail(site)
     svc = services().site_models
@@ -508,6 +519,54 @@ def adapt(site: str, wait: bool, auto_promote: bool, as_json: bool) -> None:
         click.echo(json.dumps(dict(model.metrics), indent=2) if model.metrics else model.error)
     if model.state is ModelState.FAILED:
         sys.exit(1)
+
+
+@models_cli.command("settings")
+@click.argument("site")
+@click.option(
+    "--auto-promote/--no-auto-promote",
+    default=None,
+    help="serve a new version by itself when it beats the base model by its interval",
+)
+@click.option(
+    "--retrain-after-labels",
+    type=click.IntRange(MIN_RETRAIN_AFTER, MAX_RETRAIN_AFTER),
+    default=None,
+    metavar="N",
+    help="train a new version by itself once N labels arrived since the newest one's training",
+)
+@click.option("--never", is_flag=True, help="retrain only when asked (the default)")
+@click.option("--json", "as_json", is_flag=True, help="print only the settings as JSON")
+def model_settings(
+    site: str,
+    auto_promote: bool | None,
+    retrain_after_labels: int | None,
+    never: bool,
+    as_json: bool,
+) -> None:
+    """Show SITE's model settings, or change those given (audited)."""
+    current = _site_or_fail(site)
+    if never and retrain_after_labels is not None:
+        raise click.UsageError("--retrain-after-labels and --never exclude each other")
+    changes: dict[str, Any] = {}
+    if auto_promote is not None:
+        changes["auto_promote"] = auto_promote
+    if retrain_after_labels is not None or never:
+        changes["retrain_after_labels"] = retrain_after_labels
+    svc = services().site_models
+    settings = _domain(
+        lambda: (
+            svc.change_settings(current, changes, Actor.CLI) if changes else svc.settings(current)
+        )
+    )
+    if as_json:
+        _echo_json(settings.as_dict())
+        return
+    n = settings.retrain_after_labels
+    click.echo(
+        f"{current.name}: auto-promote {'on' if settings.auto_promote else 'off'}; "
+        + (f"retrain after {n} new labels" if n is not None else "retrain only when asked")
+    )
 
 
 @models_cli.command("list")

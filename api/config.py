@@ -99,6 +99,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "ADAPT_MAX_LENGTH": 128,
         "ADAPT_THREADS": 0,
         "ADAPT_NICE": 19,
+        # Seconds between looks for sites whose stored settings ask to retrain on new labels
+        # (PUT /v1/sites/{site}/models/settings); once across all workers. 0: never look.
+        "RETRAIN_INTERVAL": 3600.0,
     }
 
 

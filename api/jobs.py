@@ -20,7 +20,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -69,6 +69,7 @@ class Jobs:
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._running: set[Future[object]] = set()
 
     @property
     def in_process(self) -> bool:
@@ -109,7 +110,22 @@ class Jobs:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="jobs")
-        self._pool.submit(self.run, name, *args)
+            future = self._pool.submit(self.run, name, *args)
+            self._running.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[object]) -> None:
+        with self._lock:
+            self._running.discard(future)
+
+    def wait_idle(self) -> None:
+        """Wait until the local pool runs nothing, including jobs its jobs enqueued."""
+        while True:
+            with self._lock:
+                running = list(self._running)
+            if not running:
+                return
+            wait(running)
 
     def run(self, name: str, *args: Any) -> object:
         """Run job `name` here and now (in-process; failures are logged, not raised)."""

@@ -13,7 +13,14 @@ from api.auth import site_for_user, user_required
 from api.schemas import StrictBoolean, StrictSchema, UtcDateTime
 from api.services import services
 from moderation.errors import Invalid
-from moderation.site_models import LabelledText, SiteModel, parse_labels_csv, parse_version
+from moderation.site_models import (
+    MAX_RETRAIN_AFTER,
+    MIN_RETRAIN_AFTER,
+    LabelledText,
+    SiteModel,
+    parse_labels_csv,
+    parse_version,
+)
 from moderation.sites import Role, Site
 
 blp = Blueprint(
@@ -77,8 +84,31 @@ class ModelsSchema(ma.Schema):
 
 class AdaptInSchema(StrictSchema):
     auto_promote = StrictBoolean(
-        load_default=False,
-        metadata={"description": "promote it when it beats the base by its interval"},
+        metadata={
+            "description": "promote it when it beats the base by its interval; left out: the "
+            "site's stored setting (GET .../models/settings)"
+        },
+    )
+
+
+class ModelSettingsSchema(StrictSchema):
+    """A site's standing choices about its model; a PUT changes the fields it sends."""
+
+    auto_promote = StrictBoolean(
+        metadata={
+            "description": "a new version serves by itself when it beats the base model by its "
+            "interval with fairness no worse (a training request may say otherwise); default false"
+        }
+    )
+    retrain_after_labels = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=ma.validate.Range(min=MIN_RETRAIN_AFTER, max=MAX_RETRAIN_AFTER),
+        metadata={
+            "description": "train a new version by itself once this many labels arrived since "
+            "the newest version's training (and at least 200 in all, of both kinds); null "
+            "(the default): only when asked"
+        },
     )
 
 
@@ -165,8 +195,24 @@ class Models(MethodView):
     def post(self, body: dict[str, Any], site: str) -> Any:
         """Train a new version on the site's labels, in the background (422: too few labels)."""
         return services().site_models.request(
-            _site(site), g.user.id, auto_promote=body.get("auto_promote", False)
+            _site(site), g.user.id, auto_promote=body.get("auto_promote")
         )
+
+
+@blp.route("/<string:site>/models/settings")
+class ModelSettings(MethodView):
+    decorators = [user_required(*OPERATORS)]
+
+    @blp.response(200, ModelSettingsSchema)
+    def get(self, site: str) -> Any:
+        """The site's model settings: promote a winning version by itself, retrain on new labels."""
+        return services().site_models.settings(_site(site)).as_dict()
+
+    @blp.arguments(ModelSettingsSchema())
+    @blp.response(200, ModelSettingsSchema)
+    def put(self, changes: dict[str, Any], site: str) -> Any:
+        """Change the site's model settings (fields left out keep their value); audited."""
+        return services().site_models.change_settings(_site(site), changes, g.user.id).as_dict()
 
 
 @blp.route("/<string:site>/models/<string:version>")

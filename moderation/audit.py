@@ -40,6 +40,7 @@ class AuditAction(enum.StrEnum):
     MODEL_ROLLBACK = "model.rollback"  # back to what served before
     MODEL_SHADOW_START = "model.shadow_start"  # a version began to score in shadow
     MODEL_SHADOW_STOP = "model.shadow_stop"  # it stopped (asked to, or promoted)
+    MODEL_SETTINGS = "model.settings"  # a site's auto-promotion or retraining settings changed
 
     @property
     def is_comment_decision(self) -> bool:

@@ -320,6 +320,19 @@ site_models = sa.Table(
     sa.Column("previous_thresholds", sa.JSON, nullable=True),
 )
 
+# A site's own model settings (moderation.site_models.ModelSettings); no row: the defaults.
+site_model_settings = sa.Table(
+    "site_model_settings",
+    metadata,
+    sa.Column("site_id", sa.String(40), sa.ForeignKey("sites.id"), primary_key=True),
+    # Serve a version the site's periodic retraining or an operator's request trained, by
+    # itself, when it beats the base model by its interval (a request may say otherwise).
+    sa.Column("auto_promote", sa.Boolean, nullable=False),
+    # Retrain once this many labels arrived since the newest version's training; null: never.
+    sa.Column("retrain_after_labels", sa.Integer, nullable=True),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
 # What a site's model version in shadow scored and would have decided, per live comment.
 model_shadow_scores = sa.Table(
     "model_shadow_scores",

@@ -46,6 +46,10 @@ MAX_IMPORT_ROWS = 100_000
 MAX_IMPORT_TEXT_CHARS = 20_000
 # A version still queued or training this long after it was requested has lost its job.
 ABANDONED_AFTER = timedelta(hours=6)
+# A site's periodic retraining waits for at least this many new labels: fewer would barely
+# move the model, and each training takes minutes of CPU.
+MIN_RETRAIN_AFTER = 50
+MAX_RETRAIN_AFTER = 1_000_000
 
 
 class LabelSource(enum.StrEnum):
@@ -62,6 +66,12 @@ class LabelledText:
     at: datetime  # when the comment was written (or the label arrived): orders the split
     source: LabelSource
     comment_id: str | None = None
+    # When the label arrived (the moderator's decision, the import); None: `at`.
+    labelled_at: datetime | None = None
+
+    @property
+    def arrived_at(self) -> datetime:
+        return self.labelled_at or self.at
 
 
 class Decided(Protocol):
@@ -101,12 +111,26 @@ def site_labels(decided: Iterable[StoredComment], imported: Iterable[Label]) -> 
     for c in decided:
         toxic = decision_label(c)
         if toxic is not None and c.text:
-            out.append(LabelledText(c.text, toxic, c.created_at, LabelSource.MODERATOR, c.id))
+            out.append(
+                LabelledText(
+                    c.text,
+                    toxic,
+                    c.created_at,
+                    LabelSource.MODERATOR,
+                    c.id,
+                    labelled_at=c.decided_at or c.updated_at,
+                )
+            )
     for f in imported:
         if f.attribute.upper() == IMPORTED_ATTRIBUTE and f.text:
             out.append(
                 LabelledText(
-                    f.text, f.score >= 0.5, f.created_at, LabelSource.IMPORTED, f.comment_id
+                    f.text,
+                    f.score >= 0.5,
+                    f.created_at,
+                    LabelSource.IMPORTED,
+                    f.comment_id,
+                    labelled_at=f.created_at,
                 )
             )
     # Stable: labels imported together keep their file order.
@@ -242,6 +266,80 @@ class AdaptRequest:
     output: Path
 
 
+@dataclass(frozen=True)
+class ModelSettings:
+    """A site's standing choices about its model (no stored row: these defaults).
+
+    `auto_promote`: a new version serves by itself when it wins (`wins`), unless the
+    request that trained it said otherwise. `retrain_after_labels`: the periodic job
+    requests training once the site has this many labels that arrived after its newest
+    version read its labels (None: never; training only when asked).
+    """
+
+    auto_promote: bool = False
+    retrain_after_labels: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "auto_promote": self.auto_promote,
+            "retrain_after_labels": self.retrain_after_labels,
+        }
+
+
+def check_settings(settings: ModelSettings) -> None:
+    """Raise Invalid (422) for a retraining threshold outside what makes sense."""
+    n = settings.retrain_after_labels
+    if n is not None and not MIN_RETRAIN_AFTER <= n <= MAX_RETRAIN_AFTER:
+        raise Invalid(
+            f"retrain_after_labels must be between {MIN_RETRAIN_AFTER} and "
+            f"{MAX_RETRAIN_AFTER} new labels, or null (never)."
+        )
+
+
+def is_busy(model: SiteModel, now: datetime) -> bool:
+    """Whether a version still holds the site's training slot (queued or training, not lost)."""
+    return (
+        model.state in (ModelState.QUEUED, ModelState.TRAINING)
+        and now - model.created_at <= ABANDONED_AFTER
+    )
+
+
+def new_labels(labels: Sequence[LabelledText], versions: Sequence[SiteModel]) -> int:
+    """How many labels arrived after the newest version read the site's labels (all: none yet).
+
+    A version reads them when its training starts (or, still queued, when it was requested);
+    a failed newest version counts too, so a failing training is not retried on every tick.
+    """
+    if not versions:
+        return len(labels)
+    newest = max(versions, key=lambda m: m.version)
+    since = newest.started_at or newest.created_at
+    return sum(1 for x in labels if x.arrived_at > since)
+
+
+def retrain_due(
+    settings: ModelSettings,
+    labels: Sequence[LabelledText],
+    versions: Sequence[SiteModel],
+    now: datetime,
+) -> bool:
+    """Whether the periodic job should request a new version of a site's model now.
+
+    Only with `retrain_after_labels` set, no version queued or training, at least that many
+    new labels since the newest version's training, and enough labels overall (both kinds).
+    """
+    needed = settings.retrain_after_labels
+    if needed is None or any(is_busy(m, now) for m in versions):
+        return False
+    if new_labels(labels, versions) < needed:
+        return False
+    try:
+        check_trainable(labels)
+    except Invalid:
+        return False
+    return True
+
+
 class Adapter(Protocol):
     """Fine-tune the base model on a site's labels; write it to `request.output`; return metrics."""
 
@@ -287,6 +385,9 @@ class SiteModelStore(Protocol):
     def rollback(self, site_id: str, *, actor: str) -> SiteModel | None: ...
     def start_shadow(self, site_id: str, version: int, *, actor: str) -> SiteModel: ...
     def stop_shadow(self, site_id: str, version: int, *, actor: str) -> None: ...
+    def settings(self, site_id: str) -> ModelSettings: ...
+    def set_settings(self, site_id: str, settings: ModelSettings, *, actor: str) -> None: ...
+    def retraining(self) -> dict[str, ModelSettings]: ...
 
 
 def wins(metrics: Mapping[str, Any]) -> bool:
@@ -341,26 +442,80 @@ class SiteModels:
         )
         return len(rows)
 
-    def request(self, site: Site, actor: str, auto_promote: bool = False) -> SiteModel:
-        """Queue training of a new version on the site's labels (Invalid: too few, one class)."""
+    def request(self, site: Site, actor: str, auto_promote: bool | None = None) -> SiteModel:
+        """Queue training of a new version on the site's labels (Invalid: too few, one class).
+
+        `auto_promote` None: the site's stored setting says whether it serves by itself
+        when it wins.
+        """
         labels = self.labels(site)
         check_trainable(labels)
         busy = []
+        now = self.clock()
         for m in self.store.for_site(site.id):
             if m.state not in (ModelState.QUEUED, ModelState.TRAINING):
                 continue
-            if self.clock() - m.created_at > ABANDONED_AFTER:
+            if not is_busy(m, now):
                 # Its worker ended without a word (a restart, a crash): free the site.
                 self.store.fail(site.id, m.version, "abandoned: its job never finished")
                 continue
             busy.append(m)
         if busy:
             raise Conflict(f"Version {busy[0].tag} of the site's model is still {busy[0].state}.")
+        if auto_promote is None:
+            auto_promote = self.store.settings(site.id).auto_promote
         model = self.store.create(
             site.id, requested_by=actor, labels=len(labels), auto_promote=auto_promote
         )
-        self.jobs.train_later(site.id, model.version, self.train)
+        try:
+            self.jobs.train_later(site.id, model.version, self.train)
+        except Exception as exc:
+            # No job will ever train it: do not leave it queued, blocking the site for hours.
+            self.store.fail(site.id, model.version, f"could not start: {exc}"[:2000])
+            raise
         return model
+
+    def settings(self, site: Site) -> ModelSettings:
+        """The site's stored model settings (the defaults if it never changed them)."""
+        return self.store.settings(site.id)
+
+    def change_settings(self, site: Site, changes: Mapping[str, Any], actor: str) -> ModelSettings:
+        """Change some of the site's model settings (the rest keep their value); audited."""
+        current = self.store.settings(site.id)
+        unknown = set(changes) - set(current.as_dict())
+        if unknown:
+            raise Invalid(f"Unknown model settings: {', '.join(sorted(unknown))}.")
+        updated = ModelSettings(**{**current.as_dict(), **changes})
+        check_settings(updated)
+        if updated != current:
+            self.store.set_settings(site.id, updated, actor=actor)
+        return updated
+
+    def retrain(self) -> list[SiteModel]:
+        """The periodic job: request a new version for each site whose new labels call for one.
+
+        See `retrain_due`; the version serves by itself iff the site opted in and it wins.
+        A site refused meanwhile (an operator's request got there first) is skipped.
+        """
+        requested = []
+        now = self.clock()
+        for site_id, settings in self.store.retraining().items():
+            site = self.repos.sites.get(site_id)
+            if site is None:
+                continue
+            try:
+                if not retrain_due(settings, self.labels(site), self.store.for_site(site.id), now):
+                    continue
+                model = self.request(site, Actor.SYSTEM, auto_promote=settings.auto_promote)
+            except (Conflict, Invalid) as exc:
+                log.info("retraining %s skipped: %s", site.name, exc)
+                continue
+            except Exception:  # one site's trouble must not stop the others'
+                log.exception("retraining %s failed to start", site.name)
+                continue
+            log.info("retraining %s: %s requested on %d labels", site.name, model.tag, model.labels)
+            requested.append(model)
+        return requested
 
     def train(self, site_id: str, version: int) -> None:
         """The job: train, validate and export one version; a failure is recorded, not raised."""

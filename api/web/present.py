@@ -354,6 +354,7 @@ ACTIONS = {
     "model.rollback": "Model rolled back",
     "model.shadow_start": "Model version put in shadow",
     "model.shadow_stop": "Model version out of shadow",
+    "model.settings": "Model settings changed",
 }
 
 
@@ -460,6 +461,12 @@ def _model_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[s
     def tag(v: Any) -> str:
         return f"v{v}" if v is not None else "the base model"
 
+    if "auto_promote" in after:
+        n = after.get("retrain_after_labels")
+        return [
+            f"auto-promote {'on' if after['auto_promote'] else 'off'}",
+            f"retrain after {n} new labels" if n is not None else "retrain only when asked",
+        ]
     if "shadow_version" in after or "shadow_version" in before:
         version = after.get("shadow_version") or before.get("shadow_version")
         return [tag(version)] + ([str(after["why"])] if after.get("why") else [])

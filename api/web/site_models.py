@@ -11,7 +11,13 @@ from api.services import services
 from api.site_models import label_counts
 from api.web.common import OPERATORS, blueprint, signed_in, user
 from moderation.errors import DomainError
-from moderation.site_models import ModelState, SiteModel, parse_version
+from moderation.site_models import (
+    MAX_RETRAIN_AFTER,
+    MIN_RETRAIN_AFTER,
+    ModelState,
+    SiteModel,
+    parse_version,
+)
 from moderation.sites import Site
 
 bp = blueprint("web_site_models")
@@ -69,6 +75,9 @@ def models(site: str) -> ResponseReturnValue:
         versions=versions,
         reports=reports,
         labels=label_counts(svc.labels(current)),
+        settings=svc.settings(current),
+        min_retrain=MIN_RETRAIN_AFTER,
+        max_retrain=MAX_RETRAIN_AFTER,
         comparison=comparison,
         figure=_figure,
         training=training,
@@ -91,6 +100,38 @@ def train(site: str) -> ResponseReturnValue:
         flash(exc.message, "error")
         return _back(current)
     flash(f"Training {model.tag} on {model.labels} labelled comments.", "ok")
+    return _back(current)
+
+
+@bp.post("/sites/<string:site>/models/settings")
+@signed_in(*OPERATORS)
+def settings(site: str) -> ResponseReturnValue:
+    """Save the site's model settings: auto-promotion, and retraining on new labels (or not)."""
+    current = _site(site)
+    changes: dict[str, Any] = {"auto_promote": request.form.get("auto_promote") == "on"}
+    if request.form.get("retrain") == "on":
+        raw = (request.form.get("retrain_after_labels") or "").strip()
+        if not raw.isdigit() or len(raw) > 9:
+            flash(
+                f"New labels before retraining: a whole number from {MIN_RETRAIN_AFTER} "
+                f"to {MAX_RETRAIN_AFTER}.",
+                "error",
+            )
+            return _back(current)
+        changes["retrain_after_labels"] = int(raw)
+    else:
+        changes["retrain_after_labels"] = None
+    try:
+        saved = services().site_models.change_settings(current, changes, user().id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _back(current)
+    n = saved.retrain_after_labels
+    flash(
+        f"Model settings saved: auto-promote {'on' if saved.auto_promote else 'off'}, "
+        + (f"retrain after {n} new labels." if n is not None else "retrain only when asked."),
+        "ok",
+    )
     return _back(current)
 
 

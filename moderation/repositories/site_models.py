@@ -13,7 +13,7 @@ from moderation.clock import aware, utcnow
 from moderation.errors import Conflict, NotFound
 from moderation.repositories.audit import AuditLog
 from moderation.repositories.base import Database
-from moderation.site_models import PROMOTABLE, ModelState, SiteModel
+from moderation.site_models import PROMOTABLE, ModelSettings, ModelState, SiteModel
 
 
 def model_from_row(row: Any) -> SiteModel:
@@ -93,8 +93,21 @@ class SiteModelRepository:
         m = db.site_models.c
         now = utcnow()
         with self.db.write() as conn:
-            # Lock the site's row: two requests at once must not take the same number.
+            # Lock the site's row: two requests at once must not take the same number, nor
+            # both start training (an operator's and the periodic retraining's).
             conn.execute(db.sites.select().where(db.sites.c.id == site_id).with_for_update())
+            busy = conn.execute(
+                sa.select(m.version, m.state)
+                .where(
+                    m.site_id == site_id,
+                    m.state.in_([ModelState.QUEUED.value, ModelState.TRAINING.value]),
+                )
+                .limit(1)
+            ).first()
+            if busy is not None:
+                raise Conflict(
+                    f"Version v{busy.version} of the site's model is still {busy.state}."
+                )
             last = conn.execute(
                 sa.select(sa.func.max(m.version)).where(m.site_id == site_id)
             ).scalar()
@@ -327,3 +340,53 @@ class SiteModelRepository:
                 raise Conflict(f"v{version} is not in shadow.")
             conn.execute(db.sites.update().where(s.id == site_id).values(shadow_model_version=None))
             _shadow_stopped(conn, site_id, version, actor, "stopped")
+
+    # -- the site's model settings ---------------------------------------------
+
+    def settings(self, site_id: str) -> ModelSettings:
+        """The site's stored model settings; the defaults when it has none."""
+        c = db.site_model_settings.c
+        with self.db.read() as conn:
+            row = conn.execute(db.site_model_settings.select().where(c.site_id == site_id)).first()
+        return _settings_from_row(row) if row is not None else ModelSettings()
+
+    def set_settings(self, site_id: str, settings: ModelSettings, *, actor: str) -> None:
+        """Store the site's model settings (one row per site); audited with before and after."""
+        c = db.site_model_settings.c
+        values = {**settings.as_dict(), "updated_at": utcnow()}
+        with self.db.write() as conn:
+            # The site's row locked: two changes at once are applied one after the other.
+            conn.execute(db.sites.select().where(db.sites.c.id == site_id).with_for_update())
+            row = conn.execute(db.site_model_settings.select().where(c.site_id == site_id)).first()
+            before = _settings_from_row(row) if row is not None else ModelSettings()
+            if row is None:
+                conn.execute(db.site_model_settings.insert().values(site_id=site_id, **values))
+            else:
+                conn.execute(
+                    db.site_model_settings.update().where(c.site_id == site_id).values(**values)
+                )
+            AuditLog.append(
+                conn,
+                AuditEntry(
+                    AuditAction.MODEL_SETTINGS,
+                    actor,
+                    site_id=site_id,
+                    before=before.as_dict(),
+                    after=settings.as_dict(),
+                ),
+            )
+
+    def retraining(self) -> dict[str, ModelSettings]:
+        """The settings of every site that retrains on new labels, by site id."""
+        c = db.site_model_settings.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                db.site_model_settings.select().where(c.retrain_after_labels.is_not(None))
+            ).all()
+        return {r.site_id: _settings_from_row(r) for r in rows}
+
+
+def _settings_from_row(row: Any) -> ModelSettings:
+    return ModelSettings(
+        auto_promote=bool(row.auto_promote), retrain_after_labels=row.retrain_after_labels
+    )

@@ -68,6 +68,7 @@ def test_the_scheduler_enqueues_each_due_periodic_job_once(app: Any) -> None:
         "webhooks.dispatch",
         "rescore.pending",
         "retention.run",
+        "site_models.retrain",
     }
     app.config["RETENTION_INTERVAL"] = 0  # 0: never
     schedule = services(app).store.schedule
@@ -76,7 +77,7 @@ def test_the_scheduler_enqueues_each_due_periodic_job_once(app: Any) -> None:
     now = utcnow()
     for _ in range(3):  # three workers' schedulers in the same second
         schedule_once(app, lambda job, every: schedule.take(job, now, every))
-    assert sorted(enqueued) == ["rescore.pending", "webhooks.dispatch"]
+    assert sorted(enqueued) == ["rescore.pending", "site_models.retrain", "webhooks.dispatch"]
 
 
 def test_the_worker_command_needs_a_broker(app: Any) -> None:

@@ -61,6 +61,7 @@ BODIES: dict[str, Any] = {
     "authors.Author": {"action": "trust", "note": "a regular"},
     "site_models.Models": {"auto_promote": False},
     "site_models.Promote": {"recalibrate": False},
+    "site_models.ModelSettings": {"retrain_after_labels": None},
 }
 # Bodies sent as CSV rather than JSON.
 CSV_BODIES = {"site_models.Labels": "text,label\nA calm remark.,0\n"}
@@ -149,6 +150,10 @@ def test_every_role_against_every_endpoint(app: Any, world: dict[str, Any]) -> N
     }
     operations = _operations(app)
     assert len(operations) >= 20
+    # A site's stored model settings: read and changed by operators only.
+    assert {(e, m) for e, m, _ in operations if e == "site_models.ModelSettings"} == {
+        ("site_models.ModelSettings", m) for m in ("GET", "PUT")
+    }
     # A version of the site's model in shadow: start, stop, report (operators only).
     assert {(e, m) for e, m, _ in operations if e == "site_models.ModelShadow"} == {
         ("site_models.ModelShadow", m) for m in ("DELETE", "GET", "POST")

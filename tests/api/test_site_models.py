@@ -608,3 +608,306 @@ def test_cli_runs_a_version_in_shadow_and_reports(
     assert r.exit_code == 0 and "no longer in shadow" in r.output
     r = runner.invoke(args=["models", "shadow", "daily-bugle", "v1", "--stop"])
     assert r.exit_code == 1 and "v1 is not in shadow" in r.output
+
+
+# -- a site's stored opt-in: auto-promotion and retraining on new labels -------------
+
+
+def settings_of(client: Any, op: dict[str, str]) -> dict[str, Any]:
+    r = client.get("/v1/sites/daily-bugle/models/settings", headers=op)
+    assert r.status_code == 200
+    return dict(r.get_json())
+
+
+def put_settings(client: Any, op: dict[str, str], body: Any) -> Any:
+    return client.put("/v1/sites/daily-bugle/models/settings", json=body, headers=op)
+
+
+def test_model_settings_are_stored_changed_in_part_and_audited(
+    client: Any, op: dict[str, str]
+) -> None:
+    assert settings_of(client, op) == {"auto_promote": False, "retrain_after_labels": None}
+    r = put_settings(client, op, {"auto_promote": True})
+    assert r.status_code == 200
+    assert r.get_json() == {"auto_promote": True, "retrain_after_labels": None}
+    r = put_settings(client, op, {"retrain_after_labels": 500})
+    assert r.get_json() == {"auto_promote": True, "retrain_after_labels": 500}
+    assert settings_of(client, op) == {"auto_promote": True, "retrain_after_labels": 500}
+    r = put_settings(client, op, {"retrain_after_labels": None, "auto_promote": False})
+    assert r.get_json() == {"auto_promote": False, "retrain_after_labels": None}
+    put_settings(client, op, {})  # nothing changes: nothing audited
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=op).get_json()["entries"]
+    changes = [(e["before"], e["after"]) for e in entries if e["action"] == "model.settings"]
+    assert changes[::-1] == [
+        (
+            {"auto_promote": False, "retrain_after_labels": None},
+            {"auto_promote": True, "retrain_after_labels": None},
+        ),
+        (
+            {"auto_promote": True, "retrain_after_labels": None},
+            {"auto_promote": True, "retrain_after_labels": 500},
+        ),
+        (
+            {"auto_promote": True, "retrain_after_labels": 500},
+            {"auto_promote": False, "retrain_after_labels": None},
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"auto_promote": "yes"}, "auto_promote"),
+        ({"auto_promote": 1}, "auto_promote"),
+        ({"auto_promote": None}, "auto_promote"),
+        ({"retrain_after_labels": "500"}, "retrain_after_labels"),
+        ({"retrain_after_labels": 500.5}, "retrain_after_labels"),
+        ({"retrain_after_labels": True}, "retrain_after_labels"),
+        ({"retrain_after_labels": 49}, "retrain_after_labels"),
+        ({"retrain_after_labels": 0}, "retrain_after_labels"),
+        ({"retrain_after_labels": -100}, "retrain_after_labels"),
+        ({"retrain_after_labels": 10**12}, "retrain_after_labels"),
+        ({"epochs": 3}, "epochs"),
+        ([], "_schema"),
+        ("on", "_schema"),
+    ],
+)
+def test_bad_model_settings_answer_422_and_change_nothing(
+    client: Any, op: dict[str, str], body: Any, field: str
+) -> None:
+    put_settings(client, op, {"auto_promote": True, "retrain_after_labels": 300})
+    # A valid change beside the bad field must not be applied either.
+    if isinstance(body, dict) and "auto_promote" not in body:
+        body = {**body, "auto_promote": False}
+    r = put_settings(client, op, body)
+    assert r.status_code == 422, r.get_json()
+    error = r.get_json()["error"]
+    assert set(error) == {"code", "status", "message", "details"}
+    assert field in str(error["details"])
+    assert settings_of(client, op) == {"auto_promote": True, "retrain_after_labels": 300}
+
+
+def test_model_settings_need_a_json_body(client: Any, op: dict[str, str]) -> None:
+    path = "/v1/sites/daily-bugle/models/settings"
+    for r, status in (
+        (client.put(path, headers=op), 422),
+        (
+            client.put(path, data="auto_promote=1", headers={**op, "Content-Type": "text/plain"}),
+            415,
+        ),
+        (
+            client.put(path, data="{not json", headers={**op, "Content-Type": "application/json"}),
+            400,
+        ),
+        (client.post(path, json={"auto_promote": True}, headers=op), 405),
+    ):
+        assert r.status_code == status, r.get_json()
+        assert set(r.get_json()["error"]) == {"code", "status", "message", "details"}
+    assert settings_of(client, op)["auto_promote"] is False
+
+
+def test_a_request_without_auto_promote_takes_the_sites_setting(
+    client: Any, op: dict[str, str]
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    put_settings(client, op, {"auto_promote": True})
+    r = client.post("/v1/sites/daily-bugle/models", headers=op)  # no body: the site's setting
+    assert r.status_code == 202 and r.get_json()["auto_promote"] is True
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["serving"] == "v1"
+    # An explicit choice wins over the setting, either way.
+    r = client.post("/v1/sites/daily-bugle/models", json={"auto_promote": False}, headers=op)
+    assert r.get_json()["auto_promote"] is False
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["serving"] == "v1"
+    put_settings(client, op, {"auto_promote": False})
+    r = client.post("/v1/sites/daily-bugle/models", json={}, headers=op)
+    assert r.get_json()["auto_promote"] is False
+    r = client.post("/v1/sites/daily-bugle/models", json={"auto_promote": True}, headers=op)
+    assert r.get_json()["version"] == "v4"
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["serving"] == "v4"
+
+
+def retrain_tick(app: Any) -> None:
+    """The periodic job, as a worker's scheduler enqueues it (run here, now)."""
+    from api.adapting import RETRAIN_JOB
+    from api.jobs import jobs
+
+    assert RETRAIN_JOB in [p.job for p in jobs(app).periodic]
+    jobs(app).run(RETRAIN_JOB)
+
+
+def test_the_periodic_job_retrains_on_new_labels_and_promotes_when_opted_in(
+    app: Any, client: Any, op: dict[str, str], adapter: FakeAdapter
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    retrain_tick(app)  # the site has not opted in: nothing
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["models"] == []
+
+    put_settings(client, op, {"auto_promote": True, "retrain_after_labels": 100})
+    retrain_tick(app)
+    view = client.get("/v1/sites/daily-bugle/models", headers=op).get_json()
+    assert [(m["version"], m["state"], m["requested_by"]) for m in view["models"]] == [
+        ("v1", "serving", "system")
+    ]
+    assert view["serving"] == "v1" and len(adapter.requests) == 1
+    retrain_tick(app)  # no new labels since v1's training
+    assert len(adapter.requests) == 1
+
+    post_csv(client, op, csv_of(labels(99)))
+    retrain_tick(app)
+    assert len(adapter.requests) == 1  # 99 new labels: one short
+    post_csv(client, op, csv_of(labels(1)))
+    adapter.delta_low = -0.01  # v2 does not beat the base clearly: it trains, nothing serves it
+    retrain_tick(app)
+    view = client.get("/v1/sites/daily-bugle/models", headers=op).get_json()
+    assert [(m["version"], m["state"]) for m in view["models"]] == [
+        ("v2", "ready"),
+        ("v1", "serving"),
+    ]
+    assert len(adapter.requests[1].train_texts) + len(adapter.requests[1].val_texts) == 350
+
+    put_settings(client, op, {"auto_promote": False})
+    adapter.delta_low = 0.05  # v3 wins, but the site no longer opts in
+    post_csv(client, op, csv_of(labels(100)))
+    retrain_tick(app)
+    view = client.get("/v1/sites/daily-bugle/models", headers=op).get_json()
+    assert (view["models"][0]["version"], view["models"][0]["state"]) == ("v3", "ready")
+    assert view["serving"] == "v1"
+    entries = client.get("/v1/sites/daily-bugle/audit", headers=op).get_json()["entries"]
+    trained = [e for e in entries if e["action"] == "model.train"]
+    assert [e["actor"] for e in trained] == ["system"] * 3
+
+
+def test_the_periodic_job_skips_a_site_whose_version_is_training(
+    app: Any, client: Any, op: dict[str, str], adapter: FakeAdapter
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    put_settings(client, op, {"retrain_after_labels": 50})
+    site = services(app).store.sites.get("daily-bugle")
+    services(app).store.site_models.create(
+        site.id, requested_by="op", labels=250, auto_promote=False
+    )
+    retrain_tick(app)
+    assert adapter.requests == []
+    # Nor can a second request slip past the first while it is queued (the check is in the
+    # transaction that numbers the version).
+    from moderation.errors import Conflict
+
+    with pytest.raises(Conflict, match="v1 of the site's model is still queued"):
+        services(app).store.site_models.create(
+            site.id, requested_by="op", labels=250, auto_promote=False
+        )
+
+
+def test_the_retrain_job_is_scheduled_once_across_workers(
+    database_url: str, tmp_path: Path, adapter: FakeAdapter
+) -> None:
+    """Without JOBS injected: the worker's scheduler enqueues it, training is the queue's job."""
+    from api import create_app
+    from api.adapting import RETRAIN_JOB
+    from api.jobs import jobs, schedule_once
+    from moderation.clock import utcnow
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SCORER": KeywordScorer(),
+            "MODEL": str(tmp_path / "no-checkpoint"),
+            "SECRET_KEY": "test-secret",
+            "LOG_REQUESTS": False,
+            "ADAPTER": adapter,
+            "SITE_MODELS_DIR": str(tmp_path / "site-models"),
+        }
+    )
+    store = services(app).store
+    site, _ = store.sites.create("daily-bugle")
+    _, token = store.users.create("op", Role.OPERATOR, [site.id])
+    op = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    post_csv(client, op, csv_of(labels(250)))
+    put_settings(client, op, {"auto_promote": True, "retrain_after_labels": 200})
+
+    def due(job: str, every: float) -> bool:
+        return job == RETRAIN_JOB and store.schedule.take(job, utcnow(), every)
+
+    assert schedule_once(app, due) == [RETRAIN_JOB]
+    assert schedule_once(app, due) == []  # another worker's scheduler, the same second
+    jobs(app).wait_idle()  # the local pool runs the look, then the training it enqueued
+    assert len(adapter.requests) == 1
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["serving"] == "v1"
+    store.engine.dispose()
+
+
+def test_cli_shows_and_changes_model_settings(app: Any, site_key: str) -> None:
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["models", "settings", "daily-bugle"])
+    assert r.exit_code == 0 and "auto-promote off; retrain only when asked" in r.output
+    r = runner.invoke(
+        args=[
+            "models",
+            "settings",
+            "daily-bugle",
+            "--auto-promote",
+            "--retrain-after-labels",
+            "300",
+        ]
+    )
+    assert r.exit_code == 0 and "auto-promote on; retrain after 300 new labels" in r.output
+    r = runner.invoke(args=["models", "settings", "daily-bugle", "--never", "--json"])
+    assert r.exit_code == 0
+    assert json.loads(r.output) == {"auto_promote": True, "retrain_after_labels": None}
+    r = runner.invoke(args=["models", "settings", "daily-bugle", "--no-auto-promote"])
+    assert r.exit_code == 0 and "auto-promote off" in r.output
+    for bad in (
+        ["--retrain-after-labels", "10"],
+        ["--retrain-after-labels", "many"],
+        ["--retrain-after-labels", "100", "--never"],
+    ):
+        r = runner.invoke(args=["models", "settings", "daily-bugle", *bad])
+        assert r.exit_code == 2, (bad, r.output)
+    r = runner.invoke(args=["models", "settings", "no-such-site"])
+    assert r.exit_code == 1 and "no site" in r.output
+    site = services(app).store.sites.get("daily-bugle")
+    assert services(app).site_models.settings(site).as_dict() == {
+        "auto_promote": False,
+        "retrain_after_labels": None,
+    }
+    actions = [e.action for e in services(app).store.audit.entries(site_id=site.id)]
+    assert actions.count("model.settings") == 3
+
+
+def test_without_a_broker_the_web_workers_background_thread_looks(
+    app: Any, client: Any, op: dict[str, str], adapter: FakeAdapter
+) -> None:
+    import threading
+
+    from api import start_background
+    from api.jobs import jobs
+
+    post_csv(client, op, csv_of(labels(250)))
+    put_settings(client, op, {"auto_promote": True, "retrain_after_labels": 200})
+    svc = services(app).site_models
+    looked = threading.Event()
+    original = svc.retrain
+
+    def retrain() -> Any:
+        try:
+            return original()
+        finally:
+            looked.set()
+
+    svc.retrain = retrain  # type: ignore[method-assign]
+    app.config.update(BACKGROUND_INTERVAL=0.01, RETRAIN_INTERVAL=3600)
+    thread = start_background(app)
+    try:
+        assert thread is not None and looked.wait(10)
+    finally:
+        app.extensions["moderation.background_stop"].set()
+        thread.join(10)
+    jobs(app).wait_idle()
+    assert client.get("/v1/sites/daily-bugle/models", headers=op).get_json()["serving"] == "v1"
+    # The schedule row moved an hour on: another worker's thread would not look again now.
+    from api.adapting import RETRAIN_JOB
+    from moderation.clock import utcnow
+
+    assert services(app).store.schedule.take(RETRAIN_JOB, utcnow(), 3600) is False

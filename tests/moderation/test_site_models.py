@@ -15,13 +15,20 @@ from moderation.privacy import Label
 from moderation.scoring import GuardedScorer, InferenceQueue, SiteModelCache, model_key
 from moderation.site_models import (
     MIN_LABELS,
+    MIN_RETRAIN_AFTER,
     LabelledText,
     LabelSource,
+    ModelSettings,
+    ModelState,
+    SiteModel,
+    check_settings,
     check_trainable,
     decision_label,
+    new_labels,
     parse_labels_csv,
     parse_version,
     recalibrated,
+    retrain_due,
     site_labels,
     split_by_time,
     wins,
@@ -279,3 +286,87 @@ def test_windows_of_two_models_never_share_a_forward_pass() -> None:
     queue.result(first, 5)
     assert other.passes == [["h i j k"]]
     assert all("h i j k" not in p for p in base.passes)
+
+
+# -- a site's stored opt-in: retraining on new labels ---------------------------
+
+
+def version(
+    n: int,
+    state: ModelState = ModelState.READY,
+    created: datetime = T0,
+    started: datetime | None = None,
+) -> SiteModel:
+    return SiteModel(
+        "site_1", n, state, "system", created_at=created, started_at=started or created
+    )
+
+
+def arriving(n: int, start: datetime, toxic_every: int = 4) -> list[LabelledText]:
+    """n labels on comments written long ago, decided from `start` on, a minute apart."""
+    return [
+        LabelledText(
+            f"text {i}",
+            i % toxic_every == 0,
+            T0 - timedelta(days=30),
+            LabelSource.MODERATOR,
+            labelled_at=start + timedelta(minutes=i),
+        )
+        for i in range(n)
+    ]
+
+
+NOW = T0 + timedelta(days=2)
+EVERY_100 = ModelSettings(retrain_after_labels=100)
+
+
+def test_no_retraining_unless_the_site_asked_for_it() -> None:
+    labels = arriving(500, T0)
+    assert not retrain_due(ModelSettings(), labels, [], NOW)
+    assert not retrain_due(ModelSettings(auto_promote=True), labels, [], NOW)
+    assert retrain_due(EVERY_100, labels, [], NOW)
+
+
+def test_new_labels_count_from_the_newest_versions_training() -> None:
+    trained = T0 + timedelta(days=1)
+    old = arriving(300, T0)  # all decided before v2 started training
+    # Labels are counted by when they arrived, not when the comment was written: a comment
+    # from last month decided today is new.
+    new = arriving(99, trained + timedelta(minutes=1))
+    versions = [version(1, created=T0), version(2, created=trained)]
+    assert new_labels(old + new, versions) == 99
+    assert not retrain_due(EVERY_100, old + new, versions, NOW)
+    more = [*old, *arriving(100, trained + timedelta(minutes=1))]
+    assert retrain_due(EVERY_100, more, versions, NOW)
+    # A failed newest version counts as trained: no retry on every tick, only after more labels.
+    failed = [version(1, created=T0), version(2, ModelState.FAILED, created=trained)]
+    assert new_labels(more, failed) == 100
+
+
+def test_no_retraining_while_a_version_is_queued_or_training() -> None:
+    labels = arriving(500, T0 + timedelta(hours=1))
+    for state in (ModelState.QUEUED, ModelState.TRAINING):
+        busy = [version(1, state, created=T0)]
+        assert not retrain_due(EVERY_100, labels, busy, T0 + timedelta(hours=1))
+    # A version whose job vanished stops blocking after six hours (the request fails it).
+    lost = [version(1, ModelState.QUEUED, created=T0)]
+    assert retrain_due(EVERY_100, labels, lost, T0 + timedelta(hours=7))
+
+
+def test_no_retraining_without_enough_labels_of_both_kinds() -> None:
+    settings = ModelSettings(retrain_after_labels=MIN_RETRAIN_AFTER)
+    assert not retrain_due(settings, arriving(MIN_LABELS - 1, T0), [], NOW)
+    assert retrain_due(settings, arriving(MIN_LABELS, T0), [], NOW)
+    acceptable_only = arriving(MIN_LABELS + 100, T0, toxic_every=10**6 + 1)[1:]
+    assert not retrain_due(settings, acceptable_only, [], NOW)
+
+
+@pytest.mark.parametrize("n", [None, MIN_RETRAIN_AFTER, 10_000])
+def test_sensible_retraining_thresholds_pass(n: int | None) -> None:
+    check_settings(ModelSettings(retrain_after_labels=n))
+
+
+@pytest.mark.parametrize("n", [0, 1, MIN_RETRAIN_AFTER - 1, 10**7])
+def test_retraining_thresholds_out_of_range_are_refused(n: int) -> None:
+    with pytest.raises(Invalid, match="retrain_after_labels must be between"):
+        check_settings(ModelSettings(retrain_after_labels=n))
