@@ -157,3 +157,40 @@ def test_an_operator_trains_compares_promotes_and_rolls_back(
     expect(page.locator("#serving")).to_contain_text("the base model")
     expect(version.locator(".status")).to_have_text("retired")
     assert errors == []
+
+
+def test_an_operator_opts_the_site_in_to_retraining_and_auto_promotion(
+    browser: Any, service: WebService, artifacts: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, errors)
+    page.goto(f"{service.url}/signin?next=/sites/harbour-news/models")
+    sign_in_with_keyboard(page, "omar")
+    expect(page).to_have_url(f"{service.url}/sites/harbour-news/models")
+    panel = page.locator("#model-settings")
+    expect(panel.locator("#settings-now")).to_contain_text("Auto-promote: off")
+    expect(panel.locator("#settings-now")).to_contain_text("only when asked")
+
+    panel.get_by_label("promote a new version by itself").check()
+    panel.get_by_label("retrain by itself").check()
+    panel.get_by_label("new labels").fill("300")
+    panel.get_by_role("button", name="Save model settings").click()
+    expect(page.locator(".flashes")).to_contain_text(
+        "Model settings saved: auto-promote on, retrain after 300 new labels."
+    )
+    expect(panel.locator("#settings-now")).to_contain_text("Auto-promote: on")
+    expect(panel.locator("#settings-now")).to_contain_text("after 300 new labels")
+    expect(panel.get_by_label("new labels")).to_have_value("300")
+    page.screenshot(path=artifacts / "site-models-settings.png", full_page=True)
+    stored = json.loads(service.cli("models", "settings", "harbour-news", "--json"))
+    assert stored == {"auto_promote": True, "retrain_after_labels": 300}
+
+    # Turned off again: retraining only when asked, auto-promotion off.
+    panel.get_by_label("promote a new version by itself").uncheck()
+    panel.get_by_label("retrain by itself").uncheck()
+    panel.get_by_role("button", name="Save model settings").click()
+    expect(page.locator(".flashes")).to_contain_text("retrain only when asked.")
+    expect(panel.locator("#settings-now")).to_contain_text("Auto-promote: off")
+    stored = json.loads(service.cli("models", "settings", "harbour-news", "--json"))
+    assert stored == {"auto_promote": False, "retrain_after_labels": None}
+    assert errors == []
