@@ -14,7 +14,7 @@ import pytest
 
 from api.adapting import InlineTraining
 from api.services import services
-from moderation.site_models import AdaptRequest
+from moderation.site_models import AdaptRequest, ModelSettings
 from moderation.sites import Role
 from tests.fakes import KeywordScorer
 
@@ -911,3 +911,40 @@ def test_without_a_broker_the_web_workers_background_thread_looks(
     from moderation.clock import utcnow
 
     assert services(app).store.schedule.take(RETRAIN_JOB, utcnow(), 3600) is False
+
+
+@pytest.mark.parametrize(
+    ("form", "flash"),
+    [
+        ({"retrain": "on", "retrain_after_labels": "10"}, "between 50 and"),
+        ({"retrain": "on", "retrain_after_labels": "ten"}, "a whole number from 50"),
+        ({"retrain": "on", "retrain_after_labels": "-60"}, "a whole number from 50"),
+        ({"retrain": "on", "retrain_after_labels": "9" * 40}, "a whole number from 50"),
+        ({"retrain": "on"}, "a whole number from 50"),
+    ],
+)
+def test_the_page_refuses_bad_settings_with_a_message_and_keeps_them(
+    app: Any, client: Any, site_key: str, form: dict[str, str], flash: str
+) -> None:
+    from tests.api.fixtures import PASSWORDS, page_token, sign_in
+
+    store = services(app).store
+    bugle = store.sites.get("daily-bugle")
+    store.users.create("op", Role.OPERATOR, [bugle.id])
+    store.users.set_password("op", PASSWORDS["op"])
+    assert sign_in(client, "op").status_code == 302
+    token = page_token(client, "/sites/daily-bugle/models")
+    store.site_models.set_settings(
+        bugle.id, ModelSettings(auto_promote=False, retrain_after_labels=400), actor="test"
+    )
+    r = client.post(
+        "/sites/daily-bugle/models/settings",
+        data={"csrf_token": token, "auto_promote": "on", **form},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200 and flash in r.get_data(as_text=True)
+    assert services(app).site_models.settings(bugle) == ModelSettings(False, 400)
+    # Without the CSRF token nothing is saved either.
+    r = client.post("/sites/daily-bugle/models/settings", data={"auto_promote": "on"})
+    assert r.status_code == 400
+    assert services(app).site_models.settings(bugle) == ModelSettings(False, 400)
