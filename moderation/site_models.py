@@ -553,8 +553,18 @@ class SiteModels:
         metrics["labels"] = {"train": len(train), "validation": len(val)}
         self.store.finish(site_id, version, path=str(output), metrics=metrics)
         model = self.store.get(site_id, version)
-        if model is not None and model.auto_promote and metrics["wins"]:
+        if (
+            model is not None
+            and model.auto_promote
+            and metrics["wins"]
+            and self._still_opted_in(model)
+        ):
             self.promote(site, version, actor=Actor.SYSTEM)
+
+    def _still_opted_in(self, model: SiteModel) -> bool:
+        """What the periodic job requested serves only if the site still opts in: an operator
+        may have turned auto-promotion off while the version trained."""
+        return model.requested_by != Actor.SYSTEM or self.store.settings(model.site_id).auto_promote
 
     def versions(self, site: Site) -> list[SiteModel]:
         """The site's model versions, newest first."""

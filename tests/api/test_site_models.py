@@ -948,3 +948,21 @@ def test_the_page_refuses_bad_settings_with_a_message_and_keeps_them(
     r = client.post("/sites/daily-bugle/models/settings", data={"auto_promote": "on"})
     assert r.status_code == 400
     assert services(app).site_models.settings(bugle) == ModelSettings(False, 400)
+
+
+def test_opting_out_while_the_periodic_version_trains_stops_its_promotion(
+    app: Any, client: Any, op: dict[str, str], adapter: FakeAdapter
+) -> None:
+    post_csv(client, op, csv_of(labels(250)))
+    put_settings(client, op, {"auto_promote": True, "retrain_after_labels": 200})
+    original = adapter.adapt
+
+    def adapt_while_the_operator_opts_out(request: AdaptRequest, progress: Any) -> Any:
+        assert put_settings(client, op, {"auto_promote": False}).status_code == 200
+        return original(request, progress)
+
+    adapter.adapt = adapt_while_the_operator_opts_out  # type: ignore[method-assign]
+    retrain_tick(app)
+    view = client.get("/v1/sites/daily-bugle/models", headers=op).get_json()
+    assert view["models"][0]["metrics"]["wins"] is True
+    assert (view["models"][0]["state"], view["serving"]) == ("ready", None)
