@@ -44,6 +44,20 @@ AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
             "Model version out of shadow",
             ["v3", "promoted"],
         ),
+        (
+            AuditAction.MODEL_SETTINGS,
+            {"auto_promote": False, "retrain_after_labels": None},
+            {"auto_promote": True, "retrain_after_labels": 500},
+            "Model settings changed",
+            ["auto-promote on", "retrain after 500 new labels"],
+        ),
+        (
+            AuditAction.MODEL_SETTINGS,
+            {"auto_promote": True, "retrain_after_labels": 500},
+            {"auto_promote": False, "retrain_after_labels": None},
+            "Model settings changed",
+            ["auto-promote off", "retrain only when asked"],
+        ),
     ],
 )
 def test_model_entries_name_their_version(
