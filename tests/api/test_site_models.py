@@ -368,12 +368,11 @@ def test_cli_adapt_with_too_few_labels_fails_clearly(app: Any, site_key: str) ->
     assert r.exit_code == 1 and "has 0 labelled comments" in r.output
 
 
-def test_training_runs_as_the_job_queues_job(
+def _on_the_job_queue(
     database_url: str, tmp_path: Path, adapter: FakeAdapter
-) -> None:
-    """Without JOBS injected, training is the job `site_models.train` (here: no broker, a thread)."""
+) -> tuple[Any, Any, dict[str, str]]:
+    """An app without JOBS injected (training is the job queue's job), daily-bugle's operator, 250 labels."""
     from api import create_app
-    from api.jobs import jobs
 
     app = create_app(
         {
@@ -393,6 +392,17 @@ def test_training_runs_as_the_job_queues_job(
     op = {"Authorization": f"Bearer {token}"}
     client = app.test_client()
     post_csv(client, op, csv_of(labels(250)))
+    return app, client, op
+
+
+def test_training_runs_as_the_job_queues_job(
+    database_url: str, tmp_path: Path, adapter: FakeAdapter
+) -> None:
+    """Without JOBS injected, training is the job `site_models.train` (here: no broker, a thread)."""
+    from api.jobs import jobs
+
+    app, client, op = _on_the_job_queue(database_url, tmp_path, adapter)
+    store = services(app).store
     assert "site_models.train" in jobs(app).functions
     r = client.post("/v1/sites/daily-bugle/models", headers=op)
     assert r.status_code == 202
@@ -802,29 +812,12 @@ def test_the_retrain_job_is_scheduled_once_across_workers(
     database_url: str, tmp_path: Path, adapter: FakeAdapter
 ) -> None:
     """Without JOBS injected: the worker's scheduler enqueues it, training is the queue's job."""
-    from api import create_app
     from api.adapting import RETRAIN_JOB
     from api.jobs import jobs, schedule_once
     from moderation.clock import utcnow
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SCORER": KeywordScorer(),
-            "MODEL": str(tmp_path / "no-checkpoint"),
-            "SECRET_KEY": "test-secret",
-            "LOG_REQUESTS": False,
-            "ADAPTER": adapter,
-            "SITE_MODELS_DIR": str(tmp_path / "site-models"),
-        }
-    )
+    app, client, op = _on_the_job_queue(database_url, tmp_path, adapter)
     store = services(app).store
-    site, _ = store.sites.create("daily-bugle")
-    _, token = store.users.create("op", Role.OPERATOR, [site.id])
-    op = {"Authorization": f"Bearer {token}"}
-    client = app.test_client()
-    post_csv(client, op, csv_of(labels(250)))
     put_settings(client, op, {"auto_promote": True, "retrain_after_labels": 200})
 
     def due(job: str, every: float) -> bool:
