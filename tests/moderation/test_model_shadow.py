@@ -171,6 +171,10 @@ def test_a_serving_or_untrained_version_cannot_run_in_shadow(
     queued = repos.site_models.create(site.id, requested_by="op", labels=250, auto_promote=False)
     with pytest.raises(Conflict, match="queued"):
         repos.site_models.start_shadow(site.id, queued.version, actor="op")
+    # A failed training cannot run in shadow either (and no longer blocks a new version).
+    repos.site_models.fail(site.id, queued.version, "the job vanished")
+    with pytest.raises(Conflict, match="failed"):
+        repos.site_models.start_shadow(site.id, queued.version, actor="op")
     v2 = ready(repos, site)
     repos.site_models.promote(site.id, v2, actor="op", thresholds=None)
     with pytest.raises(Conflict, match="serving"):
