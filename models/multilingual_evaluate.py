@@ -286,8 +286,9 @@ def main(argv: list[str] | None = None) -> None:
     scores = transformer
     if head is not None:
         rows = [dict(zip(CATEGORIES, r, strict=True)) for r in transformer.tolist()]
-        scores = table(head.blend(texts, rows))
-        parts = {"transformer": transformer[:, TOXICITY], "ngrams": head.probability(texts)}
+        alone = head.probability(texts)  # once: featurizing every text is the head's cost
+        scores = table(head.blend(texts, rows, alone))
+        parts = {"transformer": transformer[:, TOXICITY], "ngrams": alone}
     labels = np.concatenate([s.labels for s in ml])
     languages = [s.language for s in ml for _ in s.texts]
     sources = source_rows(ml, scores, parts)

@@ -105,16 +105,23 @@ class NgramHead:
         """The head's toxicity probability for each text."""
         return 1.0 / (1.0 + np.exp(-self.logits(texts)))
 
+    def mix(self, transformer: float, head: float) -> float:
+        """The served toxicity: (1 - weight) · the transformer's + weight · the head's."""
+        return (1 - self.weight) * transformer + self.weight * head
+
     def blend(
-        self, texts: Sequence[str], scores: Sequence[Mapping[str, float]]
+        self,
+        texts: Sequence[str],
+        scores: Sequence[Mapping[str, float]],
+        probability: np.ndarray | None = None,
     ) -> list[dict[str, float]]:
-        """The scores with toxicity mixed: (1 - weight) · the transformer's + weight · the head's."""
-        p = self.probability(texts)
+        """The scores with toxicity mixed (`mix`); `probability`: the head's, if already known."""
+        p = self.probability(texts) if probability is None else probability
         out = []
         for row, q in zip(scores, p, strict=True):
             mixed = dict(row)
             if "toxicity" in mixed:
-                mixed["toxicity"] = (1 - self.weight) * mixed["toxicity"] + self.weight * float(q)
+                mixed["toxicity"] = self.mix(mixed["toxicity"], float(q))
             out.append(mixed)
         return out
 
