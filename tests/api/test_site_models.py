@@ -374,18 +374,7 @@ def _on_the_job_queue(
     """An app without JOBS injected (training is the job queue's job), daily-bugle's operator, 250 labels."""
     from api import create_app
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SCORER": KeywordScorer(),
-            "MODEL": str(tmp_path / "no-checkpoint"),
-            "SECRET_KEY": "test-secret",
-            "LOG_REQUESTS": False,
-            "ADAPTER": adapter,
-            "SITE_MODELS_DIR": str(tmp_path / "site-models"),
-        }
-    )
+    app = create_app(_bare_config(database_url, tmp_path, ADAPTER=adapter))
     store = services(app).store
     site, _ = store.sites.create("daily-bugle")
     _, token = store.users.create("op", Role.OPERATOR, [site.id])
@@ -433,21 +422,24 @@ def test_a_version_whose_job_vanished_stops_blocking_after_six_hours(
     assert v1["state"] == "failed" and "abandoned" in v1["error"]
 
 
+def _bare_config(database_url: str, tmp_path: Path, **settings: Any) -> dict[str, Any]:
+    """An app's settings with no JOBS, ADAPTER or loader injected, unless `settings` adds them."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SCORER": KeywordScorer(),
+        "MODEL": str(tmp_path / "no-checkpoint"),
+        "SECRET_KEY": "test-secret",
+        "LOG_REQUESTS": False,
+        "SITE_MODELS_DIR": str(tmp_path / "site-models"),
+        **settings,
+    }
+
+
 def _adapter_of(database_url: str, tmp_path: Path, **settings: Any) -> Any:
     from api import create_app
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SCORER": KeywordScorer(),
-            "MODEL": str(tmp_path / "no-checkpoint"),
-            "SECRET_KEY": "test-secret",
-            "LOG_REQUESTS": False,
-            "SITE_MODELS_DIR": str(tmp_path / "site-models"),
-            **settings,
-        }
-    )
+    app = create_app(_bare_config(database_url, tmp_path, **settings))
     services(app).store.engine.dispose()
     return services(app).site_models.adapter
 
