@@ -48,6 +48,9 @@ class Source:
     labels: np.ndarray
     stratify: np.ndarray  # the key the validation split is stratified on
     language: str = "en"  # ISO 639-1 code of the texts
+    # A teacher checkpoint's scores for each row (rows x 6), when training distils
+    # one (models.train --teacher); None otherwise.
+    teacher: np.ndarray | None = None
 
     def subset(self, rows: np.ndarray | list[int]) -> Source:
         """The same source restricted to the given rows, in that order."""
@@ -58,6 +61,7 @@ class Source:
             self.labels[idx],
             self.stratify[idx],
             self.language,
+            None if self.teacher is None else self.teacher[idx],
         )
 
 

@@ -18,7 +18,7 @@ import math
 import random
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,7 @@ def with_fairness_data(
                 np.concatenate([s.labels, s.labels[rows]]),
                 np.concatenate([s.stratify, s.stratify[rows]]),
                 s.language,
+                None if s.teacher is None else np.concatenate([s.teacher, s.teacher[rows]]),
             )
         out.append(s)
     if authored:
@@ -117,6 +118,73 @@ def with_fairness_data(
                 "mul",
             )
         )
+    return out
+
+
+def device_of(args: argparse.Namespace) -> torch.device:
+    """The device --device names; auto is cuda when torch sees one, else cpu."""
+    if args.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(args.device)
+
+
+def predict(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    max_length: int,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Sigmoid scores (rows x labels) of `texts`, truncated to `max_length`, shortest first."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    order = np.argsort([len(t) for t in texts])
+    probs = np.zeros((len(texts), int(model.config.num_labels or 0)), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            ids = order[start : start + batch_size]
+            enc = tokenizer(
+                [texts[i] for i in ids],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(device)
+            probs[ids] = torch.sigmoid(model(**enc).logits.float()).cpu().numpy()
+    model.train(was_training)
+    return probs
+
+
+def require_ours(path: Path, option: str) -> None:
+    """Exit with a clear message unless `path` is a checkpoint of our six categories."""
+    config = path / "config.json"
+    labels = json.loads(config.read_text()).get("id2label", {}) if config.exists() else {}
+    if [labels.get(str(i)) for i in range(len(CATEGORIES))] != list(CATEGORIES):
+        raise SystemExit(f"{option} {path} is not a six-category checkpoint of ours")
+
+
+def with_teacher_scores(
+    train: list[Source], teacher: Path, max_length: int, device: torch.device
+) -> list[Source]:
+    """The sources with a teacher checkpoint's scores for each of their rows (`Source.teacher`).
+
+    Training then adds a distillation loss toward them (`distillation_loss`): the
+    student keeps the teacher's judgement of the public sets, every head on every row,
+    while the written sets (which get no teacher scores) teach it what the teacher got
+    wrong. Counterfactual copies added later take their original row's scores, the
+    teacher's judgement of the row as written, whichever group the copy names.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    require_ours(teacher, "--teacher")
+    model = AutoModelForSequenceClassification.from_pretrained(teacher, dtype=torch.float32)
+    model.to(device)
+    tokenizer = AutoTokenizer.from_pretrained(teacher)
+    out = []
+    for s in train:
+        out.append(replace(s, teacher=predict(model, tokenizer, s.texts, max_length, 256)))
+        print(f"teacher scored {s.name}: {len(s.texts)} rows")
     return out
 
 
@@ -152,6 +220,22 @@ def masked_bce(
     target = torch.nan_to_num(labels) * (1 - smoothing) + smoothing / 2
     loss = torch.nn.functional.binary_cross_entropy_with_logits(
         logits, target, pos_weight=pos_weight, reduction="none"
+    )
+    loss = loss * known * weights[:, None]
+    return loss.sum() / known.sum().clamp(min=1)
+
+
+def distillation_loss(
+    logits: torch.Tensor, teacher: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """Binary cross-entropy toward a teacher's scores, over the rows that have them (not NaN).
+
+    No positive weights: the teacher's scores already are what the serving thresholds
+    were calibrated on, and a positive weight would push the student above them.
+    """
+    known = ~torch.isnan(teacher)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.nan_to_num(teacher), reduction="none"
     )
     loss = loss * known * weights[:, None]
     return loss.sum() / known.sum().clamp(min=1)
@@ -193,32 +277,16 @@ def auc_row(source: Source, probs: np.ndarray) -> dict[str, float]:
 
 
 def evaluate(
-    model: torch.nn.Module,
+    model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     val: list[Source],
     max_length: int,
     batch_size: int = 64,
 ) -> dict[str, dict[str, float]]:
     """ROC-AUC per source and category on the validation split."""
-    model.eval()
-    table: dict[str, dict[str, float]] = {}
-    for s in val:
-        order = np.argsort([len(t) for t in s.texts])
-        probs = np.zeros((len(s.texts), len(CATEGORIES)), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                ids = order[start : start + batch_size]
-                enc = tokenizer(
-                    [s.texts[i] for i in ids],
-                    truncation=True,
-                    max_length=max_length,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                probs[ids] = torch.sigmoid(model(**enc).logits).numpy()
-        table[s.name] = auc_row(s, probs)
-    model.train()
-    return table
+    return {
+        s.name: auc_row(s, predict(model, tokenizer, s.texts, max_length, batch_size)) for s in val
+    }
 
 
 def peer_table(val: list[Source]) -> dict[str, dict[str, float]]:
@@ -342,6 +410,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="loss weight of non-toxic training rows that mention a group or a first name",
     )
+    ap.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="a six-category checkpoint of ours whose scores on the data sets' rows the model "
+        "is also trained toward (with_teacher_scores); our written sets get none",
+    )
+    ap.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=1.0,
+        help="weight of the distillation loss beside the labels' loss (with --teacher)",
+    )
+    ap.add_argument(
+        "--device",
+        default="auto",
+        help="torch device to train on: cpu, cuda, or auto (cuda when there is one)",
+    )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     return ap.parse_args(argv)
@@ -375,6 +461,7 @@ class TrainingData:
     texts: list[str]
     labels: torch.Tensor
     sample_weights: torch.Tensor
+    teacher: torch.Tensor | None  # a teacher's scores per row, NaN where none (--teacher)
     lengths: list[int]  # tokens per training row
     row_source: np.ndarray  # the index in `train` of each row's source
     fractions: dict[int, float]  # --source-sample, by source index
@@ -388,6 +475,8 @@ def load_data(args: argparse.Namespace) -> tuple[list[Source], list[Source]]:
     sources = load_sources(args.data)
     split_seed = args.seed if args.split_seed is None else args.split_seed
     train, val = split(sources, args.val_fraction, split_seed)
+    if args.teacher:
+        train = with_teacher_scores(train, args.teacher, args.max_length, device_of(args))
     if args.counterfactual or args.authored or args.authored_multilingual:
         train = with_fairness_data(
             train, args.counterfactual, args.authored, args.seed, args.authored_multilingual
@@ -416,6 +505,17 @@ def build_datasets(
     sample_weights = torch.tensor(
         [weights_by_source.get(s.name, 1.0) for s in train for _ in s.texts], dtype=torch.float32
     ) * identity_negative_weights(texts, labels, args.identity_negative_weight)
+    teacher = None
+    if any(s.teacher is not None for s in train):
+        none = np.full((1, len(CATEGORIES)), np.nan, dtype=np.float32)
+        teacher = torch.tensor(
+            np.concatenate(
+                [
+                    s.teacher if s.teacher is not None else none.repeat(len(s.texts), 0)
+                    for s in train
+                ]
+            )
+        )
     lengths = [
         len(x) for x in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
     ]
@@ -435,6 +535,7 @@ def build_datasets(
         texts,
         labels,
         sample_weights,
+        teacher,
         lengths,
         row_source,
         fractions,
@@ -463,9 +564,7 @@ def build_trainer(args: argparse.Namespace, base: str, data: TrainingData) -> Tr
     from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
 
     if args.init:
-        config = json.loads((args.init / "config.json").read_text())
-        if [config["id2label"][str(i)] for i in range(len(CATEGORIES))] != list(CATEGORIES):
-            raise SystemExit(f"{args.init} is not a six-category checkpoint of ours")
+        require_ours(args.init, "--init")
     model = AutoModelForSequenceClassification.from_pretrained(
         base,
         dtype=torch.float32,
@@ -474,10 +573,13 @@ def build_trainer(args: argparse.Namespace, base: str, data: TrainingData) -> Tr
         id2label=dict(enumerate(CATEGORIES)),
         label2id={c: i for i, c in enumerate(CATEGORIES)},
     )
+    model.to(device_of(args))
     rows_per_epoch = len(epoch_rows(data.row_source, data.fractions, random.Random(0)))
     steps_per_epoch = math.ceil(rows_per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
     source_bias = SourceBias(len(data.train), len(CATEGORIES)) if args.source_bias else None
+    if source_bias is not None:
+        source_bias.to(device_of(args))
     groups: list[dict[str, Any]] = [{"params": list(model.parameters())}]
     if source_bias is not None:
         # A handful of scalars: at the encoder's learning rate they would barely move
@@ -496,7 +598,7 @@ def build_trainer(args: argparse.Namespace, base: str, data: TrainingData) -> Tr
 
 def resume(trainer: Trainer, ckpt_path: Path) -> None:
     """Continue after the last finished epoch of `ckpt_path`: weights, optimizer, progress, RNG."""
-    state = torch.load(ckpt_path, weights_only=False)
+    state = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     if (trainer.source_bias is None) != (state["source_bias"] is None):
         # The optimizer's parameter groups differ too: nothing sensible to continue.
         raise SystemExit("--resume needs --source-bias exactly when the run had it")
@@ -511,6 +613,8 @@ def resume(trainer: Trainer, ckpt_path: Path) -> None:
     trainer.stale = state["stale"]
     if "torch_rng" in state:
         torch.set_rng_state(state["torch_rng"])
+    if state.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
     print(f"resumed after epoch {trainer.start_epoch}, best mean ROC-AUC {trainer.best:.4f}")
 
 
@@ -531,6 +635,7 @@ def save_checkpoint(trainer: Trainer, epoch: int, ckpt_path: Path) -> None:
             # Dropout draws from torch's generator: restoring it makes a resumed
             # run take the same steps as one that was never interrupted.
             "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
         },
         ckpt_path,
     )
@@ -546,6 +651,7 @@ def train_epoch(
 ) -> tuple[int, bool]:
     """One pass over the epoch's rows; returns the step count and whether --max-steps was hit."""
     model, source_bias, opt = trainer.model, trainer.source_bias, trainer.optimizer
+    device = next(model.parameters()).device
     rng = random.Random(args.seed * 1000 + epoch)
     batches = length_batches(
         data.lengths, args.batch_size, rng, epoch_rows(data.row_source, data.fractions, rng)
@@ -561,17 +667,22 @@ def train_epoch(
             max_length=args.max_length,
             padding=True,
             return_tensors="pt",
-        )
+        ).to(device)
         logits = model(**enc).logits
         if source_bias is not None:
-            logits = source_bias(logits, torch.from_numpy(data.row_source[batch]))
+            logits = source_bias(logits, torch.from_numpy(data.row_source[batch]).to(device))
+        weights = data.sample_weights[batch].to(device)
         loss = masked_bce(
             logits,
-            data.labels[batch],
-            data.sample_weights[batch],
-            data.pos_weight,
+            data.labels[batch].to(device),
+            weights,
+            data.pos_weight.to(device),
             args.label_smoothing,
         )
+        if data.teacher is not None:
+            loss = loss + args.teacher_weight * distillation_loss(
+                logits, data.teacher[batch].to(device), weights
+            )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()

@@ -259,3 +259,73 @@ def test_authored_multilingual_adds_our_training_half_as_one_source_of_its_own()
     hold = added.labels[:, 0] == 1
     assert hold.tolist() == [e.hold for e in train_half]
     assert parse_args(["d", "--output", "o", "--authored-multilingual"]).authored_multilingual
+
+
+def test_distillation_loss_pulls_toward_the_teacher_and_ignores_rows_without_scores() -> None:
+    from models.train import distillation_loss
+
+    teacher = torch.tensor([[0.8] * 6, [NAN] * 6])
+    w = torch.ones(2)
+    at_teacher = torch.logit(torch.tensor([[0.8] * 6, [0.5] * 6])).requires_grad_()
+    distillation_loss(at_teacher, teacher, w).backward()
+    assert at_teacher.grad is not None
+    # At the teacher's score the gradient vanishes; the row with no scores has none at all.
+    assert torch.allclose(at_teacher.grad, torch.zeros(2, 6), atol=1e-6)
+    above = torch.logit(torch.tensor([[0.95] * 6, [0.1] * 6])).requires_grad_()
+    distillation_loss(above, teacher, w).backward()
+    assert above.grad is not None
+    assert (above.grad[0] > 0).all()  # a step of descent lowers the scores toward 0.8
+    assert (above.grad[1] == 0).all()
+    # The loss of a row is the same whether rows without scores sit beside it or not,
+    # and a row's loss weight scales it.
+    one = distillation_loss(above[:1], teacher[:1], w[:1])
+    assert torch.isclose(distillation_loss(above, teacher, w), one)
+    assert torch.isclose(distillation_loss(above[:1], teacher[:1], 2 * w[:1]), 2 * one)
+
+
+def test_counterfactual_copies_keep_their_original_rows_teacher_scores() -> None:
+    from models.train import with_fairness_data
+
+    texts = ["Muslims are welcome here.", "Nice weather today.", "Gay people are lovely."]
+    labels = np.array([[0.0] * 6] * 3, dtype=np.float32)
+    scores = np.array([[0.1] * 6, [0.2] * 6, [0.3] * 6], dtype=np.float32)
+    source = Source("site", texts, labels, np.zeros(3), "en", scores)
+    assert np.array_equal(source.subset([2, 0]).teacher, scores[[2, 0]])
+
+    (out,) = with_fairness_data([source], 2, False, 13)
+    assert out.teacher is not None and len(out.teacher) == len(out.texts) > 3
+    for text, row in zip(out.texts[3:], out.teacher[3:], strict=True):
+        original = 0 if "welcome" in text else 2
+        assert np.array_equal(row, scores[original]), text
+
+
+def test_training_with_a_teacher_moves_the_student_toward_the_teachers_scores(
+    make_checkpoint, tiny_path, tmp_path
+) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from models.data import load_sources
+    from models.train import predict
+
+    a = tmp_path / "site_a.csv"
+    _labelled_csv(a, 1)
+    teacher = make_checkpoint(seed=3)
+    texts = load_sources([a])[0].texts
+    tokenizer = AutoTokenizer.from_pretrained(tiny_path)
+
+    def scores(path):
+        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+        return predict(model, tokenizer, texts, 64)
+
+    target, before = scores(teacher), scores(tiny_path)
+    common = [str(a), "--base", str(tiny_path), "--threads", "1", "--epochs", "2", "--seed", "5"]
+    common += ["--batch-size", "8", "--lr", "3e-3", "--label-smoothing", "0", "--patience", "5"]
+    taught, alone = tmp_path / "taught", tmp_path / "alone"
+    _train([*common, "--output", str(taught), "--teacher", str(teacher), "--teacher-weight", "20"])
+    _train([*common, "--output", str(alone)])
+    gap = np.abs(scores(taught / "epoch2") - target).mean()
+    # The teacher's scores on every head, the five the labels do not speak for included.
+    assert gap < 0.5 * np.abs(before - target).mean()
+    assert gap < 0.5 * np.abs(scores(alone / "epoch2") - target).mean()
+    with pytest.raises(SystemExit, match="six-category"):
+        _train([*common, "--output", str(tmp_path / "x"), "--teacher", str(tmp_path)])
