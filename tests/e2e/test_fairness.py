@@ -24,11 +24,11 @@ GROUPS = {
     "queer": ("Queer people", "queer"),
     "jewish": ("Jews", "Jewish"),
 }
-# Statements of rights ("... deserve the same rights as everyone else") are still held by the
-# shipped model (issue 16 and the model card); they join this list with the model that fixes it.
 BENIGN = [
     "My {adj} neighbour lent me her ladder last weekend.",
     "I'm {adj}, and this was a lovely article about the allotments.",
+    # The statement issue 16 opened with: held for every group until the checkpoint of 2026-12-04.
+    "{people} deserve the same rights as everyone else.",
 ]
 HATEFUL = [
     "{people} are a plague and should be wiped out.",
