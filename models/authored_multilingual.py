@@ -149,6 +149,8 @@ FAMILIES: dict[str, tuple[Family, ...]] = {
                 "Der Artikel zeigt, wie {people} hier seit Jahrzehnten leben und arbeiten.",
                 "Ich finde es schön, dass {people} beim Stadtfest mitgefeiert haben.",
                 "Laut der Umfrage fühlen sich {people} in der Innenstadt sicherer als früher.",
+                "Unsere Nachbarn sind {people}, und wir helfen uns gegenseitig.",
+                "Die Ausstellung erzählt, wie {people} das Viertel über Generationen geprägt haben.",
             ),
         ),
         Family(
@@ -160,6 +162,8 @@ FAMILIES: dict[str, tuple[Family, ...]] = {
                 "Es stimmt einfach nicht, dass {people} faul sind.",
                 "Niemand hier glaubt, dass {people} gefährlich sind.",
                 "{People} sind nicht schuld an den hohen Mieten.",
+                "Ich glaube nicht, dass {people} weniger wert sind als andere.",
+                "Dass {people} kriminell sind, ist ein Vorurteil ohne jede Grundlage.",
             ),
         ),
         Family(
@@ -171,6 +175,10 @@ FAMILIES: dict[str, tuple[Family, ...]] = {
                 "{People} sind keine Menschen, sondern Tiere.",
                 "{People} sind Parasiten, die uns alle aussaugen.",
                 "{People} sind nichts als Dreck.",
+                "{People} sind eine Seuche, die man ausrotten muss.",
+                "{People} sind Abschaum und gehören nicht zur Menschheit.",
+                "{People} vermehren sich wie Ratten.",
+                "{People} sind Müll, den man entsorgen sollte.",
             ),
         ),
         Family(
@@ -182,6 +190,10 @@ FAMILIES: dict[str, tuple[Family, ...]] = {
                 "Wenn ich {people} in meiner Straße sehe, schlage ich zu.",
                 "{People} sollte man an die Wand stellen.",
                 "Bald werden {people} dafür bezahlen, das verspreche ich.",
+                "Irgendwann jagen wir {people} aus dem Land, mit allen Mitteln.",
+                "{People} gehören aufgehängt, jeder einzelne.",
+                "Ich werde {people} aus unserem Viertel prügeln, einen nach dem anderen.",
+                "Für {people} liegen die Seile schon bereit.",
             ),
         ),
         Family(
@@ -515,6 +527,8 @@ FAMILIES: dict[str, tuple[Family, ...]] = {
                 "{People} não são gente, são animais.",
                 "{People} são parasitas que vivem às nossas custas.",
                 "{People} são lixo, e ponto final.",
+                "{People} se espalham como baratas.",
+                "{People} são uma doença que precisa ser eliminada.",
             ),
         ),
         Family(
@@ -526,6 +540,8 @@ FAMILIES: dict[str, tuple[Family, ...]] = {
                 "Se eu vir {people} na minha rua, vou encher de porrada.",
                 "Paredão e fuzilamento para {people}, é o que eu digo.",
                 "Em breve {people} vão pagar por isso, eu prometo.",
+                "Vamos expulsar {people} desta cidade nem que seja na marra.",
+                "{People} merecem levar bala, todos eles.",
             ),
         ),
         Family(
