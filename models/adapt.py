@@ -184,32 +184,6 @@ def fairness(
     }
 
 
-def predict(
-    model: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int = 64
-) -> np.ndarray:
-    """Sigmoid probabilities, rows x 6, shortest texts batched together."""
-    import torch
-
-    was_training = model.training
-    model.eval()
-    out = np.zeros((len(texts), len(CATEGORIES)), dtype=np.float32)
-    order = np.argsort([len(t) for t in texts])
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            ids = order[start : start + batch_size]
-            enc = tokenizer(
-                [texts[i] for i in ids],
-                truncation=True,
-                max_length=max_length,
-                padding=True,
-                return_tensors="pt",
-            )
-            out[ids] = torch.sigmoid(model(**enc).logits).numpy()
-    if was_training:
-        model.train()
-    return out
-
-
 def adapt(
     base: Path,
     train_texts: Sequence[str],
@@ -238,7 +212,7 @@ def adapt(
     )
     from transformers.utils import logging as hf_logging
 
-    from models.train import export, length_batches, masked_bce
+    from models.train import export, length_batches, masked_bce, predict
 
     hf_logging.disable_progress_bar()  # a job's output is its metrics, not loading bars
 
