@@ -212,7 +212,7 @@ def masked_bce(
     logits: torch.Tensor,
     labels: torch.Tensor,
     weights: torch.Tensor,
-    pos_weight: torch.Tensor,
+    pos_weight: torch.Tensor | None,
     smoothing: float,
 ) -> torch.Tensor:
     """Binary cross-entropy over the known labels only (NaN = the source does not say)."""
@@ -233,12 +233,7 @@ def distillation_loss(
     No positive weights: the teacher's scores already are what the serving thresholds
     were calibrated on, and a positive weight would push the student above them.
     """
-    known = ~torch.isnan(teacher)
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, torch.nan_to_num(teacher), reduction="none"
-    )
-    loss = loss * known * weights[:, None]
-    return loss.sum() / known.sum().clamp(min=1)
+    return masked_bce(logits, teacher, weights, None, 0.0)
 
 
 class SourceBias(torch.nn.Module):
@@ -573,13 +568,14 @@ def build_trainer(args: argparse.Namespace, base: str, data: TrainingData) -> Tr
         id2label=dict(enumerate(CATEGORIES)),
         label2id={c: i for i, c in enumerate(CATEGORIES)},
     )
-    model.to(device_of(args))
+    device = device_of(args)
+    model.to(device)
     rows_per_epoch = len(epoch_rows(data.row_source, data.fractions, random.Random(0)))
     steps_per_epoch = math.ceil(rows_per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
-    source_bias = SourceBias(len(data.train), len(CATEGORIES)) if args.source_bias else None
-    if source_bias is not None:
-        source_bias.to(device_of(args))
+    source_bias = (
+        SourceBias(len(data.train), len(CATEGORIES)).to(device) if args.source_bias else None
+    )
     groups: list[dict[str, Any]] = [{"params": list(model.parameters())}]
     if source_bias is not None:
         # A handful of scalars: at the encoder's learning rate they would barely move
