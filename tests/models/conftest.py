@@ -40,15 +40,16 @@ def make_checkpoint(
         problem_type: str | None = "multi_label_classification",
         max_position_embeddings: int = 128,
         seed: int = 0,
+        layers: int = 2,
     ) -> Path:
-        key = (labels, problem_type, max_position_embeddings, seed)
+        key = (labels, problem_type, max_position_embeddings, seed, layers)
         if key in made:
             return made[key]
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir, local_files_only=True)
         config = BertConfig(
             vocab_size=tokenizer.vocab_size,
             hidden_size=32,
-            num_hidden_layers=2,
+            num_hidden_layers=layers,
             num_attention_heads=2,
             intermediate_size=64,
             max_position_embeddings=max_position_embeddings,

@@ -299,9 +299,11 @@ def test_counterfactual_copies_keep_their_original_rows_teacher_scores() -> None
         assert np.array_equal(row, scores[original]), text
 
 
-def test_training_with_a_teacher_moves_the_student_toward_the_teachers_scores(
+def test_training_with_a_deeper_teacher_moves_the_student_toward_the_teachers_scores(
     make_checkpoint, tiny_path, tmp_path
 ) -> None:
+    # The teacher has twice the student's layers, as the 12-layer teacher of the
+    # 6-layer multilingual model: only its scores and the tokenizer are shared.
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from models.data import load_sources
@@ -309,7 +311,7 @@ def test_training_with_a_teacher_moves_the_student_toward_the_teachers_scores(
 
     a = tmp_path / "site_a.csv"
     _labelled_csv(a, 1)
-    teacher = make_checkpoint(seed=3)
+    teacher = make_checkpoint(seed=3, layers=4)
     texts = load_sources([a])[0].texts
     tokenizer = AutoTokenizer.from_pretrained(tiny_path)
 
@@ -324,6 +326,8 @@ def test_training_with_a_teacher_moves_the_student_toward_the_teachers_scores(
     _train([*common, "--output", str(taught), "--teacher", str(teacher), "--teacher-weight", "20"])
     _train([*common, "--output", str(alone)])
     gap = np.abs(scores(taught / "epoch2") - target).mean()
+    student = AutoModelForSequenceClassification.from_pretrained(taught / "epoch2")
+    assert student.config.num_hidden_layers == 2  # the student keeps its own depth
     # The teacher's scores on every head, the five the labels do not speak for included.
     assert gap < 0.5 * np.abs(before - target).mean()
     assert gap < 0.5 * np.abs(scores(alone / "epoch2") - target).mean()
