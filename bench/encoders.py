@@ -45,6 +45,7 @@ def make_candidate(encoder: Path, out: Path) -> None:
         id2label=dict(enumerate(CATEGORIES)),
         label2id={c: i for i, c in enumerate(CATEGORIES)},
         problem_type="multi_label_classification",
+        ignore_mismatched_sizes=True,  # a head the folder may carry is replaced
     )
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(out, safe_serialization=True)

@@ -10,24 +10,12 @@ from models.labels import CATEGORIES
 
 
 def test_an_encoder_folder_becomes_a_six_category_model_that_serves(
-    tokenizer_dir: Path, tmp_path: Path
+    make_checkpoint, tmp_path: Path
 ) -> None:
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
     from models import load_scorer
 
-    encoder = tmp_path / "encoder"
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    BertModel(config).save_pretrained(encoder)
-    tokenizer.save_pretrained(encoder)
+    # An encoder with some other head (two labels of another kind): the head is replaced.
+    encoder = make_checkpoint(labels=("positive", "negative"), problem_type=None)
     out = tmp_path / "candidate"
     make_candidate(encoder, out)
     scorer = load_scorer(out, fast=False, threads=1)
