@@ -34,19 +34,13 @@ def make_candidate(encoder: Path, out: Path) -> None:
     """Save `encoder` with a new six-category head (fp16, our labels) and its tokenizer."""
     import shutil
 
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from models import DEFAULT_MODEL_PATH
-    from models.labels import CATEGORIES
+    from models.train import six_category_model
 
-    model = AutoModelForSequenceClassification.from_pretrained(
-        encoder,
-        num_labels=len(CATEGORIES),
-        id2label=dict(enumerate(CATEGORIES)),
-        label2id={c: i for i, c in enumerate(CATEGORIES)},
-        problem_type="multi_label_classification",
-        ignore_mismatched_sizes=True,  # a head the folder may carry is replaced
-    )
+    # A head the folder may carry is replaced.
+    model = six_category_model(encoder, ignore_mismatched_sizes=True)
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(out, safe_serialization=True)
     AutoTokenizer.from_pretrained(encoder).save_pretrained(out)

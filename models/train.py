@@ -156,6 +156,24 @@ def predict(
     return probs
 
 
+def six_category_model(encoder: str | Path, **options: Any) -> Any:
+    """`encoder` with our head: one sigmoid per category of CATEGORIES, named as ours.
+
+    `options` go to `from_pretrained` as they are (dtype, ignore_mismatched_sizes, ...).
+    Typed Any, as `from_pretrained`'s own result (transformers' typed `.to` rejects a device).
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification.from_pretrained(
+        encoder,
+        num_labels=len(CATEGORIES),
+        problem_type="multi_label_classification",
+        id2label=dict(enumerate(CATEGORIES)),
+        label2id={c: i for i, c in enumerate(CATEGORIES)},
+        **options,
+    )
+
+
 def require_ours(path: Path, option: str) -> None:
     """Exit with a clear message unless `path` is a checkpoint of our six categories."""
     config = path / "config.json"
@@ -556,18 +574,11 @@ class Trainer:
 
 def build_trainer(args: argparse.Namespace, base: str, data: TrainingData) -> Trainer:
     """The six-category model from `base`, the training-only source offsets, optimizer, schedule."""
-    from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
+    from transformers import get_linear_schedule_with_warmup
 
     if args.init:
         require_ours(args.init, "--init")
-    model = AutoModelForSequenceClassification.from_pretrained(
-        base,
-        dtype=torch.float32,
-        num_labels=len(CATEGORIES),
-        problem_type="multi_label_classification",
-        id2label=dict(enumerate(CATEGORIES)),
-        label2id={c: i for i, c in enumerate(CATEGORIES)},
-    )
+    model = six_category_model(base, dtype=torch.float32)
     device = device_of(args)
     model.to(device)
     rows_per_epoch = len(epoch_rows(data.row_source, data.fractions, random.Random(0)))
