@@ -6,7 +6,9 @@ public test suite or data set). A template is filled with each identity group
 a moderator would want (approve or hold). Each family's templates alternate
 between two halves, **by template**: even positions train, odd positions probe,
 so the probe measures how the model does on sentence shapes it never saw, not
-on the same sentence with another group in it.
+on the same sentence with another group in it. The training half also takes the
+training-only templates of `models.authored_training` (more shapes per family,
+written without the probe half in view); the probe half is only what is here.
 
     from models.authored import examples
     examples("train")   # [AuthoredExample(text, family, group, labels, hold), ...]
@@ -422,14 +424,23 @@ def name_groups(half: Half) -> dict[str, tuple[str, ...]]:
     return NAME_GROUPS
 
 
+def templates_of(family: Family, half: Half) -> list[str]:
+    """A family's templates in one half: its alternate positions, plus for training the
+    training-only templates of `models.authored_training`, which no probe ever holds."""
+    from models.authored_training import TEMPLATES as TRAINING_ONLY
+
+    templates = [t for i, t in enumerate(family.templates) if half_of(i) == half]
+    if half == "train":
+        templates += TRAINING_ONLY.get(family.name, ())
+    return templates
+
+
 def examples(half: Half, families: tuple[Family, ...] = FAMILIES) -> list[AuthoredExample]:
     """Every template of the given half, filled with every group (or name)."""
     out: list[AuthoredExample] = []
     for family in families:
         labels = tuple(1.0 if c in family.positives else 0.0 for c in CATEGORIES)
-        for i, template in enumerate(family.templates):
-            if half_of(i) != half:
-                continue
+        for template in templates_of(family, half):
             fills: list[tuple[str, str]]
             if family.slot == "group":
                 fills = [(_fill(template, g), g.key) for g in GROUPS]

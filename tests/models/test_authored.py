@@ -27,7 +27,7 @@ def test_templates_alternate_between_halves_within_a_family() -> None:
 def test_every_slot_is_filled_and_every_group_or_name_appears() -> None:
     for e in examples("train") + examples("probe"):
         assert "{" not in e.text and "}" not in e.text, e.text
-        assert e.text[0].isupper() or e.text[0] in "\"'", e.text
+        assert e.text[0].isupper() or e.text[0] in "\"'@", e.text  # @: a reply
     benign = [e for e in examples("probe") if e.family == "benign_neutral"]
     assert {e.group for e in benign} == {g.key for g in GROUPS}
     names = [e for e in examples("train") if e.family == "name_benign"]
@@ -45,3 +45,39 @@ def test_labels_agree_with_the_decision() -> None:
     for e in examples("train") + examples("probe"):
         assert len(e.labels) == len(CATEGORIES)
         assert (e.labels[toxicity] == 1.0) == e.hold, e
+
+
+def test_training_only_templates_join_the_training_half_and_never_the_probe() -> None:
+    from models.authored_training import TEMPLATES
+
+    assert set(TEMPLATES) <= {f.name for f in FAMILIES}
+    train = {(e.family, e.template) for e in examples("train")}
+    probe = {e.template for e in examples("probe")}
+    for family, templates in TEMPLATES.items():
+        assert templates, family
+        for template in templates:
+            assert (family, template) in train
+            assert template not in probe
+
+
+def _words(template: str) -> list[str]:
+    return "".join(c.lower() if c.isalnum() or c in "{}'" else " " for c in template).split()
+
+
+def _runs(words: list[str], n: int = 5) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_no_training_only_template_is_a_near_copy_of_a_probe_template() -> None:
+    """A probe template reworded by a word or two would be a seen shape, not an unseen one:
+    no run of five words in common, and under 45 % of their words shared."""
+    from models.authored_training import TEMPLATES
+
+    probe = [_words(e.template) for e in examples("probe")]
+    for templates in TEMPLATES.values():
+        for template in templates:
+            words = _words(template)
+            for other in probe:
+                assert not _runs(words) & _runs(other), (template, " ".join(other))
+                shared = len(set(words) & set(other)) / len(set(words) | set(other))
+                assert shared < 0.45, (template, " ".join(other))
