@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from models.authored_training import TEMPLATES as TRAINING_ONLY
 from models.labels import CATEGORIES
 
 Half = Literal["train", "probe"]
@@ -427,8 +428,6 @@ def name_groups(half: Half) -> dict[str, tuple[str, ...]]:
 def templates_of(family: Family, half: Half) -> list[str]:
     """A family's templates in one half: its alternate positions, plus for training the
     training-only templates of `models.authored_training`, which no probe ever holds."""
-    from models.authored_training import TEMPLATES as TRAINING_ONLY
-
     templates = [t for i, t in enumerate(family.templates) if half_of(i) == half]
     if half == "train":
         templates += TRAINING_ONLY.get(family.name, ())

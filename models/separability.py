@@ -86,9 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     train, probe = examples("train"), examples("probe")
     results: dict[str, dict[str, Any]] = {}
     for encoder in args.encoders:
-        train_x = embed(encoder, [e.text for e in train])
-        probe_x = embed(encoder, [e.text for e in probe])
-        results[str(encoder)] = separability(train, probe, train_x, probe_x)
+        x = embed(encoder, [e.text for e in [*train, *probe]])  # the encoder loaded once
+        results[str(encoder)] = separability(train, probe, x[: len(train)], x[len(train) :])
     families = list(next(iter(results.values()))["families"])
     print("| family | " + " | ".join(results) + " |")
     print("|---|" + "---:|" * len(results))
