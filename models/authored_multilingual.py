@@ -16,6 +16,10 @@ shapes and names the model never saw.
 Group slots are plural noun phrases used as a subject or a direct object, never
 after a preposition (French "de les", Italian "di i" and Portuguese "de os"
 would need contracting), and templates avoid adjectives that agree with them.
+
+The training half also takes the training-only templates of
+`models.authored_multilingual_training` (more shapes per family, written
+without the probe half in view); the probe half is only what is here.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from models.authored import (
     Half,
     half_of,
 )
+from models.authored_multilingual_training import TEMPLATES as TRAINING_ONLY
 from models.labels import CATEGORIES
 
 LANGUAGES: tuple[str, ...] = ("de", "es", "fr", "it", "pt")
@@ -590,15 +595,22 @@ def _capitalised(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def templates_of(language: str, family: Family, half: Half) -> list[str]:
+    """A family's templates in one half of one language: its alternate positions, plus for
+    training the training-only templates of `models.authored_multilingual_training`."""
+    templates = [t for i, t in enumerate(family.templates) if half_of(i) == half]
+    if half == "train":
+        templates += TRAINING_ONLY.get(language, {}).get(family.name, ())
+    return templates
+
+
 def examples(half: Half, language: str | None = None) -> list[AuthoredExample]:
     """Every template of the given half, filled with every group (or name), per language."""
     out: list[AuthoredExample] = []
     for lang in LANGUAGES if language is None else (language,):
         for family in FAMILIES[lang]:
             labels = tuple(1.0 if c in family.positives else 0.0 for c in CATEGORIES)
-            for i, template in enumerate(family.templates):
-                if half_of(i) != half:
-                    continue
+            for template in templates_of(lang, family, half):
                 fills: list[tuple[str, str]]
                 if family.slot == "group":
                     fills = [

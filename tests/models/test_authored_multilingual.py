@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models.authored_multilingual import FAMILIES, GROUPS, LANGUAGES, NAMES, examples
 from models.labels import CATEGORIES
+from tests.models.near_copies import near_copies
 
 
 def test_halves_share_no_template_no_sentence_and_no_name() -> None:
@@ -59,3 +60,42 @@ def test_the_english_set_is_still_english() -> None:
     from models.authored import examples as english
 
     assert {e.language for e in english("probe")} == {"en"}
+
+
+def test_training_only_templates_join_the_training_half_and_never_the_probe() -> None:
+    from models.authored_multilingual_training import TEMPLATES
+
+    assert set(TEMPLATES) == set(LANGUAGES)
+    for lang, families in TEMPLATES.items():
+        assert set(families) == {f.name for f in FAMILIES[lang]}, lang
+        train = {(e.family, e.template) for e in examples("train", lang)}
+        probe = {e.template for e in examples("probe", lang)}
+        for family, templates in families.items():
+            for template in templates:
+                assert (family, template) in train
+                assert template not in probe
+
+
+def test_training_only_templates_fill_their_familys_slot_and_no_other() -> None:
+    from models.authored_multilingual_training import TEMPLATES
+
+    slots = {"group": ("{people}", "{People}"), "name": ("{name}",)}
+    for lang, families in TEMPLATES.items():
+        slot_of = {f.name: f.slot for f in FAMILIES[lang]}
+        for family, templates in families.items():
+            own = slots[slot_of[family]]
+            for template in templates:
+                assert any(s in template for s in own), (lang, template)
+                rest = template
+                for s in own:
+                    rest = rest.replace(s, "")
+                assert "{" not in rest and "}" not in rest, (lang, template)
+
+
+def test_no_training_only_template_is_a_near_copy_of_a_probe_template() -> None:
+    from models.authored_multilingual_training import TEMPLATES
+
+    for lang, families in TEMPLATES.items():
+        probe = {e.template for e in examples("probe", lang)}
+        training_only = [t for templates in families.values() for t in templates]
+        assert near_copies(training_only, probe) == [], lang
