@@ -121,6 +121,32 @@ def with_fairness_data(
     return out
 
 
+def with_masked_labels(train: list[Source], masks: list[str]) -> list[Source]:
+    """The sources with each `NAME=CATEGORY` of `masks` made unknown (NaN) in NAME's rows.
+
+    For a category whose meaning in one source differs from the others' (our written
+    hate labels calm, slur-free hate `severe_toxicity`, where Jigsaw's raters keep it for
+    extreme abuse): the source then says nothing about it, as a source that never
+    labelled it. A teacher's scores, where a source has them, are kept.
+    """
+    by_source: dict[str, list[int]] = {}
+    for mask in masks:
+        name, _, category = mask.partition("=")
+        if category not in CATEGORIES:
+            raise SystemExit(f"--mask-label {mask}: no category {category!r} ({CATEGORIES})")
+        by_source.setdefault(name, []).append(CATEGORIES.index(category))
+    if unknown := set(by_source) - {s.name for s in train}:
+        raise SystemExit(f"--mask-label names no loaded source: {sorted(unknown)}")
+    out = []
+    for s in train:
+        if s.name in by_source:
+            labels = s.labels.copy()
+            labels[:, by_source[s.name]] = np.nan
+            s = replace(s, labels=labels)
+        out.append(s)
+    return out
+
+
 def device_of(args: argparse.Namespace) -> torch.device:
     """The device --device names; auto is cuda when torch sees one, else cpu."""
     if args.device == "auto":
@@ -379,6 +405,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(a fresh subset each epoch) or kaggle_insults=2 (every row twice)",
     )
     ap.add_argument(
+        "--mask-label",
+        action="append",
+        default=[],
+        help="NAME=CATEGORY treat a category as unlabelled in a training source's rows, e.g. "
+        "authored=severe_toxicity",
+    )
+    ap.add_argument(
         "--init",
         type=Path,
         default=None,
@@ -494,6 +527,8 @@ def load_data(args: argparse.Namespace) -> tuple[list[Source], list[Source]]:
         train = with_fairness_data(
             train, args.counterfactual, args.authored, args.seed, args.authored_multilingual
         )
+    if args.mask_label:
+        train = with_masked_labels(train, args.mask_label)
     return train, val
 
 

@@ -333,3 +333,22 @@ def test_training_with_a_deeper_teacher_moves_the_student_toward_the_teachers_sc
     assert gap < 0.5 * np.abs(scores(alone / "epoch2") - target).mean()
     with pytest.raises(SystemExit, match="six-category"):
         _train([*common, "--output", str(tmp_path / "x"), "--teacher", str(tmp_path)])
+
+
+def test_mask_label_makes_one_category_unknown_in_one_source_only() -> None:
+    from models.train import with_masked_labels
+
+    labels = np.ones((2, len(CATEGORIES)), dtype=np.float32)
+    ours = Source("authored", ["a", "b"], labels, np.array([True, False]))
+    public = Source("jigsaw", ["c", "d"], labels.copy(), np.array([True, False]))
+    masked, kept = with_masked_labels([ours, public], ["authored=severe_toxicity"])
+    severe = CATEGORIES.index("severe_toxicity")
+    assert np.isnan(masked.labels[:, severe]).all()
+    others = [c for c in range(len(CATEGORIES)) if c != severe]
+    assert (masked.labels[:, others] == 1.0).all()
+    assert (kept.labels == 1.0).all()
+    assert (ours.labels == 1.0).all()  # the source it was given is left as it was
+    with pytest.raises(SystemExit, match="no category"):
+        with_masked_labels([ours], ["authored=severe"])
+    with pytest.raises(SystemExit, match="no loaded source"):
+        with_masked_labels([ours], ["olid=threat"])
