@@ -17,6 +17,7 @@ written without the probe half in view); the probe half is only what is here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -425,12 +426,15 @@ def name_groups(half: Half) -> dict[str, tuple[str, ...]]:
     return NAME_GROUPS
 
 
-def templates_of(family: Family, half: Half) -> list[str]:
-    """A family's templates in one half: its alternate positions, plus for training the
-    training-only templates of `models.authored_training`, which no probe ever holds."""
+def templates_of(
+    family: Family, half: Half, training_only: Mapping[str, tuple[str, ...]] = TRAINING_ONLY
+) -> list[str]:
+    """A family's templates in one half: its alternate positions, plus for training its
+    training-only templates (by family name; `models.authored_training` for English),
+    which no probe ever holds."""
     templates = [t for i, t in enumerate(family.templates) if half_of(i) == half]
     if half == "train":
-        templates += TRAINING_ONLY.get(family.name, ())
+        templates += training_only.get(family.name, ())
     return templates
 
 

@@ -32,7 +32,7 @@ from models.authored import (
     AuthoredExample,
     Family,
     Half,
-    half_of,
+    templates_of,
 )
 from models.authored_multilingual_training import TEMPLATES as TRAINING_ONLY
 from models.labels import CATEGORIES
@@ -595,22 +595,13 @@ def _capitalised(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def templates_of(language: str, family: Family, half: Half) -> list[str]:
-    """A family's templates in one half of one language: its alternate positions, plus for
-    training the training-only templates of `models.authored_multilingual_training`."""
-    templates = [t for i, t in enumerate(family.templates) if half_of(i) == half]
-    if half == "train":
-        templates += TRAINING_ONLY.get(language, {}).get(family.name, ())
-    return templates
-
-
 def examples(half: Half, language: str | None = None) -> list[AuthoredExample]:
     """Every template of the given half, filled with every group (or name), per language."""
     out: list[AuthoredExample] = []
     for lang in LANGUAGES if language is None else (language,):
         for family in FAMILIES[lang]:
             labels = tuple(1.0 if c in family.positives else 0.0 for c in CATEGORIES)
-            for template in templates_of(lang, family, half):
+            for template in templates_of(family, half, TRAINING_ONLY.get(lang, {})):
                 fills: list[tuple[str, str]]
                 if family.slot == "group":
                     fills = [

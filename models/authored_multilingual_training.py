@@ -4,7 +4,7 @@
 training half and a probe half. With two or three training templates per family,
 the model learns those shapes exactly and generalises poorly to the probe's unseen
 ones, so the training half needs many more. These templates join the training half
-only (`models.authored_multilingual.templates_of`); the probe half stays as it was,
+only (`models.authored.templates_of`); the probe half stays as it was,
 so the probe still measures shapes the model never saw.
 
 They were written for this repository (2026-12-04), one writer per language, who
