@@ -69,6 +69,17 @@ def test_no_training_only_template_is_a_near_copy_of_a_probe_template() -> None:
     assert near_copies(training_only, probe) == []
 
 
+def test_no_training_name_template_is_a_near_copy_of_a_name_probe_remark() -> None:
+    # models.bias also probes kind remarks by name with templates of its own: the
+    # training half must not hold them reworded either.
+    from models.bias import NAME_TEMPLATES
+
+    name_families = {f.name for f in FAMILIES if f.slot == "name"}
+    training = {e.template for e in examples("train") if e.family in name_families}
+    probe = [t.replace("{}", "{name}") for t in NAME_TEMPLATES]
+    assert near_copies(training, probe) == []
+
+
 def test_the_near_copy_check_catches_a_probe_template_reworded() -> None:
     probe = next(iter({e.template for e in examples("probe")}))
     assert near_copies(["Honestly, " + probe], [probe]) == [("Honestly, " + probe, probe)]
