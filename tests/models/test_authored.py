@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.authored import FAMILIES, GROUPS, TRAIN_NAMES, examples, half_of
-from models.bias import NAME_GROUPS
+from models.bias import NAME_GROUPS, NAME_TEMPLATES
 from models.labels import CATEGORIES
 from tests.models.near_copies import near_copies
 
@@ -72,8 +72,6 @@ def test_no_training_only_template_is_a_near_copy_of_a_probe_template() -> None:
 def test_no_training_name_template_is_a_near_copy_of_a_name_probe_remark() -> None:
     # models.bias also probes kind remarks by name with templates of its own: the
     # training half must not hold them reworded either.
-    from models.bias import NAME_TEMPLATES
-
     name_families = {f.name for f in FAMILIES if f.slot == "name"}
     training = {e.template for e in examples("train") if e.family in name_families}
     probe = [t.replace("{}", "{name}") for t in NAME_TEMPLATES]
