@@ -288,7 +288,10 @@ def main(argv: list[str] | None = None) -> None:
         rows = [dict(zip(CATEGORIES, r, strict=True)) for r in transformer.tolist()]
         alone = head.probability(texts)  # once: featurizing every text is the head's cost
         scores = table(head.blend(texts, rows, alone))
-        parts = {"transformer": transformer[:, TOXICITY], "ngrams": alone}
+        parts = {
+            "transformer": transformer[:, TOXICITY],
+            "ngrams": alone[:, head.categories.index("toxicity")],
+        }
     labels = np.concatenate([s.labels for s in ml])
     languages = [s.language for s in ml for _ in s.texts]
     sources = source_rows(ml, scores, parts)

@@ -1,24 +1,32 @@
 """A character and word n-gram head beside a transformer: numpy only, the same code in training and serving.
 
-Word n-grams are strong exactly where a small multilingual transformer is weak:
-tweets and hate-speech sets whose signal is a handful of words (measured on the
-validation split, `models.multilingual_evaluate`). The head is a logistic
-regression over hashed, sublinear TF-IDF features, L2-normalised per block:
+Word n-grams are strong exactly where a small transformer is weak: tweets and
+hate-speech sets whose signal is a handful of words, and the two err differently
+(measured on the validation split: `models.multilingual_evaluate`, `models.compare`).
+The head is one logistic regression per category over hashed, sublinear TF-IDF
+features, L2-normalised per block:
 
 - characters: 2- to 5-grams inside each word padded with a space on each side
   (scikit-learn's `char_wb`), lower-cased;
 - words: unigrams and bigrams of `\\w+` tokens, lower-cased.
 
 Each n-gram goes to one of `2**bits` buckets of its block by CRC-32 of its UTF-8
-bytes, so nothing but two arrays per block is stored: the inverse document
-frequency of each bucket (0 for buckets seen in fewer than two training texts) and
-the logistic coefficient. `NgramHead.probability(texts)` is the head's toxicity;
-`blend` mixes it with a transformer's.
+bytes, so nothing but arrays per block is stored: the inverse document frequency
+of each bucket (0 for buckets seen in fewer than two training texts) and each
+category's logistic coefficient. `NgramHead.probability(texts)` is the head's
+probability per text and category; `blend` mixes it into a transformer's scores.
 
     python -m models.ngrams ../shared/data --output models/multilingual-toxicity/ngrams.npz
 
-trains it on the training split of the sources in `../shared/data/multilingual`
-(seed 13, 10 % held out, as `models.train`), pooled over the five languages.
+trains the multilingual head (toxicity only) on the training split of the sources in
+`../shared/data/multilingual` (seed 13, 10 % held out, as `models.train`), pooled
+over the five languages;
+
+    python -m models.ngrams ../shared/data --english --counterfactual 1 --authored \\
+        --output models/minilm-toxicity/ngrams.npz
+
+the English one, a regression per category on the English training split with the
+same counterfactual copies and written sets as `models.train`.
 """
 
 from __future__ import annotations
@@ -35,7 +43,8 @@ import numpy as np
 
 HEAD_FILE = "ngrams.npz"  # inside a checkpoint folder: served beside its transformer
 DEFAULT_BITS = 18
-DEFAULT_WEIGHT = 0.5  # the head's share of the blended toxicity
+DEFAULT_WEIGHT = 0.5  # the head's share of each blended score (the multilingual head)
+ENGLISH_WEIGHT = 0.2  # the English heads' share (measured: models/minilm-toxicity/README.md)
 MIN_DF = 2
 CHAR_SIZES = (2, 3, 4, 5)
 _WORD = re.compile(r"\w+")
@@ -77,17 +86,18 @@ BLOCKS = (char_grams, word_grams)
 
 @dataclass(frozen=True)
 class NgramHead:
-    """Per block: the idf of each bucket and its coefficient; one intercept."""
+    """Per block the idf of each bucket; per category a coefficient per bucket and an intercept."""
 
     bits: int
     idf: tuple[np.ndarray, ...]  # float32, one array of 2**bits per block
-    coef: tuple[np.ndarray, ...]
-    intercept: float
+    coef: tuple[np.ndarray, ...]  # float32, one (categories x 2**bits) array per block
+    intercept: np.ndarray  # float64, one per category
+    categories: tuple[str, ...] = ("toxicity",)
     weight: float = DEFAULT_WEIGHT
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """The head's logit for each text."""
-        out = np.full(len(texts), self.intercept, dtype=np.float64)
+        """The head's logit for each text (rows) and category (columns)."""
+        out = np.tile(self.intercept, (len(texts), 1))
         for i, text in enumerate(texts):
             for grams, idf, coef in zip(BLOCKS, self.idf, self.coef, strict=True):
                 counts = buckets(grams(text), self.bits)
@@ -98,15 +108,15 @@ class NgramHead:
                 x = tf * idf[idx]
                 norm = float(np.sqrt(x @ x))
                 if norm > 0:
-                    out[i] += float(x @ coef[idx]) / norm
+                    out[i] += coef[:, idx] @ x / norm
         return out
 
     def probability(self, texts: Sequence[str]) -> np.ndarray:
-        """The head's toxicity probability for each text."""
+        """The head's probability for each text (rows) and category (columns)."""
         return 1.0 / (1.0 + np.exp(-self.logits(texts)))
 
     def mix(self, transformer: float, head: float) -> float:
-        """The served toxicity: (1 - weight) · the transformer's + weight · the head's."""
+        """A served score: (1 - weight) · the transformer's + weight · the head's."""
         return (1 - self.weight) * transformer + self.weight * head
 
     def blend(
@@ -115,13 +125,14 @@ class NgramHead:
         scores: Sequence[Mapping[str, float]],
         probability: np.ndarray | None = None,
     ) -> list[dict[str, float]]:
-        """The scores with toxicity mixed (`mix`); `probability`: the head's, if already known."""
+        """The scores with each of the head's categories mixed (`mix`); `probability`: the head's, if known."""
         p = self.probability(texts) if probability is None else probability
         out = []
         for row, q in zip(scores, p, strict=True):
             mixed = dict(row)
-            if "toxicity" in mixed:
-                mixed["toxicity"] = self.mix(mixed["toxicity"], float(q))
+            for category, head in zip(self.categories, q, strict=True):
+                if category in mixed:
+                    mixed[category] = self.mix(mixed[category], float(head))
             out.append(mixed)
         return out
 
@@ -129,7 +140,8 @@ class NgramHead:
         """Write the head as a compressed npz (idf as float16, coefficients as float16)."""
         arrays: dict[str, np.ndarray] = {
             "bits": np.array(self.bits),
-            "intercept": np.array(self.intercept),
+            "intercept": np.asarray(self.intercept),
+            "categories": np.array(self.categories),
             "weight": np.array(self.weight),
         }
         for k, (idf, coef) in enumerate(zip(self.idf, self.coef, strict=True)):
@@ -140,14 +152,18 @@ class NgramHead:
 
     @classmethod
     def load(cls, path: Path) -> NgramHead:
-        """Read a head written by `save`."""
+        """Read a head written by `save` (one written before heads had categories is toxicity's)."""
         with np.load(path) as f:
-            n = len(BLOCKS)
+            n, size = len(BLOCKS), 1 << int(f["bits"])
+            categories = (
+                tuple(str(c) for c in f["categories"]) if "categories" in f else ("toxicity",)
+            )
             return cls(
                 bits=int(f["bits"]),
                 idf=tuple(f[f"idf{k}"].astype(np.float32) for k in range(n)),
-                coef=tuple(f[f"coef{k}"].astype(np.float32) for k in range(n)),
-                intercept=float(f["intercept"]),
+                coef=tuple(f[f"coef{k}"].astype(np.float32).reshape(-1, size) for k in range(n)),
+                intercept=np.atleast_1d(f["intercept"]).astype(np.float64),
+                categories=categories,
                 weight=float(f["weight"]),
             )
 
@@ -181,18 +197,28 @@ def features(texts: Sequence[str], bits: int) -> list[object]:
 
 def fit(
     texts: Sequence[str],
-    y: np.ndarray,
+    labels: np.ndarray,
+    categories: Sequence[str] = ("toxicity",),
     *,
     bits: int = DEFAULT_BITS,
     c: float = 4.0,
     weight: float = DEFAULT_WEIGHT,
     seed: int = 13,
 ) -> NgramHead:
-    """Train the head: smoothed idf (buckets in fewer than MIN_DF texts dropped), then liblinear."""
+    """Train the head: smoothed idf over all `texts` (buckets in fewer than MIN_DF dropped), then
+    one liblinear logistic regression per category on the rows that label it.
+
+    `labels`: one column per category (a vector for one), NaN where a row says nothing. A
+    category whose labelled rows are all of one class is left out of the head: the
+    transformer's score for it stands alone.
+    """
     from scipy.sparse import diags, hstack
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import normalize
 
+    y = np.asarray(labels, dtype=np.float64).reshape(len(texts), -1)
+    if y.shape[1] != len(categories):
+        raise ValueError(f"{y.shape[1]} label columns for {len(categories)} categories")
     idfs: list[np.ndarray] = []
     blocks = []
     for counts in features(texts, bits):
@@ -205,22 +231,35 @@ def fit(
         blocks.append(normalize(tf @ diags(idf)))
         idfs.append(idf)
     x = hstack(blocks).tocsr()
-    model = LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=seed)
-    model.fit(x, y.astype(int))
-    coef = model.coef_[0].astype(np.float32)
+    coefs, intercepts, learned = [], [], []
+    for k, category in enumerate(categories):
+        known = ~np.isnan(y[:, k])
+        if len(np.unique(y[known, k])) < 2:
+            continue
+        learned.append(category)
+        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=seed)
+        model.fit(x[known], y[known, k].astype(int))
+        coefs.append(model.coef_[0].astype(np.float32))
+        intercepts.append(float(model.intercept_[0]))
+    if not learned:
+        raise ValueError("no category has both classes among its labelled rows")
+    coef = np.stack(coefs)
     size = 1 << bits
     return NgramHead(
         bits=bits,
         idf=tuple(idfs),
-        coef=tuple(coef[k * size : (k + 1) * size] for k in range(len(BLOCKS))),
-        intercept=float(model.intercept_[0]),
+        coef=tuple(coef[:, k * size : (k + 1) * size] for k in range(len(BLOCKS))),
+        intercept=np.array(intercepts),
+        categories=tuple(learned),
         weight=weight,
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     from models.data import LANGUAGES, load_sources, split
+    from models.labels import CATEGORIES
     from models.multilingual_baseline import _labelled, data_folder
+    from models.train import with_fairness_data
 
     ap = argparse.ArgumentParser(
         prog="python -m models.ngrams",
@@ -229,15 +268,46 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("data", type=Path, help="../shared/data (with its multilingual/ folder)")
     ap.add_argument("--output", type=Path, required=True, help="the npz to write")
+    ap.add_argument(
+        "--english",
+        action="store_true",
+        help="the English sources instead, one head per category (each on the rows that label it)",
+    )
+    ap.add_argument(
+        "--counterfactual",
+        type=int,
+        default=0,
+        help="with --english: N copies of each identity or name mention, swapped (as models.train)",
+    )
+    ap.add_argument(
+        "--authored",
+        action="store_true",
+        help="with --english: add the training half of our written sets (as models.train)",
+    )
     ap.add_argument("--bits", type=int, default=DEFAULT_BITS)
-    ap.add_argument("--weight", type=float, default=DEFAULT_WEIGHT)
+    ap.add_argument(
+        "--weight",
+        type=float,
+        help=f"the head's share of each served score (default {DEFAULT_WEIGHT}; "
+        f"{ENGLISH_WEIGHT} with --english)",
+    )
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--val-fraction", type=float, default=0.1)
     args = ap.parse_args(argv)
 
-    train, _ = split(load_sources([data_folder(args.data)]), args.val_fraction, args.seed)
-    texts, y = _labelled([s for s in train if s.language in LANGUAGES])
-    head = fit(texts, y, bits=args.bits, weight=args.weight, seed=args.seed)
+    if args.english:
+        train, _ = split(load_sources([args.data]), args.val_fraction, args.seed)
+        train = with_fairness_data(train, args.counterfactual, args.authored, args.seed)
+        texts = [t for s in train for t in s.texts]
+        labels = np.concatenate([s.labels for s in train])
+        categories: Sequence[str] = CATEGORIES
+        weight = ENGLISH_WEIGHT if args.weight is None else args.weight
+    else:
+        train, _ = split(load_sources([data_folder(args.data)]), args.val_fraction, args.seed)
+        texts, labels = _labelled([s for s in train if s.language in LANGUAGES])
+        categories = ("toxicity",)
+        weight = DEFAULT_WEIGHT if args.weight is None else args.weight
+    head = fit(texts, labels, categories, bits=args.bits, weight=weight, seed=args.seed)
     head.save(args.output)
     print(f"{args.output}: {len(texts)} training texts, {args.output.stat().st_size:,} bytes")
 
