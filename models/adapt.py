@@ -20,6 +20,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -212,9 +213,20 @@ def adapt(
     )
     from transformers.utils import logging as hf_logging
 
+    from models import ngrams
     from models.train import export, length_batches, masked_bce, predict
 
     hf_logging.disable_progress_bar()  # a job's output is its metrics, not loading bars
+    # The base checkpoint's n-gram head, if it has one, is served beside the adapted
+    # transformer too: it is copied into the output and mixed into every score compared
+    # here, so base and candidate are measured as the service would serve them.
+    head = ngrams.find(base)
+
+    def served(probs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        if head is None:
+            return probs
+        rows = [dict(zip(CATEGORIES, r, strict=True)) for r in probs.tolist()]
+        return np.array([[r[c] for c in CATEGORIES] for r in head.blend(texts, rows)])
 
     started = time.monotonic()
     report = progress or (lambda _p: None)
@@ -229,7 +241,7 @@ def adapt(
     # The base model's own scores: targets for the five other categories, and the
     # baseline of validation (scored before a single step changes the weights).
     teacher = predict(model, tokenizer, list(train_texts), max_length)
-    base_val = predict(model, tokenizer, list(val_texts), EVAL_LENGTH)
+    base_val = served(predict(model, tokenizer, list(val_texts), EVAL_LENGTH), val_texts)
     report(0.1)
 
     targets = torch.tensor(teacher)
@@ -268,7 +280,7 @@ def adapt(
             report(0.1 + 0.75 * done / steps)
     trained = time.monotonic()
 
-    cand_val = predict(model, tokenizer, list(val_texts), EVAL_LENGTH)
+    cand_val = served(predict(model, tokenizer, list(val_texts), EVAL_LENGTH), val_texts)
     y = np.array([1 if v else 0 for v in val_labels])
     metrics: dict[str, Any] = {
         "roc_auc": bootstrap_auc(y, base_val[:, TOXICITY], cand_val[:, TOXICITY], bootstrap, seed),
@@ -292,7 +304,7 @@ def adapt(
 
         def scorer(m: Any) -> Callable[[list[str]], list[dict[str, float]]]:
             def score(texts: list[str]) -> list[dict[str, float]]:
-                probs = predict(m, tokenizer, texts, EVAL_LENGTH)
+                probs = served(predict(m, tokenizer, texts, EVAL_LENGTH), texts)
                 return [dict(zip(CATEGORIES, map(float, row), strict=True)) for row in probs]
 
             return score
@@ -300,6 +312,8 @@ def adapt(
         metrics["fairness"] = fairness(scorer(base_model), scorer(model), thresholds)
         del base_model
     export(model, tokenizer, output)
+    if head is not None:
+        shutil.copyfile(Path(base) / ngrams.HEAD_FILE, Path(output) / ngrams.HEAD_FILE)
     metrics["settings"] = {
         "epochs": epochs,
         "max_length": max_length,

@@ -89,6 +89,47 @@ def test_adapt_learns_the_site_label_and_keeps_the_other_categories(
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
 
 
+def test_a_base_with_an_n_gram_head_keeps_it_and_is_measured_as_served(
+    tiny_path: Path, tmp_path: Path
+) -> None:
+    """The head (models.ngrams) is copied into the site's model and mixed into what is compared."""
+    import shutil
+
+    from models import load_scorer, ngrams
+
+    rows = site_labels(90)
+    train, val = rows[:60], rows[60:]
+    base = tmp_path / "base"
+    shutil.copytree(tiny_path, base)
+    texts = [t for t, _ in train]
+    head = ngrams.fit(texts, np.array([float(y) for _, y in train]), bits=10, weight=0.2)
+    head.save(base / ngrams.HEAD_FILE)
+    out = tmp_path / "site"
+    val_texts = [t for t, _ in val]
+    metrics = adapt(
+        base,
+        texts,
+        [y for _, y in train],
+        val_texts,
+        [y for _, y in val],
+        out,
+        thresholds={"toxicity": 0.5},
+        epochs=1,
+        bootstrap=50,
+        probe=False,
+    )
+    assert (out / ngrams.HEAD_FILE).read_bytes() == (base / ngrams.HEAD_FILE).read_bytes()
+    served = [s["toxicity"] for s in load_scorer(base, fast=False).score(val_texts)]
+    y = np.array([1 if v else 0 for _, v in val])
+    assert metrics["roc_auc"]["base"]["value"] == pytest.approx(
+        roc_auc(y, np.array(served)), abs=1e-3
+    )
+    # The head learned the turnips: the base as served already ranks them well, unlike the
+    # bare random transformer.
+    assert metrics["roc_auc"]["base"]["value"] > 0.9
+    assert load_scorer(out, fast=False).text_head is not None
+
+
 def test_a_failed_training_process_raises_its_error(tmp_path: Path) -> None:
     rows = site_labels(30)
     texts, labels = [t for t, _ in rows], [y for _, y in rows]
