@@ -1,6 +1,7 @@
 """Load benchmark: our service against the naive pipeline baseline, side by side in one run.
 
     python -m bench.load [--duration 30] [--workers 2] [--ours 2x1,1x2] [--model PATH]
+                         [--candidate PATH]
 
 Starts each under gunicorn on loopback (ours in every WORKERSxTHREADS
 configuration asked for, the baseline with --workers), drives each with locust
@@ -9,6 +10,8 @@ fractions of that rate, and prints throughput and p50/p95/p99 latency, with
 throughput as a ratio to the baseline's. Also measures scorer-only throughput
 (the model with no HTTP, same processes and threads) to show what the web
 layer costs, and each worker's memory (peak RSS, RSS, PSS, private).
+With `--candidate`, every configuration of ours runs again on that checkpoint in the
+same run (the baseline keeps `--model`), to measure what a new checkpoint costs.
 """
 
 from __future__ import annotations
@@ -158,6 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--users", type=int, default=32)
     ap.add_argument("--model", default=str(ROOT / "models" / "minilm-toxicity"))
+    ap.add_argument(
+        "--candidate",
+        help="another checkpoint: each of our configurations runs on it too, named by its folder",
+    )
     ap.add_argument("--fractions", default="0.25,0.5,0.75,1.0")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
@@ -168,15 +175,25 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
+        models = [args.model] + ([args.candidate] if args.candidate else [])
         runs = [
-            (f"ours {w}x{t}" + (f"+{lt}" if lt else ""), "ours", w, t, lt) for w, t, lt in configs
+            (
+                f"ours {w}x{t}" + (f"+{lt}" if lt else "") + (f" ({Path(m).name})" if n else ""),
+                "ours",
+                m,
+                w,
+                t,
+                lt,
+            )
+            for n, m in enumerate(models)
+            for w, t, lt in configs
         ]
-        runs.append(("naive", "naive", args.workers, 1, None))
-        for i, (name, kind, workers, threads, long_threads) in enumerate(runs):
+        runs.append(("naive", "naive", args.model, args.workers, 1, None))
+        for i, (name, kind, model, workers, threads, long_threads) in enumerate(runs):
             own = tmp / f"run{i}"  # a database and instance folder of its own
             own.mkdir()
             proc, url, key = start(
-                kind, workers, args.model, own, threads=threads, long_threads=long_threads
+                kind, workers, model, own, threads=threads, long_threads=long_threads
             )
             try:
                 pids = subprocess.run(
@@ -194,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
                     "saturation": sat,
                     "steps": steps,
                     "memory_mb": worker_memory_mb(proc),
-                    "scorer_only": scorer_only(args.model, texts[:600], workers, threads)
+                    "scorer_only": scorer_only(model, texts[:600], workers, threads)
                     if kind == "ours"
                     else None,
                 }
