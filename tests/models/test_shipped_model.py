@@ -136,3 +136,22 @@ def test_fast_path_agrees_with_the_reference(reference, engine):
     assert check_parity(reference, fast, texts) <= 0.02
     # Same windows, so a long comment is cut the same way whichever runtime serves.
     assert fast.preprocess(texts) == reference.preprocess(texts)
+
+
+def test_its_n_gram_head_is_mixed_into_every_category_on_both_paths(reference):
+    """Each category = 0.8 x the transformer's + 0.2 x its n-gram head's (models.ngrams)."""
+    head = reference.text_head
+    assert head is not None
+    assert head.categories == reference.categories and head.weight == 0.2
+    texts = [*BENIGN, *TOXIC.values()]
+    reference.text_head = None
+    try:
+        alone = reference.score(texts)
+    finally:
+        reference.text_head = head
+    q = head.probability(texts)
+    for a, b, row in zip(alone, reference.score(texts), q, strict=True):
+        for category, p in zip(head.categories, row, strict=True):
+            assert b[category] == pytest.approx(0.8 * a[category] + 0.2 * p)
+    fast = load_scorer(MODEL, fast=True)
+    assert fast.text_head is not None and fast.text_head.categories == head.categories
