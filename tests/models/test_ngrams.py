@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from models import load_scorer, ngrams
+from models.labels import CATEGORIES
 from models.windows import weights_version
 
 # Our own comments, written for this test: rude ones share words, kind ones share others.
@@ -242,11 +243,4 @@ def test_the_english_cli_learns_each_category_its_data_labels(tmp_path: Path) ->
     rude, kind = head.probability(["such a worthless moron", "a careful point"])[:, 0]
     assert rude > kind
     both = ngrams.NgramHead.load(written)
-    assert both.categories == (
-        "toxicity",
-        "severe_toxicity",
-        "insult",
-        "profanity",
-        "threat",
-        "identity_attack",
-    )
+    assert both.categories == CATEGORIES
