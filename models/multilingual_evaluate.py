@@ -278,10 +278,9 @@ def main(argv: list[str] | None = None) -> None:
         return table(model.score([t for s in sources for t in s.texts]))
 
     # The transformer alone first, then its n-gram head (models.ngrams) mixed in as served.
-    head, scorer.text_head = scorer.text_head, None
-    transformer = score(ml, scorer)
-    scorer.text_head = head
+    head = scorer.text_head
     texts = [t for s in ml for t in s.texts]
+    transformer = table(scorer.transformer_scores(texts))
     parts: dict[str, np.ndarray] = {}
     scores = transformer
     if head is not None:

@@ -144,7 +144,7 @@ class WindowScorer:
         self.version = version
         self.precision = precision
         self.parity_mae: float | None = None  # set when an int8 model was checked at load
-        self.text_head: NgramHead | None = None  # mixed into toxicity by `finish`
+        self.text_head: NgramHead | None = None  # mixed into its categories by `finish`
         self.batch_size = batch_size
         self.num_labels = num_labels
         self.max_length = max_length
@@ -234,7 +234,7 @@ class WindowScorer:
         ]
 
     def finish(self, texts: Sequence[str], scores: Sequence[Scores]) -> list[Scores]:
-        """The last step, on whole texts: the n-gram head's toxicity mixed in, if there is one."""
+        """The last step, on whole texts: the n-gram head's categories mixed in, if there is one."""
         if self.text_head is None:
             return list(scores)
         return self.text_head.blend(texts, scores)
@@ -242,13 +242,17 @@ class WindowScorer:
     # -- public API --------------------------------------------------------------------
 
     def score(self, texts: Sequence[str]) -> list[Scores]:
-        """Return each text's probability per category, in input order."""
+        """Return each text's probability per category, in input order, as served."""
+        return self.finish(texts, self.transformer_scores(texts))
+
+    def transformer_scores(self, texts: Sequence[str]) -> list[Scores]:
+        """`score` without the n-gram head: the transformer's own view of each text."""
         if isinstance(texts, str):
             raise TypeError("score() takes a sequence of texts, not one string")
         if not texts:
             return []
         windows, owners = self.preprocess(texts)
-        return self.finish(texts, self.postprocess(self.forward(windows), owners, len(texts)))
+        return self.postprocess(self.forward(windows), owners, len(texts))
 
     def __repr__(self) -> str:
         return (
