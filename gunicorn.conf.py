@@ -127,15 +127,17 @@ def post_worker_init(worker: Any) -> None:
     from api import start_background
     from api.observability import process_memory_mb
     from api.services import services
+    from moderation.language import detect_language
 
+    # Language identification first: its model file unpacks through ~100 MB for a
+    # moment (~1 s), which then stays below the models' memory instead of atop it.
+    detect_language("Warming up language identification.")
+    _release_freed_memory()
     app = worker.wsgi
     scorer = services(app).scorer
     for each in services(app).service.scorers.distinct():
         each.load()
         each.score(["Warming up the model with a short comment.", "A second, longer one " * 20])
-    from moderation.language import detect_language
-
-    detect_language("Warming up language identification too.")  # loads its model (~1 s)
     _release_freed_memory()
     start_background(app)
     try:

@@ -89,8 +89,10 @@ class NgramHead:
     """Per block the idf of each bucket; per category a coefficient per bucket and an intercept."""
 
     bits: int
-    idf: tuple[np.ndarray, ...]  # float32, one array of 2**bits per block
-    coef: tuple[np.ndarray, ...]  # float32, one (categories x 2**bits) array per block
+    # float16 as saved (`load` keeps them so: half the memory, the same values), float32
+    # as fitted; the arithmetic is float64 either way.
+    idf: tuple[np.ndarray, ...]  # one array of 2**bits per block
+    coef: tuple[np.ndarray, ...]  # one (categories x 2**bits) array per block
     intercept: np.ndarray  # float64, one per category
     categories: tuple[str, ...] = ("toxicity",)
     weight: float = DEFAULT_WEIGHT
@@ -160,8 +162,8 @@ class NgramHead:
             )
             return cls(
                 bits=int(f["bits"]),
-                idf=tuple(f[f"idf{k}"].astype(np.float32) for k in range(n)),
-                coef=tuple(f[f"coef{k}"].astype(np.float32).reshape(-1, size) for k in range(n)),
+                idf=tuple(f[f"idf{k}"].astype(np.float16) for k in range(n)),
+                coef=tuple(f[f"coef{k}"].astype(np.float16).reshape(-1, size) for k in range(n)),
                 intercept=np.atleast_1d(f["intercept"]).astype(np.float64),
                 categories=categories,
                 weight=float(f["weight"]),

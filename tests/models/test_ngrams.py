@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -95,6 +96,23 @@ def test_saved_and_loaded_it_scores_the_same_within_fp16(
     assert (loaded.bits, loaded.weight) == (head.bits, head.weight)
     texts = RUDE[:2] + KIND[:2]
     assert loaded.logits(texts) == pytest.approx(head.logits(texts), abs=0.02)
+
+
+def test_a_loaded_head_keeps_its_arrays_in_float16_and_scores_as_in_float32(
+    head: ngrams.NgramHead, tmp_path: Path
+) -> None:
+    """Half the memory a worker holds for the head, and not a digit of the scores."""
+    path = tmp_path / ngrams.HEAD_FILE
+    head.save(path)
+    loaded = ngrams.NgramHead.load(path)
+    assert {a.dtype for a in loaded.idf + loaded.coef} == {np.dtype(np.float16)}
+    widened = dataclasses.replace(
+        loaded,
+        idf=tuple(a.astype(np.float32) for a in loaded.idf),
+        coef=tuple(a.astype(np.float32) for a in loaded.coef),
+    )
+    texts = RUDE + KIND + ["ein ganz neuer satz", ""]
+    assert np.array_equal(loaded.logits(texts), widened.logits(texts))
 
 
 def test_blend_mixes_toxicity_by_the_weight_and_leaves_other_categories(

@@ -113,3 +113,26 @@ def test_identifier_is_loaded_once() -> None:
     first = language._get_identifier()
     detect_language("and again")
     assert language._get_identifier() is first
+
+
+def test_the_identifier_holds_our_languages_only_and_ranks_as_py3langid_restricted() -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    reference.set_languages(list(LANGUAGES))
+    ours = language._get_identifier()
+    assert set(ours.nb_classes) == set(LANGUAGES)
+    assert ours.nb_ptc.shape == (reference.nb_ptc.shape[0], len(ours.nb_classes))
+    # Nor does it keep the model of every language beside them (what set_languages does).
+    assert all(part.shape[-1] == len(ours.nb_classes) for part in ours._full_model[:2])
+    for text in (
+        "Der Busfahrplan hat sich schon wieder geändert, ohne dass jemand Bescheid gesagt hat.",
+        "¿Alguien sabe a qué hora abre la piscina municipal los domingos?",
+        "lol ok",
+        "Merci pour les photos du marché de samedi.",
+        "Dit is echt een mooi verhaal over de haven.",
+        "thanks for the update",
+    ):
+        expected, got = reference.rank(text), ours.rank(text)
+        assert [code for code, _ in got] == [code for code, _ in expected]
+        assert [p for _, p in got] == pytest.approx([p for _, p in expected], abs=1e-6)
