@@ -32,6 +32,7 @@ same counterfactual copies and written sets as `models.train`.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import re
 import zlib
@@ -83,6 +84,54 @@ def buckets(grams: Iterable[str], bits: int) -> dict[int, int]:
 
 BLOCKS = (char_grams, word_grams)
 
+Counts = tuple[np.ndarray, np.ndarray]  # bucket ids (sorted) and how many n-grams fell in each
+
+
+def char_counts(text: str, bits: int) -> Counts:
+    """`buckets(char_grams(text), bits)` as arrays, from each word's buckets.
+
+    A word's character n-grams are the same wherever it stands, and the same words
+    come back comment after comment, so each word's bucket ids are hashed once
+    (`_word_char_ids`, an LRU cache) and the text's are counted in numpy.
+    """
+    words = [w for w in _SPACE.split(text.lower()) if w]
+    if not words:
+        return _NO_COUNTS
+    ids = np.frombuffer(b"".join([_word_char_ids(w, bits) for w in words]), dtype=np.uint32)
+    found, counts = np.unique(ids, return_counts=True)
+    return found.astype(np.int64), counts
+
+
+# ~420 bytes a word (its bucket ids packed as uint32): ~1.7 MB when full. 4,096 words
+# win nearly what 16,384 do (bench.ngram_head on 18,000 distinct words: 1.44-1.48x
+# against 1.56-1.68x the head's speed before); the rest are hashed on each use.
+@functools.lru_cache(maxsize=1 << 12)
+def _word_char_ids(word: str, bits: int) -> bytes:
+    mask = (1 << bits) - 1
+    padded = f" {word} "
+    return np.fromiter(
+        (
+            zlib.crc32(padded[i : i + n].encode("utf-8", "surrogatepass")) & mask
+            for n in CHAR_SIZES
+            for i in range(len(padded) - n + 1)
+        ),
+        dtype=np.uint32,
+    ).tobytes()
+
+
+def word_counts(text: str, bits: int) -> Counts:
+    """`buckets(word_grams(text), bits)` as arrays."""
+    counts = buckets(word_grams(text), bits)
+    if not counts:
+        return _NO_COUNTS
+    ids = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    return ids, np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+
+
+_NO_COUNTS: Counts = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+# What serving and training count, block by block (the same n-grams as BLOCKS).
+BLOCK_COUNTS = (char_counts, word_counts)
+
 
 @dataclass(frozen=True)
 class NgramHead:
@@ -101,12 +150,11 @@ class NgramHead:
         """The head's logit for each text (rows) and category (columns)."""
         out = np.tile(self.intercept, (len(texts), 1))
         for i, text in enumerate(texts):
-            for grams, idf, coef in zip(BLOCKS, self.idf, self.coef, strict=True):
-                counts = buckets(grams(text), self.bits)
-                if not counts:
+            for block, idf, coef in zip(BLOCK_COUNTS, self.idf, self.coef, strict=True):
+                idx, counts = block(text, self.bits)
+                if not len(idx):
                     continue
-                idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(idx)))
+                tf = 1.0 + np.log(counts)
                 x = tf * idf[idx]
                 norm = float(np.sqrt(x @ x))
                 if norm > 0:
@@ -184,15 +232,11 @@ def features(texts: Sequence[str], bits: int) -> list[object]:
     from scipy.sparse import csr_matrix
 
     out: list[object] = []
-    for grams in BLOCKS:
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for i, text in enumerate(texts):
-            counts = buckets(grams(text), bits)
-            rows.extend([i] * len(counts))
-            cols.extend(counts)
-            vals.extend(counts.values())
+    for block in BLOCK_COUNTS:
+        counted = [block(text, bits) for text in texts]
+        rows = np.repeat(np.arange(len(texts)), [len(ids) for ids, _ in counted])
+        cols = np.concatenate([ids for ids, _ in counted] + [_NO_COUNTS[0]])
+        vals = np.concatenate([c for _, c in counted] + [_NO_COUNTS[1]]).astype(np.float64)
         out.append(csr_matrix((vals, (rows, cols)), shape=(len(texts), 1 << bits)))
     return out
 

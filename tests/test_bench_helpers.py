@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import types
+from pathlib import Path
 
 from bench.arrivals import poisson_arrivals
 from bench.profile_service import summarize
@@ -58,3 +59,23 @@ def test_the_mixed_load_replaces_a_share_of_english_with_the_five_languages() ->
     assert {languages[i] for i in replaced} == {"de", "es", "fr", "it", "pt"}
     assert all(languages[i] == "en" for i in range(len(load)) if i not in replaced)
     assert mixed(english, 0.0) == english
+
+
+def test_the_head_benchmark_times_two_paths_that_give_the_same_logits(tmp_path: Path) -> None:
+    """bench.ngram_head's "before" path is the head as served before: same logits."""
+    import numpy as np
+
+    from bench.ngram_head import legacy_logits, real_comments
+    from models import ngrams
+
+    texts = ["what a lovely walk by the river", "you absolute clown, shut it", "thanks, see you"]
+    head = ngrams.fit(texts * 2, np.array([0.0, 1.0, 0.0] * 2), bits=10, c=5.0)
+    unseen = ["the river walk was lovely", "clown clown shut it", "", "ünïcode wörds"]
+    assert np.allclose(legacy_logits(head, unseen), head.logits(unseen), atol=1e-12)
+
+    (tmp_path / "a.csv").write_text("id,comment_text\n1,first comment\n2,second comment\n")
+    (tmp_path / "b.tsv").write_text("id\ttweet\tlabel\n1\tthird one\t0\n")
+    (tmp_path / "c.csv").write_text("id,other\n1,not a text column\n")
+    got = real_comments(tmp_path, 10)
+    assert sorted(got) == ["first comment", "second comment", "third one"]
+    assert len(real_comments(tmp_path, 2)) == 2

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models import load_scorer, ngrams
 from models.labels import CATEGORIES
@@ -56,6 +58,24 @@ def test_buckets_count_each_gram_and_are_stable_across_calls() -> None:
     assert max(first.values()) >= 2
     assert ngrams.buckets(["ab", "ab", "cd"], bits=10) == first
     assert all(0 <= b < 1 << 10 for b in first)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["the", "The", "THE", "idiot", "ünïcode", "😀", "a", "\ud800"]) | st.text()
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_block_counts_are_the_buckets_of_the_blocks_grams(words: list[str] | str) -> None:
+    """What serving and training count (BLOCK_COUNTS: cached per word for characters)
+    is exactly `buckets` over the block's n-grams, repeated words and odd text included."""
+    text = words if isinstance(words, str) else "  ".join(words * 2)
+    for count, grams in zip(ngrams.BLOCK_COUNTS, ngrams.BLOCKS, strict=True):
+        for _ in range(2):  # a second time from the word cache
+            ids, counts = count(text, 12)
+            assert dict(zip(ids.tolist(), counts.tolist(), strict=True)) == ngrams.buckets(
+                grams(text), 12
+            )
 
 
 @pytest.fixture(scope="module")
