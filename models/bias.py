@@ -1,6 +1,6 @@
 """Probe identity-term, name and dialect bias, and the hard cases, with sentences we wrote.
 
-    python -m models.bias --model models/minilm-toxicity [--json bias.json]
+    python -m models.bias --model models/minilm-toxicity [--json bias.json] [--fast]
 
 Toxicity models are known to score benign mentions of some identities (and some
 dialects) higher. This prints, with the checkpoint's default thresholds
@@ -204,10 +204,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument(
+        "--fast",
+        action="store_true",
+        help="score as the service does: the int8 fast path, when it passes its parity check "
+        "(default: fp32, as training and calibration measure)",
+    )
     args = ap.parse_args(argv)
     from models import load_scorer
 
-    scorer = load_scorer(args.model, fast=False)
+    scorer = load_scorer(args.model, fast=args.fast)
     thresholds_file = args.model / "thresholds.json"
     thresholds: dict[str, float] = (
         json.loads(thresholds_file.read_text())["thresholds"] if thresholds_file.exists() else {}
@@ -290,6 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.json:
         report = {
+            "precision": scorer.precision,
             "identities": rows,
             "names": names,
             "dialect": dialect_row,

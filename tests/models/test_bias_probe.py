@@ -109,3 +109,21 @@ def test_probe_reports_groups_families_and_summary_from_the_probe_half(
     assert 0 < report["summary"]["hateful_held_share"] < 1  # the threshold reached the file
     printed = capsys.readouterr().out
     assert "| hard-case family (probe half) |" in printed and "summary:" in printed
+
+
+def test_with_fast_the_probe_scores_as_the_service_does(tiny_path, tmp_path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_path, model)
+    out = tmp_path / "bias.json"
+    main(["--model", str(model), "--json", str(out), "--fast"])
+    report = json.loads(out.read_text())
+
+    served = load_scorer(model, fast=True)
+    assert report["precision"] == served.precision == "int8"
+    gay = next(r for r in report["identities"] if r["term"] == "gay")
+    texts = [t.format("gay").capitalize() for t in TEMPLATES]
+    assert gay["mean_toxicity"] == pytest.approx(
+        mean(s["toxicity"] for s in served.score(texts)), abs=1e-4
+    )
+    main(["--model", str(model), "--json", str(out)])
+    assert json.loads(out.read_text())["precision"] == "fp32"
