@@ -107,24 +107,26 @@ def test_a_trained_head_scores_unseen_rude_text_above_unseen_kind_text(
     assert rude > 0.5 > kind
 
 
-def test_saved_and_loaded_it_scores_the_same_within_fp16(
-    head: ngrams.NgramHead, tmp_path: Path
-) -> None:
+@pytest.fixture
+def loaded(head: ngrams.NgramHead, tmp_path: Path) -> ngrams.NgramHead:
+    """The head saved and read back."""
     path = tmp_path / ngrams.HEAD_FILE
     head.save(path)
-    loaded = ngrams.NgramHead.load(path)
+    return ngrams.NgramHead.load(path)
+
+
+def test_saved_and_loaded_it_scores_the_same_within_fp16(
+    head: ngrams.NgramHead, loaded: ngrams.NgramHead
+) -> None:
     assert (loaded.bits, loaded.weight) == (head.bits, head.weight)
     texts = RUDE[:2] + KIND[:2]
     assert loaded.logits(texts) == pytest.approx(head.logits(texts), abs=0.02)
 
 
 def test_a_loaded_head_keeps_its_arrays_in_float16_and_scores_as_in_float32(
-    head: ngrams.NgramHead, tmp_path: Path
+    loaded: ngrams.NgramHead,
 ) -> None:
     """Half the memory a worker holds for the head, and not a digit of the scores."""
-    path = tmp_path / ngrams.HEAD_FILE
-    head.save(path)
-    loaded = ngrams.NgramHead.load(path)
     assert {a.dtype for a in loaded.idf + loaded.coef} == {np.dtype(np.float16)}
     widened = dataclasses.replace(
         loaded,
