@@ -221,12 +221,17 @@ def adapt(
     # transformer too: it is copied into the output and mixed into every score compared
     # here, so base and candidate are measured as the service would serve them.
     head = ngrams.find(base)
+    # The head does not change: its probabilities for a list of texts (validation, the
+    # probe) are computed once and mixed into both the base's and the candidate's scores.
+    head_probability: dict[tuple[str, ...], np.ndarray] = {}
 
     def served(probs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         if head is None:
             return probs
-        rows = [dict(zip(CATEGORIES, r, strict=True)) for r in probs.tolist()]
-        return np.array([[r[c] for c in CATEGORIES] for r in head.blend(texts, rows)])
+        key = tuple(texts)
+        if key not in head_probability:
+            head_probability[key] = head.probability(texts)
+        return head.blend_columns(probs, CATEGORIES, head_probability[key])
 
     started = time.monotonic()
     report = progress or (lambda _p: None)

@@ -284,9 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     parts: dict[str, np.ndarray] = {}
     scores = transformer
     if head is not None:
-        rows = [dict(zip(CATEGORIES, r, strict=True)) for r in transformer.tolist()]
         alone = head.probability(texts)  # once: featurizing every text is the head's cost
-        scores = table(head.blend(texts, rows, alone))
+        scores = head.blend_columns(transformer, CATEGORIES, alone)
         parts = {
             "transformer": transformer[:, TOXICITY],
             "ngrams": alone[:, head.categories.index("toxicity")],

@@ -39,6 +39,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -165,25 +166,33 @@ class NgramHead:
         """The head's probability for each text (rows) and category (columns)."""
         return 1.0 / (1.0 + np.exp(-self.logits(texts)))
 
-    def mix(self, transformer: float, head: float) -> float:
-        """A served score: (1 - weight) · the transformer's + weight · the head's."""
+    def mix(self, transformer: Any, head: Any) -> Any:
+        """A served score: (1 - weight) · the transformer's + weight · the head's (floats or arrays)."""
         return (1 - self.weight) * transformer + self.weight * head
 
     def blend(
-        self,
-        texts: Sequence[str],
-        scores: Sequence[Mapping[str, float]],
-        probability: np.ndarray | None = None,
+        self, texts: Sequence[str], scores: Sequence[Mapping[str, float]]
     ) -> list[dict[str, float]]:
-        """The scores with each of the head's categories mixed (`mix`); `probability`: the head's, if known."""
-        p = self.probability(texts) if probability is None else probability
+        """The scores with each of the head's categories mixed (`mix`)."""
         out = []
-        for row, q in zip(scores, p, strict=True):
+        for row, q in zip(scores, self.probability(texts), strict=True):
             mixed = dict(row)
             for category, head in zip(self.categories, q, strict=True):
                 if category in mixed:
                     mixed[category] = self.mix(mixed[category], float(head))
             out.append(mixed)
+        return out
+
+    def blend_columns(
+        self, scores: np.ndarray, columns: Sequence[str], probability: np.ndarray
+    ) -> np.ndarray:
+        """`blend` for a matrix of scores (a row per text, a column per name in `columns`),
+        given the head's `probability` for the same texts: a new matrix."""
+        out = np.array(scores, dtype=np.float64)
+        for j, category in enumerate(self.categories):
+            if category in columns:
+                k = list(columns).index(category)
+                out[:, k] = self.mix(out[:, k], probability[:, j])
         return out
 
     def save(self, path: Path) -> None:

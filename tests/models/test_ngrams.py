@@ -219,6 +219,19 @@ def test_blend_mixes_each_of_the_heads_categories_and_only_those(
     assert second == {"toxicity": pytest.approx(0.8 * 0.3 + 0.2 * p[1, 0]), "insult": 0.2}
 
 
+def test_blend_columns_is_blend_on_a_matrix(two_heads: ngrams.NgramHead) -> None:
+    """The same mix for a score matrix (evaluation, site adaptation) as for served dicts."""
+    texts = ["wir werden dich finden", "danke", "so ein idiot"]
+    columns = ("insult", "threat", "toxicity")
+    matrix = np.array([[0.6, 0.1, 0.1], [0.2, 0.4, 0.3], [0.9, 0.05, 0.7]])
+    rows = [dict(zip(columns, r, strict=True)) for r in matrix.tolist()]
+    expected = [[row[c] for c in columns] for row in two_heads.blend(texts, rows)]
+    mixed = two_heads.blend_columns(matrix, columns, two_heads.probability(texts))
+    assert mixed.tolist() == expected
+    assert mixed[:, 0].tolist() == matrix[:, 0].tolist()  # insult: not one of the head's
+    assert matrix[0, 2] == 0.1  # the input is left as it was
+
+
 def test_a_head_with_categories_survives_saving(
     two_heads: ngrams.NgramHead, tmp_path: Path
 ) -> None:
