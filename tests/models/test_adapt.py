@@ -44,6 +44,26 @@ def site_labels(n: int) -> list[tuple[str, bool]]:
     return rows
 
 
+def adapt_on(
+    base: Path,
+    train: list[tuple[str, bool]],
+    val: list[tuple[str, bool]],
+    output: Path,
+    **settings: Any,
+) -> dict[str, Any]:
+    """`adapt` on (text, label) rows, at a toxicity threshold of 0.5."""
+    return adapt(
+        base,
+        [t for t, _ in train],
+        [y for _, y in train],
+        [t for t, _ in val],
+        [y for _, y in val],
+        output,
+        thresholds={"toxicity": 0.5},
+        **settings,
+    )
+
+
 def test_roc_auc_matches_sklearn() -> None:
     from sklearn.metrics import roc_auc_score
 
@@ -60,14 +80,11 @@ def test_adapt_learns_the_site_label_and_keeps_the_other_categories(
     train, val = rows[:120], rows[120:]
     out = tmp_path / "site"
     progress: list[float] = []
-    metrics = adapt(
+    metrics = adapt_on(
         tiny_path,
-        [t for t, _ in train],
-        [y for _, y in train],
-        [t for t, _ in val],
-        [y for _, y in val],
+        train,
+        val,
         out,
-        thresholds={"toxicity": 0.5},
         epochs=4,
         lr=2e-3,
         bootstrap=200,
@@ -106,14 +123,11 @@ def test_a_base_with_an_n_gram_head_keeps_it_and_is_measured_as_served(
     head.save(base / ngrams.HEAD_FILE)
     out = tmp_path / "site"
     val_texts = [t for t, _ in val]
-    metrics = adapt(
+    metrics = adapt_on(
         base,
-        texts,
-        [y for _, y in train],
-        val_texts,
-        [y for _, y in val],
+        train,
+        val,
         out,
-        thresholds={"toxicity": 0.5},
         epochs=1,
         bootstrap=50,
         probe=False,
