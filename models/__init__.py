@@ -84,13 +84,21 @@ def load_scorer(
     `long_pass_threads` (ONNX Runtime only) runs passes of 256 padded tokens or more
     on that many threads, the rest on `threads`.
     """
-    from models import ngrams
-
     path = Path(path or DEFAULT_MODEL_PATH)
     scorer = _transformer(path, fast, threads, verify, batch_size, engine, long_pass_threads)
-    # The checkpoint's n-gram head, if any, joins after the int8 parity check: that
-    # check compares transformers, and the head is the same numpy code on every path.
+    return _with_text_parts(scorer, path)
+
+
+def _with_text_parts(scorer: WindowScorer, path: Path) -> WindowScorer:
+    """The checkpoint's n-gram head and first-name list, if it has them, on its scorer.
+
+    They join after the int8 parity check: that check compares transformers, and
+    both are the same code on every engine.
+    """
+    from models import names, ngrams
+
     scorer.text_head = ngrams.find(path)
+    scorer.first_names = names.find(path)
     return scorer
 
 
@@ -249,6 +257,6 @@ def load_adapted(
                 candidate.parity_mae,
             )
     if scorer is None:
-        scorer = load_scorer(path, fast=fast, threads=threads, engine="torch", **options)
+        scorer = _transformer(path, fast, threads, True, batch_size, "torch", None)
     scorer.name, scorer.version = name, version
-    return scorer
+    return _with_text_parts(scorer, path)

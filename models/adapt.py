@@ -213,10 +213,15 @@ def adapt(
     )
     from transformers.utils import logging as hf_logging
 
-    from models import ngrams
+    from models import names, ngrams
     from models.train import export, length_batches, masked_bce, predict
 
     hf_logging.disable_progress_bar()  # a job's output is its metrics, not loading bars
+    # The base checkpoint's first names read as one (models.names) go with it: the
+    # adapted model learns from, is measured on and serves the texts as it reads them.
+    first_names = names.find(base)
+    reading = first_names.read_all if first_names is not None else list
+    train_texts, val_texts = reading(train_texts), reading(val_texts)
     # The base checkpoint's n-gram head, if it has one, is served beside the adapted
     # transformer too: it is copied into the output and mixed into every score compared
     # here, so base and candidate are measured as the service would serve them.
@@ -309,6 +314,7 @@ def adapt(
 
         def scorer(m: Any) -> Callable[[list[str]], list[dict[str, float]]]:
             def score(texts: list[str]) -> list[dict[str, float]]:
+                texts = reading(texts)
                 probs = served(predict(m, tokenizer, texts, EVAL_LENGTH), texts)
                 return [dict(zip(CATEGORIES, map(float, row), strict=True)) for row in probs]
 
@@ -317,8 +323,9 @@ def adapt(
         metrics["fairness"] = fairness(scorer(base_model), scorer(model), thresholds)
         del base_model
     export(model, tokenizer, output)
-    if head is not None:
-        shutil.copyfile(Path(base) / ngrams.HEAD_FILE, Path(output) / ngrams.HEAD_FILE)
+    for part in (ngrams.HEAD_FILE, names.NAMES_FILE):
+        if (Path(base) / part).is_file():
+            shutil.copyfile(Path(base) / part, Path(output) / part)
     metrics["settings"] = {
         "epochs": epochs,
         "max_length": max_length,

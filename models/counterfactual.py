@@ -179,6 +179,11 @@ def _match_case(original: str, replacement: str) -> str:
     return replacement.lower()
 
 
+def identity_terms() -> frozenset[str]:
+    """Every form of every identity term the swaps know, lower case ("muslim", "jews", "gay man")."""
+    return frozenset(_IDENTITY)
+
+
 def mentions(text: str) -> list[str]:
     """The identity terms and first names a text mentions, as written, in order."""
     return [m.group(0) for m in _TERM_RE.finditer(text) if _usable(m)]

@@ -284,7 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     parts: dict[str, np.ndarray] = {}
     scores = transformer
     if head is not None:
-        alone = head.probability(texts)  # once: featurizing every text is the head's cost
+        # Once: featurizing every text is the head's cost.
+        alone = head.probability(scorer.reading(texts))
         scores = head.blend_columns(transformer, CATEGORIES, alone)
         parts = {
             "transformer": transformer[:, TOXICITY],

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from models.labels import CATEGORIES, map_label
+from models.names import NAMES_FILE, FirstNames
 from models.ngrams import HEAD_FILE, NgramHead
 
 DEFAULT_MAX_LENGTH = 256  # serving window: long text is windowed, never truncated
@@ -42,8 +43,9 @@ def window_bounds(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]
 def weights_version(path: Path) -> str:
     """Return the first 12 hex digits of the sha256 of the checkpoint's weight files.
 
-    An n-gram head beside the transformer (`models.ngrams`) is part of the weights:
-    it changes what the checkpoint answers.
+    An n-gram head beside the transformer (`models.ngrams`) and a list of first names
+    read as one (`models.names`) are part of the weights: they change what the
+    checkpoint answers.
     """
     files: list[Path] = []
     for pattern in WEIGHT_PATTERNS:
@@ -52,8 +54,7 @@ def weights_version(path: Path) -> str:
             break
     if not files:
         raise FileNotFoundError(f"no weights (*.safetensors or *.bin) in {path}")
-    if (path / HEAD_FILE).is_file():
-        files.append(path / HEAD_FILE)
+    files.extend(path / f for f in (HEAD_FILE, NAMES_FILE) if (path / f).is_file())
     digest = hashlib.sha256()
     for f in files:
         with f.open("rb") as fh:
@@ -145,6 +146,7 @@ class WindowScorer:
         self.precision = precision
         self.parity_mae: float | None = None  # set when an int8 model was checked at load
         self.text_head: NgramHead | None = None  # mixed into its categories by `finish`
+        self.first_names: FirstNames | None = None  # read as one name, by `reading`
         self.batch_size = batch_size
         self.num_labels = num_labels
         self.max_length = max_length
@@ -171,11 +173,17 @@ class WindowScorer:
 
     # -- pipeline steps -------------------------------------------------------------
 
+    def reading(self, texts: Sequence[str]) -> list[str]:
+        """The texts as the model reads them: the checkpoint's first names as one name."""
+        if self.first_names is None:
+            return list(texts)
+        return self.first_names.read_all(texts)
+
     def preprocess(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int]]:
         """Tokenize and cut into windows; return each window's ids and the text it came from."""
         windows: list[list[int]] = []
         owners: list[int] = []
-        for i, ids in enumerate(self._encode(list(texts))):
+        for i, ids in enumerate(self._encode(self.reading(texts))):
             for begin, end in window_bounds(len(ids), self.window_size, self.stride):
                 windows.append(self._prefix + list(ids[begin:end]) + self._suffix)
                 owners.append(i)
@@ -184,7 +192,7 @@ class WindowScorer:
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Each text's length in model tokens, special tokens included (before windowing)."""
         extra = len(self._prefix) + len(self._suffix)
-        return [len(ids) + extra for ids in self._encode(list(texts))]
+        return [len(ids) + extra for ids in self._encode(self.reading(texts))]
 
     def batches(self, windows: list[list[int]]) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
         """Group windows shortest first, `batch_size` at a time, padded per batch.
@@ -237,7 +245,7 @@ class WindowScorer:
         """The last step, on whole texts: the n-gram head's categories mixed in, if there is one."""
         if self.text_head is None:
             return list(scores)
-        return self.text_head.blend(texts, scores)
+        return self.text_head.blend(self.reading(texts), scores)
 
     # -- public API --------------------------------------------------------------------
 

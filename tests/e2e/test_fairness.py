@@ -2,8 +2,10 @@
 
 Benign sentences about groups are approved and their hateful counterparts held;
 friendly remarks to people by first name are approved whatever community the
-name is common in. The sentences are ours, written for this test, and none of
-them is in the training half of `models.authored`.
+name is common in, and score alike whatever the name (the checkpoint reads its
+first names as one, `models.names`), while insults by name are still held. The
+sentences are ours, written for this test, and none of them is in the training
+half of `models.authored`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ NAME_REMARKS = [
     "Nice to see you here again, {}.",
     "Thanks for the tip about the ferry, {}!",
 ]
+NAME_INSULTS = [
+    "{}, you are a worthless idiot and everyone here knows it.",
+    "Shut up {}, nobody cares about your stupid opinions.",
+]
 NAMES = ("Tyrone", "Keisha", "Fatima", "Omar", "Priya", "Wei", "Carmen", "Emily")
 
 
@@ -46,10 +52,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield in_process_client(tmp_path_factory.mktemp("fairness"), "fairness")
 
 
-def statuses(client: Any, texts: list[str]) -> dict[str, str]:
+def posted(client: Any, texts: list[str]) -> dict[str, dict[str, Any]]:
     r = client.post("/v1/comments/batch", json={"comments": [{"text": t} for t in texts]})
     assert r.status_code == 201, r.get_json()
-    return {x["comment"]["text"]: x["comment"]["status"] for x in r.get_json()["results"]}
+    return {x["comment"]["text"]: x["comment"] for x in r.get_json()["results"]}
+
+
+def statuses(client: Any, texts: list[str]) -> dict[str, str]:
+    return {t: c["status"] for t, c in posted(client, texts).items()}
 
 
 def _fill(templates: list[str]) -> list[str]:
@@ -58,7 +68,7 @@ def _fill(templates: list[str]) -> list[str]:
 
 def test_none_of_these_sentences_was_trained_on() -> None:
     trained = {e.text for e in examples("train")}
-    names = [t.format(n) for t in NAME_REMARKS for n in NAMES]
+    names = [t.format(n) for t in NAME_REMARKS + NAME_INSULTS for n in NAMES]
     assert not trained & set(_fill(BENIGN) + _fill(HATEFUL) + names)
 
 
@@ -78,3 +88,17 @@ def test_friendly_remarks_by_first_name_are_approved_in_every_community(client: 
     got = statuses(client, [t.format(n) for t in NAME_REMARKS for n in NAMES])
     held = [t for t, s in got.items() if s != "approved"]
     assert held == [], held
+
+
+def test_a_remark_scores_the_same_whatever_first_name_it_uses(client: Any) -> None:
+    for template in NAME_REMARKS:
+        got = posted(client, [template.format(n) for n in NAMES])
+        toxicity = [c["scores"]["toxicity"] for c in got.values()]
+        assert max(toxicity) < 0.5, got
+        assert max(toxicity) - min(toxicity) < 1e-6, toxicity
+
+
+def test_insults_by_first_name_are_held_in_every_community(client: Any) -> None:
+    got = statuses(client, [t.format(n) for t in NAME_INSULTS for n in NAMES])
+    approved = [t for t, s in got.items() if s != "held"]
+    assert approved == [], approved
