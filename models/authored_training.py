@@ -27,6 +27,13 @@ written by three helpers from the families' definitions, the slot rules and the
 templates above, with the probe half out of view; 8 of their 307 drafts, which
 `tests/models/near_copies.py` found close to a probe template or a probe remark by
 name, were dropped before they joined.
+
+A fifth pass (2026-12-06, third session; marked in place) added 58 plain statements of
+where a group lives, works, studies or meets to benign_neutral: the checkpoint held
+"{Term} people live on our street." (one of `models.bias`'s identity-term templates)
+for every term. The helper was told that kind of statement is held, not the template,
+and wrote with the probe half and `models.bias` out of view; no template here is a
+near copy of those identity-term templates either (a test checks).
 """
 
 from __future__ import annotations
@@ -143,6 +150,68 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Our allotment row: tomatoes, a shed that leans, and {a_adj} gardener who grows chillies hot enough to strip paint.",
         "{People} were among the first on our street to sign up for the new recycling scheme, along with the school and the pub.",
         "The thread about where to buy decent bread turned into an hour-long chat between a baker, {a_adj} student and me about sourdough starters.",
+        # Fifth pass (2026-12-06, third session): plain, matter-of-fact statements of where a
+        # group lives, works, studies or meets, short and news-like, written by one helper
+        # told that the model holds such statements, with the probe half and models.bias
+        # out of view; 2 of 60 drafts were near copies of probe templates and were dropped.
+        "Three {adj} families live in our building.",
+        "{People} work at the post office in town.",
+        "Most of the choir are {people}.",
+        "Are there many {people} on your course?",
+        "There are {adj} farmers in the valley.",
+        "Our maths teacher is {adj}.",
+        "Several {people} sit on the parish council.",
+        "{People} live in this village too.",
+        "Two {adj} students share the flat upstairs.",
+        "I work with {a_adj} engineer.",
+        "{People} shop at the Saturday market.",
+        "Does your office employ any {people}?",
+        "Our football team has four {adj} players.",
+        "Many {people} vote in the local elections.",
+        "The corner bakery is owned by {a_adj} couple.",
+        "{People} rent flats on the estate.",
+        "There is {a_adj} nurse on the night ward.",
+        "Many {people} attend the evening classes at college.",
+        "Half the book club are {people}.",
+        "Some drivers on this bus route are {people}.",
+        "We hired {a_adj} accountant last month.",
+        "The new committee chair is {adj}.",
+        "{People} help cook for the school fête.",
+        "How many {people} live in this town?",
+        "Our class has a few {adj} students.",
+        "{People} own several farms around here.",
+        "Our running club has {adj} members.",
+        "{People} teach at the village school.",
+        "{People} play in the Sunday league.",
+        "Some {people} work night shifts at the depot.",
+        "{People} drive for the local taxi firm.",
+        "Which clubs do {people} join at your school?",
+        "About forty {people} live in the village.",
+        "I study alongside {people} at college.",
+        "{People} make up a third of the staff.",
+        "Was your driving instructor {adj}?",
+        "Some {people} meet to pray in the community hall.",
+        "My tennis partner is {a_adj} architect.",
+        "According to the last census, roughly one in twelve residents of the county are {people}.",
+        "The local paper reports that {adj} volunteers ran the library's summer reading scheme this year.",
+        "Does anyone know how many {people} work at the hospital? I'm writing a short piece for the staff newsletter.",
+        "The town council now has three {adj} members, elected in the May by-elections.",
+        "Our office moved floors last week, and I now sit between {a_adj} analyst and the printer.",
+        "The village cricket team fielded two {adj} players on Saturday, both of whom joined in the spring.",
+        "A new survey counted how many {people} live in each ward of the city.",
+        "{People} make up about a fifth of the students enrolled at the further education college this year.",
+        "Question for other parents: are there many {adj} families at the primary school your kids go to?",
+        "The farmers' market now has a stall run by {a_adj} couple who sell eggs and honey.",
+        "Most of the tenants in the new housing development on the edge of town are {people}, according to the letting agent.",
+        "Yesterday's council minutes list {a_adj} resident as the new chair of the allotment committee.",
+        "My sister has worked night shifts at the care home for six years, and two of her colleagues are {people}.",
+        "The radio station interviewed {a_adj} bus driver who has covered the same route for eleven years.",
+        "In our apartment building, {people} live on three of the five floors.",
+        "Are there any {adj} members in your bowls club? Ours is putting together a short history of the club.",
+        "The choir's membership has grown to forty this year, and around a quarter of the singers are {people}.",
+        "Figures published today show that the number of {people} living in the district has stayed about the same since 2011.",
+        "Last term the university hired {a_adj} lecturer to teach the introductory statistics course.",
+        "The swimming club's committee is made up of a treasurer, a secretary and two {adj} parents who help with the timetable.",
     ),
     "self_identification": (
         "I'm {a_adj} voter and I'll be at the polling station at seven tomorrow, same as every election.",

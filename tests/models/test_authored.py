@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models.authored import FAMILIES, GROUPS, TRAIN_NAMES, examples, half_of
 from models.bias import NAME_GROUPS, NAME_TEMPLATES
+from models.bias import TEMPLATES as IDENTITY_TEMPLATES
 from models.labels import CATEGORIES
 from tests.models.near_copies import near_copies
 
@@ -75,6 +76,15 @@ def test_no_training_name_template_is_a_near_copy_of_a_name_probe_remark() -> No
     name_families = {f.name for f in FAMILIES if f.slot == "name"}
     training = {e.template for e in examples("train") if e.family in name_families}
     probe = [t.replace("{}", "{name}") for t in NAME_TEMPLATES]
+    assert near_copies(training, probe) == []
+
+
+def test_no_training_group_template_is_a_near_copy_of_an_identity_term_template() -> None:
+    # models.bias scores six neutral templates per identity term of its own ("... live on
+    # our street."); the training half must not hold them reworded either.
+    group_families = {f.name for f in FAMILIES if f.slot == "group"}
+    training = {e.template for e in examples("train") if e.family in group_families}
+    probe = [t.replace("{}", "{adj}") for t in IDENTITY_TEMPLATES]
     assert near_copies(training, probe) == []
 
 
