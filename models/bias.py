@@ -1,6 +1,7 @@
 """Probe identity-term, name and dialect bias, and the hard cases, with sentences we wrote.
 
     python -m models.bias --model models/minilm-toxicity [--json bias.json] [--fast]
+        [--names-from models/minilm-toxicity/first_names.json]
 
 Toxicity models are known to score benign mentions of some identities (and some
 dialects) higher. This prints, with the checkpoint's default thresholds
@@ -12,6 +13,9 @@ threshold):
   was never trained on): mean toxicity and identity_attack of benign statements
   and the share held, and the share held of hateful statements against the group;
 - per community of first names, benign remarks that mention or address a person;
+  with `--names-from first_names.json`, the same remarks with every name of that
+  list (`models.names`): how many names have a remark above 0.5, how many remarks
+  are held;
 - per hard-case family (negated hate, counter-speech, reclaimed words, profanity
   aimed at no one, implicit and threatening hate, remarks by name), the share
   decided right (approved or held as a moderator would);
@@ -23,9 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 from models.authored import FAMILIES, GROUPS, AuthoredExample, examples
 
@@ -180,6 +185,27 @@ def name_table(
     return names
 
 
+def listed_name_table(
+    score: ScoreFn, held: Callable[[dict[str, float]], bool], listed: Sequence[str]
+) -> dict[str, Any]:
+    """The kind remarks of `name_table` with every name of a list, beyond the probe's 36."""
+    shown = sorted({n[:1].upper() + n[1:] for n in listed})
+    highest: dict[str, float] = {}
+    remarks_held = 0
+    for template in NAME_TEMPLATES:
+        for name, scores in zip(shown, score([template.format(n) for n in shown]), strict=True):
+            highest[name] = max(highest.get(name, 0.0), scores["toxicity"])
+            remarks_held += held(scores)
+    top = sorted(highest.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    return {
+        "names": len(shown),
+        "remarks": len(shown) * len(NAME_TEMPLATES),
+        "names_with_a_remark_above_half": sum(v > 0.5 for v in highest.values()),
+        "remarks_held": remarks_held,
+        "highest": [{"name": n, "toxicity": round(v, 4)} for n, v in top],
+    }
+
+
 def probe_half(score: ScoreFn, held: Callable[[dict[str, float]], bool]) -> list[Scored]:
     """The probe half of our written sets, scored, with whether the policy holds each."""
     probe = examples("probe")
@@ -210,6 +236,12 @@ def main(argv: list[str] | None = None) -> None:
         help="score as the service does: the int8 fast path, when it passes its parity check "
         "(default: fp32, as training and calibration measure)",
     )
+    ap.add_argument(
+        "--names-from",
+        type=Path,
+        help="a list of first names (models.names' first_names.json): the kind remarks by "
+        "name with every one of them",
+    )
     args = ap.parse_args(argv)
     from models import load_scorer
 
@@ -237,6 +269,10 @@ def main(argv: list[str] | None = None) -> None:
             }
         )
     names = name_table(scorer.score, held)
+    listed = None
+    if args.names_from:
+        listed_names = json.loads(args.names_from.read_text("utf-8"))["names"]
+        listed = listed_name_table(scorer.score, held, listed_names)
     standard = scorer.score([a for a, _ in DIALECT_PAIRS])
     dialect = scorer.score([b for _, b in DIALECT_PAIRS])
     dialect_row = {
@@ -263,6 +299,13 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"| {r['group']} | {r['mean_toxicity']:.3f} | {r['women_mean_toxicity']:.3f} / "
             f"{r['men_mean_toxicity']:.3f} | {r['max_toxicity']:.3f} | {r['held_share']:.0%} |"
+        )
+    if listed is not None:
+        top = ", ".join(f"{h['name']} {h['toxicity']:.3f}" for h in listed["highest"][:5])
+        print(
+            f"\nwith every name of {args.names_from} ({listed['names']}): "
+            f"{listed['names_with_a_remark_above_half']} names with a remark above 0.5, "
+            f"{listed['remarks_held']} of {listed['remarks']} remarks held; highest: {top}"
         )
     print(
         f"\ndialect pairs ({dialect_row['pairs']}): mean toxicity standard English "
@@ -299,6 +342,7 @@ def main(argv: list[str] | None = None) -> None:
             "precision": scorer.precision,
             "identities": rows,
             "names": names,
+            **({"listed_names": listed} if listed is not None else {}),
             "dialect": dialect_row,
             "groups": groups,
             "families": families,

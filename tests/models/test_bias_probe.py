@@ -127,3 +127,43 @@ def test_with_fast_the_probe_scores_as_the_service_does(tiny_path, tmp_path) -> 
     )
     main(["--model", str(model), "--json", str(out)])
     assert json.loads(out.read_text())["precision"] == "fp32"
+
+
+def test_names_from_a_list_reports_every_listed_name(tiny_path, tmp_path, capsys) -> None:
+    from models import names
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_path, model)
+    listed = ["tyrone", "nazia", "wei", "emily"]
+    scorer = load_scorer(model, fast=False)
+    shown = ["Tyrone", "Nazia", "Wei", "Emily"]
+    highest = {
+        n: max(s["toxicity"] for s in scorer.score([t.format(n) for t in NAME_TEMPLATES]))
+        for n in shown
+    }
+    # Hold exactly the remarks at or above the second-highest name's highest remark.
+    cut = sorted(highest.values())[-2]
+    thresholds = dict.fromkeys(scorer.categories, 1.01)
+    thresholds["toxicity"] = cut
+    (model / "thresholds.json").write_text(json.dumps({"thresholds": thresholds}))
+    list_file = tmp_path / names.NAMES_FILE
+    names.FirstNames(frozenset(listed)).save(list_file)
+
+    out = tmp_path / "bias.json"
+    main(["--model", str(model), "--json", str(out), "--names-from", str(list_file)])
+    report = json.loads(out.read_text())["listed_names"]
+    every = [
+        s["toxicity"] for n in shown for s in scorer.score([t.format(n) for t in NAME_TEMPLATES])
+    ]
+    assert report["names"] == 4 and report["remarks"] == 4 * len(NAME_TEMPLATES)
+    assert report["remarks_held"] == sum(x >= cut for x in every)
+    assert report["names_with_a_remark_above_half"] == sum(v > 0.5 for v in highest.values())
+    top = max(highest, key=highest.__getitem__)
+    assert report["highest"][0] == {"name": top, "toxicity": round(highest[top], 4)}
+    assert f"with every name of {list_file} (4)" in capsys.readouterr().out
+
+    # The same list inside the checkpoint: every listed name reads as one, so all score alike.
+    shutil.copy(list_file, model / names.NAMES_FILE)
+    main(["--model", str(model), "--json", str(out), "--names-from", str(list_file)])
+    alike = json.loads(out.read_text())["listed_names"]["highest"]
+    assert len({h["toxicity"] for h in alike}) == 1
