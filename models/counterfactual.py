@@ -28,6 +28,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from models.names import match_case
+
 # Kinds of identity term: within a kind, each form can stand in for the same form of
 # another member. Forms: adj (adjective), noun (one person), plural (people).
 IDENTITY_KINDS: dict[str, tuple[dict[str, str], ...]] = {
@@ -171,14 +173,6 @@ _TERM_RE = re.compile(
 # too often something else.
 
 
-def _match_case(original: str, replacement: str) -> str:
-    if original.isupper() and len(original) > 1:
-        return replacement.upper()
-    if original[0].isupper():
-        return replacement[0].upper() + replacement[1:]
-    return replacement.lower()
-
-
 def identity_terms() -> frozenset[str]:
     """Every form of every identity term the swaps know, lower case ("muslim", "jews", "gay man")."""
     return frozenset(_IDENTITY)
@@ -224,7 +218,7 @@ def swap(text: str, rng: random.Random) -> str | None:
             if new is None:
                 return word
             chosen[key] = new
-        return chosen[key] if word in _NAMES else _match_case(word, chosen[key])
+        return chosen[key] if word in _NAMES else match_case(word, chosen[key])
 
     out = _TERM_RE.sub(replace, text)
     return out if chosen else None

@@ -59,6 +59,15 @@ _WORD = re.compile(rf"(?<![\w'’-]){_LETTERS}+(?:[-'’]{_LETTERS}+)*(?![\w-])"
 _POSSESSIVE = re.compile(r"(?i)(.+)(['’]s)")
 
 
+def match_case(original: str, replacement: str) -> str:
+    """`replacement` in the case style of `original`: upper, capitalised or lower case."""
+    if original.isupper() and len(original) > 1:
+        return replacement.upper()
+    if original[0].isupper():
+        return replacement[0].upper() + replacement[1:]
+    return replacement.lower()
+
+
 @dataclass(frozen=True)
 class FirstNames:
     """Reads each listed first name in a text as `canonical`, keeping its case style."""
@@ -80,19 +89,11 @@ class FirstNames:
     def _replace(self, m: re.Match[str]) -> str:
         word = m.group(0)
         if word.casefold() in self.names:
-            return self._as(word)
+            return match_case(word, self.canonical)
         possessive = _POSSESSIVE.fullmatch(word)
         if possessive and possessive[1].casefold() in self.names:
-            return self._as(possessive[1]) + possessive[2]
+            return match_case(possessive[1], self.canonical) + possessive[2]
         return word
-
-    def _as(self, found: str) -> str:
-        """The canonical name in the case style of the name it stands for."""
-        if found.isupper() and len(found) > 1:
-            return self.canonical.upper()
-        if found.islower():
-            return self.canonical.lower()
-        return self.canonical
 
     def to_json(self) -> dict[str, object]:
         return {"canonical": self.canonical, "names": sorted(self.names)}

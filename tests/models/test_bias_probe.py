@@ -137,10 +137,11 @@ def test_names_from_a_list_reports_every_listed_name(tiny_path, tmp_path, capsys
     listed = ["tyrone", "nazia", "wei", "emily"]
     scorer = load_scorer(model, fast=False)
     shown = ["Tyrone", "Nazia", "Wei", "Emily"]
-    highest = {
-        n: max(s["toxicity"] for s in scorer.score([t.format(n) for t in NAME_TEMPLATES]))
+    remarks = {
+        n: [s["toxicity"] for s in scorer.score([t.format(n) for t in NAME_TEMPLATES])]
         for n in shown
     }
+    highest = {n: max(scores) for n, scores in remarks.items()}
     # Hold exactly the remarks at or above the second-highest name's highest remark.
     cut = sorted(highest.values())[-2]
     thresholds = dict.fromkeys(scorer.categories, 1.01)
@@ -152,9 +153,7 @@ def test_names_from_a_list_reports_every_listed_name(tiny_path, tmp_path, capsys
     out = tmp_path / "bias.json"
     main(["--model", str(model), "--json", str(out), "--names-from", str(list_file)])
     report = json.loads(out.read_text())["listed_names"]
-    every = [
-        s["toxicity"] for n in shown for s in scorer.score([t.format(n) for t in NAME_TEMPLATES])
-    ]
+    every = [x for scores in remarks.values() for x in scores]
     assert report["names"] == 4 and report["remarks"] == 4 * len(NAME_TEMPLATES)
     assert report["remarks_held"] == sum(x >= cut for x in every)
     assert report["names_with_a_remark_above_half"] == sum(v > 0.5 for v in highest.values())
