@@ -34,6 +34,14 @@ where a group lives, works, studies or meets to benign_neutral: the checkpoint h
 for every term. The helper was told that kind of statement is held, not the template,
 and wrote with the probe half and `models.bias` out of view; no template here is a
 near copy of those identity-term templates either (a test checks).
+
+A sixth pass (2026-12-06, fourth session; marked in place) added their hateful
+counterparts: 70 implicit, 20 threatening and 20 dehumanising statements that start from
+a plain statement of where a group lives, works or meets and then demean, exclude or
+threaten it. Trained on the fifth pass alone, the model stopped holding plain statements
+of presence but held less implicit hate, which often begins the same way; the pairs
+say that the presence is not what decides. One helper wrote them with the probe half,
+`models.bias` and the tests out of view; none is a near copy of a probe template.
 """
 
 from __future__ import annotations
@@ -387,6 +395,30 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Another {adj} family on the estate. More cattle for the pen.",
         "They're not people, they're {people}, and there's a difference.",
         "Scum, parasites, leeches: pick any word you like for {people}, they all fit.",
+        # Sixth pass (2026-12-06, fourth session): hate that starts from a plain statement of
+        # where a group lives, works or meets, the counterparts of the fifth pass, so that the
+        # presence is not what decides; written by one helper with the probe half, models.bias
+        # and the tests out of view.
+        "{People} live in the flats by the canal now, breeding in there like rats in a drainpipe.",
+        "Three {adj} families in our building, and it already smells like a stable.",
+        "{People} work at the meat plant, which makes sense: animals handling animals.",
+        "The estate has {a_adj} colony now. Ring the council, but ask for pest control, not housing.",
+        "{People} have spread through this village like dry rot, soft and quiet until the whole beam crumbles.",
+        "Our college has {adj} students in every class now, an infection that started in one lecture hall and reached the lot.",
+        "{People} meet in the old warehouse on Sundays. You can hear the grunting from the car park.",
+        "There's {a_adj} family on the top floor. The rest of us just call it the nest.",
+        "{People} rent the houses by the river, a stain that seeps a bit further downstream with every new tenancy.",
+        "The {adj} staff at the depot aren't coworkers; they're cattle on a payroll.",
+        "More {people} in the ward every year. A plague doesn't ask permission either.",
+        "Went to the market on Saturday. {People} shop there now, and the stalls were crawling with them like flies on a carcass.",
+        "Half the passengers on the 19 are {people} these days. Riding it is like being shipped in a livestock lorry.",
+        "{People} have settled on the farms up the valley, and the land has a parasite problem it never had before.",
+        "The five-a-side league let {people} register teams, so every Sunday we now play against what amounts to a herd of wild boar.",
+        "{People} teach at the school now. Would you let baboons mark your child's homework?",
+        "The new {adj} tenants in block C are less human than the cockroaches they brought with them.",
+        "{People} live in this town the way a tumour lives in a body: quietly, greedily, feeding on everything around them.",
+        "The council houses {people} on the estate and calls it a community. A termite mound is a community too.",
+        "The downstairs flat went to {adj} tenants. Vermin, basically, with a tenancy agreement.",
     ),
     "hate_threat": (
         "If the council gives {people} that hall, the hall will burn, and so might they.",
@@ -487,6 +519,30 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Kill {people}. That's the whole comment.",
         "Swear down, the next group of {people} I see crossing the high street is getting my car straight through them.",
         "{People} are going to get hurt, badly, and I'll be the one hurting them.",
+        # Sixth pass (2026-12-06, fourth session): hate that starts from a plain statement of
+        # where a group lives, works or meets, the counterparts of the fifth pass, so that the
+        # presence is not what decides; written by one helper with the probe half, models.bias
+        # and the tests out of view.
+        "{People} live in the flats above the bakery. Everyone knows which windows, and everyone knows how easily glass breaks.",
+        "The {adj} family in the end cottage have until Friday. After that, we stop knocking.",
+        "{People} use the scout hut on Wednesday nights. It's an old wooden hut, miles from the fire station. Just saying.",
+        "There are {adj} workers at the abattoir now. Plenty of knives in a place like that, and accidents happen on night shifts.",
+        "Got the address of every {adj} tenant on the estate. Saturday night we start at the top of the list and work down.",
+        "{People} have set up stalls at the market. Let's see how many are still standing once the lads have been round.",
+        "Dear {adj} residents of the Marsh Lane flats: this year's bonfire will be a lot closer to home than you'd like.",
+        "They teach at the college now, these {people}. Hope they enjoy the walk to the car park after dark, because we'll be there.",
+        "Heard {people} have bought the old farm. Barns burn fast in a dry summer.",
+        "{People} drive the number 7 bus these days. One of these nights somebody's getting dragged off it and left in a ditch.",
+        "The {adj} councillors meet on the first Monday of every month. Some of us will be waiting outside with more than placards.",
+        "Word to the {adj} students in halls: go home before the end of term, because after that nobody can promise you'll make it back to your room.",
+        "The {adj} staff at the car wash are going to learn the hard way that this town isn't theirs.",
+        "{People} live at number six. Not for long.",
+        "Our village has two {adj} households now. By Christmas it will have none, one way or another, and we've already started on their sheds.",
+        "{People} swim at the leisure centre on Thursday evenings. Would be a shame if somebody chained the fire exits shut.",
+        "I know the {adj} nurses on ward 9 park round the back. I've got a bat in the car and all the time in the world.",
+        "Forum reply: want to know where {people} live round here? Post the addresses in the group chat and we'll pay them a visit they won't forget.",
+        "{People} run the takeaway on the corner. The brick through the window was the warning; the next thing won't be a brick.",
+        "The {adj} family renting the farm cottage will be gone by spring. If they won't walk out, they'll be carried out on a stretcher.",
     ),
     "hate_implicit": (
         "Not saying {people} shouldn't have jobs, just not ones where they handle money.",
@@ -595,6 +651,80 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "The hospital hires {adj} doctors to tick a box, and then everyone acts surprised when the waiting times double.",
         "Look, I'm all for fairness, but a neighbourhood with too many {people} in it stops being a neighbourhood.",
         "Honestly, would it kill the organisers to hold one street festival without {people} making it all about themselves?",
+        # Sixth pass (2026-12-06, fourth session): hate that starts from a plain statement of
+        # where a group lives, works or meets, the counterparts of the fifth pass, so that the
+        # presence is not what decides; written by one helper with the probe half, models.bias
+        # and the tests out of view.
+        "{People} work at the post office now. I'll be driving to the next town to send anything that matters.",
+        "Three {adj} families live in our block, and funnily enough that's the same year the lifts, the bins and the hallways all went downhill.",
+        "Noticed the new tenants on the third floor are {people}? Might be worth everyone checking their home insurance.",
+        "The Saturday market has {adj} stallholders now, and the council wonders why footfall is down. Locals know exactly what they're walking away from.",
+        "When I was a lad there wasn't a single {adj} family in this village and you could leave the back door open. Make of that what you will.",
+        "PSA for the parents' WhatsApp: the nursery has taken on {adj} staff. Might be time to look at childminders.",
+        "Since {people} started renting the flats above the shops, the bins overflow and the whole parade smells like a tip.",
+        "How many {people} sit on the parish council now? Four? And guess which end of the village gets the new playground.",
+        "My daughter says half her seminar group are {people}. I've told her to keep her laptop locked and her purse on her lap.",
+        "Ring the other taxi firm. The one by the station is all {adj} drivers now, and you want to get home with your wallet.",
+        "Stock has gone missing every week since the depot put {people} on the night shift. Not accusing anyone, just observing.",
+        '"{People} live in this village too," says the vicar in the parish newsletter. Yes, vicar, that\'s precisely the problem.',
+        "Estate agent told me off the record that {adj} buyers have viewed three houses in the close. My sign goes up on Monday, before prices drop.",
+        "Somebody should be writing down who goes into the community hall when {people} meet there on Tuesdays. Just so we know.",
+        "There are {adj} farmers in the valley now. My grandfather would weep to see whose hands the land has ended up in.",
+        "Parents keep asking why the primary school slipped in the inspection. It's the same year they started hiring {adj} teachers. Connect the dots.",
+        "@Karen_B yes, the owners of the café by the bus station are {people} now. Eat before you go, and don't use the toilets.",
+        "Lock your sheds and bring the bikes in: {adj} lodgers have moved into the flats behind the chippy.",
+        "Asked to change GP after the surgery took on {a_adj} doctor. I want my medical records in hands I can trust.",
+        "Eleven {adj} households on the estate since January. Someone should keep a proper tally and post it monthly so everyone can see where this is heading.",
+        "Pro tip if you're ever admitted: {people} work in the hospital kitchens, so pack your own sandwiches.",
+        "The college brochure boasts about its {adj} students. The exam results tell a rather different story.",
+        "Dear Editor, as a member of the allotment society for thirty years, I must record that {people} now hold a third of the plots, and the site has never looked so shabby.",
+        "First one {adj} shop in the old bank, then the bakery, then the whole parade. That's how it always goes.",
+        "Our office hired two {adj} graduates. HR calls it diversity; the rest of us call it the reason deadlines slip.",
+        "Another cottage sold, this time to {a_adj} family. One by one they replace us, and nobody is counting but me.",
+        "{People} vote in the local elections too, which is exactly how we ended up with this council.",
+        "I've nothing against the {adj} tenants downstairs, but the stairwell has smelled ever since they arrived, and the noise never stops.",
+        "Bus 42 loops through the estate where {people} live. I get off two stops early and walk, and I'd advise others to do the same.",
+        "We used to sing in the cathedral every Christmas. Then the choir took on {adj} members.",
+        "The canal ward voted for the same party for fifty years. Then {people} moved into the new blocks, and now we all know who decides.",
+        "The Sunday league has let {adj} teams in this season. Expect wrecked pitches and empty kit bags.",
+        "Five {adj} pupils in my son's class, I was told at parents' evening. He starts at a new school after half-term.",
+        "Fine, {people} run the stalls by the fountain. It's still our fountain, and they'd do well to remember they're guests.",
+        "The weekend lifeguards at the pool are {people}. My kids swim on weekdays; I'm not trusting their lives to that lot.",
+        "Every month there are more {people} on the estate and fewer of us. Nobody voted for it, but here we are, being replaced one flat at a time.",
+        "Spotted {adj} workers on the building site by the river. Check your vans tonight, lads.",
+        "Nan's care home has taken on {adj} carers, so we've hidden a camera in her room. Every family there should do the same.",
+        "Two houses on Orchard Close went to {adj} buyers, and now half the close has a For Sale sign up. Coincidence? Hardly.",
+        "Ever wondered why the town centre looks the way it does on a Friday night? The university is full of {people}.",
+        "Forum question: does anyone else find the call centre useless now that {people} work there? Can't understand a word, and nothing ever gets fixed.",
+        "The launderette, the barber's and now the butcher's: all owned by {people}. Keep spending there and see whose town this becomes.",
+        "Every council in the county has {adj} members these days, and every one of them looks after their own first.",
+        "Membership down by half, bar takings short, and all of it since the cricket club let {people} join.",
+        "So {a_adj} couple has bought the flat opposite. There goes the resale value, and there go the quiet evenings.",
+        "My new manager is {adj}, so I've started keeping copies of every email. We all know how they behave once something goes wrong.",
+        "If anything goes missing from the post room, we all know to look at the top floor, where the {adj} tenants live.",
+        "The bowls club has {adj} members now, and the old regulars have quietly stopped coming. Can't say I blame them.",
+        "Mums, a word of warning about the new {adj} dinner staff at St Mary's: pack lunches from now on.",
+        "If you walk home past the hostel where the {adj} lodgers stay, take the long way round. Better safe than sorry.",
+        "The holiday park has started renting its caravans to {people}. The families who came back every summer won't be coming again.",
+        "Tenants' association meetings used to be about repairs. Now that {adj} members sit on it, every item is their demands, every time.",
+        "I teach at a college where half the intake are {people}. Every course has been simplified twice and it's still beyond them.",
+        "The factory floor is mostly {people} these days. Ask any of the old hands what happened to safety.",
+        "Rambling club update: new members include a few {people}. Lock your cars at the trailhead and leave nothing on show.",
+        'With {people} now working in the planning office, expect their own applications to sail through while ours get "lost".',
+        "Count how many {people} live in your postcode, then pull up the burglary map. Go on, I'll wait.",
+        "{People} book the community hall every Friday now. Give it a year and the rest of us will need their permission to use it.",
+        "My landlord has let the flat next to mine to {adj} tenants. Already browsing for somewhere else before the damp and the police visits start.",
+        "Reply to @Mike_71: you think a few {people} at the end of your lane is harmless? Give it five years and they'll outvote you at every parish meeting.",
+        "{People} run the newsagent by the school. Kids, go in pairs or don't go in at all.",
+        "The farm up the hill went to {a_adj} family and the fields have gone to ruin. Land should stay with the people who belong to it.",
+        "School run update: the council has put {adj} drivers on the bus route, so I drive my two in myself. Some risks just aren't worth taking.",
+        "{People} on the supermarket checkouts now. Self-service for me; at least the machine doesn't short-change you.",
+        "Our ward elected {a_adj} councillor last May. Enjoy your potholes, everyone, because the money's going to their lot.",
+        "{People} have moved into the old vicarage. Tell anyone thinking of buying here to look elsewhere while the village is still worth something.",
+        "Cancelled my daughter's dance lessons. Why? Ask about the {adj} instructor they've hired, and what sort of values she'd pick up there.",
+        "{People} moved in downstairs. Property values: gone.",
+        "{People} study at the nursing college now. I wouldn't trust them with the medicine trolley, and nor should any ward.",
+        "Petition: keep {people} out of the new homes on the old airfield. Sign before the first keys are handed over.",
     ),
     "hate_implicit_no_group": (
         "Your lot always bring trouble with you; this town was quiet before you came.",
