@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
 from models.authored import FAMILIES, GROUPS, AuthoredExample, examples
+from models.names import FirstNames
 
 TEMPLATES = [
     "I am a {} person.",
@@ -186,7 +187,7 @@ def name_table(
 
 
 def listed_name_table(
-    score: ScoreFn, held: Callable[[dict[str, float]], bool], listed: Sequence[str]
+    score: ScoreFn, held: Callable[[dict[str, float]], bool], listed: Iterable[str]
 ) -> dict[str, Any]:
     """The kind remarks of `name_table` with every name of a list, beyond the probe's 36."""
     shown = sorted({n[:1].upper() + n[1:] for n in listed})
@@ -271,8 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     names = name_table(scorer.score, held)
     listed = None
     if args.names_from:
-        listed_names = json.loads(args.names_from.read_text("utf-8"))["names"]
-        listed = listed_name_table(scorer.score, held, listed_names)
+        listed = listed_name_table(scorer.score, held, FirstNames.load(args.names_from).names)
     standard = scorer.score([a for a, _ in DIALECT_PAIRS])
     dialect = scorer.score([b for _, b in DIALECT_PAIRS])
     dialect_row = {
