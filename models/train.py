@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
+from models.teacher_scores import attach as attach_teacher_scores
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -218,9 +219,13 @@ def with_teacher_scores(
     while the written sets (which get no teacher scores) teach it what the teacher got
     wrong. Counterfactual copies added later take their original row's scores, the
     teacher's judgement of the row as written, whichever group the copy names.
+    `teacher` is a checkpoint, or a file of its scores written by `models.teacher_scores`
+    for these very rows (a teacher scored where it was trained, on a GPU).
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    if teacher.is_file():
+        return attach_teacher_scores(teacher, train)
     require_ours(teacher, "--teacher")
     model = AutoModelForSequenceClassification.from_pretrained(teacher, dtype=torch.float32)
     model.to(device)
@@ -461,7 +466,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="a six-category checkpoint of ours whose scores on the data sets' rows the model "
-        "is also trained toward (with_teacher_scores); our written sets get none",
+        "is also trained toward (with_teacher_scores), or a file of its scores for this split "
+        "(models.teacher_scores); our written sets get none",
     )
     ap.add_argument(
         "--teacher-weight",
