@@ -222,10 +222,10 @@ def with_teacher_scores(
     `teacher` is a checkpoint, or a file of its scores written by `models.teacher_scores`
     for these very rows (a teacher scored where it was trained, on a GPU).
     """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     if teacher.is_file():
         return attach_teacher_scores(teacher, train)
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     require_ours(teacher, "--teacher")
     model = AutoModelForSequenceClassification.from_pretrained(teacher, dtype=torch.float32)
     model.to(device)

@@ -4,35 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
-from tests.models.test_train import _labelled_csv, _train
+from tests.models.test_train import _distillation_args, _labelled_csv, _scorer_of, _train
 
 
 def test_a_student_trained_on_written_scores_learns_what_the_checkpoint_teaches(
     make_checkpoint, tiny_path, tmp_path
 ) -> None:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     from models.teacher_scores import main as write_scores
-    from models.train import predict
 
     a = tmp_path / "site_a.csv"
     _labelled_csv(a, 2)
     teacher = make_checkpoint(seed=3, layers=4)
     scores_file = tmp_path / "teacher.npz"
     write_scores([str(a), "--teacher", str(teacher), "--output", str(scores_file), "--seed", "5"])
-    texts = load_sources([a])[0].texts
-    tokenizer = AutoTokenizer.from_pretrained(tiny_path)
-
-    def scores(path):
-        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
-        return predict(model, tokenizer, texts, 64)
-
-    common = [str(a), "--base", str(tiny_path), "--threads", "1", "--epochs", "2", "--seed", "5"]
-    common += ["--batch-size", "8", "--lr", "3e-3", "--label-smoothing", "0", "--patience", "5"]
+    scores = _scorer_of(tiny_path, load_sources([a])[0].texts)
+    common = _distillation_args(a, tiny_path)
     runs = {"checkpoint": str(teacher), "file": str(scores_file), "alone": None}
     for name, source in runs.items():
         extra = ["--teacher", source, "--teacher-weight", "20"] if source else []

@@ -149,6 +149,37 @@ def _train(argv: list[str]) -> None:
     main(argv)
 
 
+def _distillation_args(data, base) -> list[str]:
+    """A short, fast-learning run of the tiny model, as the distillation tests train it."""
+    common = [str(data), "--base", str(base), "--threads", "1", "--epochs", "2", "--seed", "5"]
+    return [
+        *common,
+        "--batch-size",
+        "8",
+        "--lr",
+        "3e-3",
+        "--label-smoothing",
+        "0",
+        "--patience",
+        "5",
+    ]
+
+
+def _scorer_of(tokenizer_path, texts: list[str]):
+    """A function from a checkpoint folder to its fp32 scores of `texts` (rows x labels)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from models.train import predict
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+
+    def scores(path):
+        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+        return predict(model, tokenizer, texts, 64)
+
+    return scores
+
+
 def test_training_cli_exports_every_epoch_and_resumes_where_it_stopped(
     tiny_path, tmp_path, monkeypatch
 ) -> None:
@@ -304,24 +335,16 @@ def test_training_with_a_deeper_teacher_moves_the_student_toward_the_teachers_sc
 ) -> None:
     # The teacher has twice the student's layers, as the 12-layer teacher of the
     # 6-layer multilingual model: only its scores and the tokenizer are shared.
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
     from models.data import load_sources
-    from models.train import predict
 
     a = tmp_path / "site_a.csv"
     _labelled_csv(a, 1)
     teacher = make_checkpoint(seed=3, layers=4)
-    texts = load_sources([a])[0].texts
-    tokenizer = AutoTokenizer.from_pretrained(tiny_path)
-
-    def scores(path):
-        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
-        return predict(model, tokenizer, texts, 64)
-
+    scores = _scorer_of(tiny_path, load_sources([a])[0].texts)
     target, before = scores(teacher), scores(tiny_path)
-    common = [str(a), "--base", str(tiny_path), "--threads", "1", "--epochs", "2", "--seed", "5"]
-    common += ["--batch-size", "8", "--lr", "3e-3", "--label-smoothing", "0", "--patience", "5"]
+    common = _distillation_args(a, tiny_path)
     taught, alone = tmp_path / "taught", tmp_path / "alone"
     _train([*common, "--output", str(taught), "--teacher", str(teacher), "--teacher-weight", "20"])
     _train([*common, "--output", str(alone)])
