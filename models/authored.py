@@ -401,7 +401,8 @@ class AuthoredExample:
     language: str = "en"  # ISO 639-1 code of the text
 
 
-def _fill(template: str, group: Group) -> str:
+def fill(template: str, group: Group) -> str:
+    """A template with its slots filled for one group, its first letter capitalised."""
     people = group.people
     text = template.format(
         adj=group.adj,
@@ -446,7 +447,7 @@ def examples(half: Half, families: tuple[Family, ...] = FAMILIES) -> list[Author
         for template in templates_of(family, half):
             fills: list[tuple[str, str]]
             if family.slot == "group":
-                fills = [(_fill(template, g), g.key) for g in GROUPS]
+                fills = [(fill(template, g), g.key) for g in GROUPS]
             elif family.slot == "name":
                 fills = [
                     (template.format(name=n), community)

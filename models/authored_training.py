@@ -25,7 +25,7 @@ hateful families with a group, 15 without one, 30 counter-speech, 13 negated hat
 38 kind remarks and 12 insults by name, and 12 to each benign family (299 in all),
 written by three helpers from the families' definitions, the slot rules and the
 templates above, with the probe half out of view; 8 of their 307 drafts, which
-`tests/models/near_copies.py` found close to a probe template or a probe remark by
+`models/near_copies.py` found close to a probe template or a probe remark by
 name, were dropped before they joined.
 
 A fifth pass (2026-12-06, third session; marked in place) added 58 plain statements of

@@ -329,6 +329,21 @@ def load_labelled_csv(path: Path) -> Source:
     return Source(path.stem, texts, _frame({"toxicity": y}, len(texts)), y.astype(int))
 
 
+def load_unlabelled_csv(path: Path) -> Source:
+    """Sentences with no labels (a `text` column only): a transfer set for distillation.
+
+    Every label is unknown, so such rows teach only through a teacher's scores of them
+    (`models.train --teacher`); without a teacher they add nothing to the loss.
+    """
+    df = pd.read_csv(path, keep_default_na=False)
+    texts = [unescape_cell(t) for t in df.text.astype(str)]
+    return Source(path.stem, texts, _frame({}, len(texts)), np.zeros(len(texts), dtype=int))
+
+
+def _header(path: Path) -> list[str]:
+    return [str(c) for c in pd.read_csv(path, nrows=0).columns] if path.suffix == ".csv" else []
+
+
 def _is_labelled_csv(path: Path) -> bool:
     if path.suffix != ".csv":
         return False
@@ -367,6 +382,8 @@ def load_sources(paths: list[Path]) -> list[Source]:
         loaders = [LOADERS[prefixes[0]]] if prefixes else []
         if not loaders and _is_labelled_csv(f):
             loaders = [load_labelled_csv]
+        elif not loaders and _header(f) == ["text"]:
+            loaders = [load_unlabelled_csv]
         for loader in loaders:
             src = loader(f)
             sources.append(src.subset([i for i, t in enumerate(src.texts) if t.strip()]))

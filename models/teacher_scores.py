@@ -57,12 +57,8 @@ def save(path: Path, sources: list[Source]) -> None:
         np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
 
-def attach(path: Path, sources: list[Source]) -> list[Source]:
-    """The sources with the scores written for them in `path`; exits on any mismatch.
-
-    Every source must be in the file with exactly its rows (the fingerprint); a file
-    with other categories, or one that is not ours, is refused with the reason.
-    """
+def _read(path: Path) -> dict[str, np.ndarray]:
+    """A scores file's arrays; exits unless it is one of ours, of this version and categories."""
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
@@ -72,18 +68,36 @@ def attach(path: Path, sources: list[Source]) -> list[Source]:
             raise SystemExit(f"--teacher {path} is not a teacher scores file of this version")
         if [str(c) for c in data["categories"]] != list(CATEGORIES):
             raise SystemExit(f"--teacher {path} has other categories than ours")
-        out = []
-        for s in sources:
-            if f"scores/{s.name}" not in data:
-                raise SystemExit(f"--teacher {path} has no scores for source {s.name}")
-            if str(data[f"fingerprint/{s.name}"]) != fingerprint(s.texts):
-                raise SystemExit(
-                    f"--teacher {path} was scored on other rows of {s.name} (another split, "
-                    "seed or data version): score this split again"
-                )
-            scores = data[f"scores/{s.name}"].astype(np.float32)
-            out.append(replace(s, teacher=scores))
-        return out
+        return {k: data[k] for k in data.files}
+
+
+def attach(paths: Path | list[Path], sources: list[Source]) -> list[Source]:
+    """The sources with the scores written for them in `paths`; exits on any mismatch.
+
+    Several files may share the sources out (one teacher's scores of the public sets,
+    another's of a transfer set): every source must be in exactly one of them, with
+    exactly its rows (the fingerprint). A file with other categories, or one that is not
+    ours, is refused with the reason.
+    """
+    files = [paths] if isinstance(paths, Path) else paths
+    read = [(path, _read(path)) for path in files]
+    out = []
+    for s in sources:
+        having = [(path, data) for path, data in read if f"scores/{s.name}" in data]
+        if not having:
+            named = " or ".join(str(p) for p in files)
+            raise SystemExit(f"--teacher {named} has no scores for source {s.name}")
+        if len(having) > 1:
+            named = " and ".join(str(p) for p, _ in having)
+            raise SystemExit(f"--teacher {named} both have scores for source {s.name}")
+        ((path, data),) = having
+        if str(data[f"fingerprint/{s.name}"]) != fingerprint(s.texts):
+            raise SystemExit(
+                f"--teacher {path} was scored on other rows of {s.name} (another split, "
+                "seed or data version): score this split again"
+            )
+        out.append(replace(s, teacher=data[f"scores/{s.name}"].astype(np.float32)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

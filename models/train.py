@@ -210,7 +210,7 @@ def require_ours(path: Path, option: str) -> None:
 
 
 def with_teacher_scores(
-    train: list[Source], teacher: Path, max_length: int, device: torch.device
+    train: list[Source], teacher: Path | list[Path], max_length: int, device: torch.device
 ) -> list[Source]:
     """The sources with a teacher checkpoint's scores for each of their rows (`Source.teacher`).
 
@@ -219,11 +219,16 @@ def with_teacher_scores(
     while the written sets (which get no teacher scores) teach it what the teacher got
     wrong. Counterfactual copies added later take their original row's scores, the
     teacher's judgement of the row as written, whichever group the copy names.
-    `teacher` is a checkpoint, or a file of its scores written by `models.teacher_scores`
-    for these very rows (a teacher scored where it was trained, on a GPU).
+    `teacher` is a checkpoint, or files of scores written by `models.teacher_scores`
+    for these very rows (a teacher scored where it was trained, on a GPU), each source
+    in exactly one file (one teacher for the public sets, another for a transfer set).
     """
-    if teacher.is_file():
-        return attach_teacher_scores(teacher, train)
+    paths = [teacher] if isinstance(teacher, Path) else teacher
+    if all(p.is_file() for p in paths):
+        return attach_teacher_scores(paths, train)
+    if len(paths) > 1:
+        raise SystemExit("--teacher takes one checkpoint, or one or more scores files")
+    (teacher,) = paths
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     require_ours(teacher, "--teacher")
@@ -464,10 +469,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--teacher",
         type=Path,
+        nargs="+",
         default=None,
         help="a six-category checkpoint of ours whose scores on the data sets' rows the model "
-        "is also trained toward (with_teacher_scores), or a file of its scores for this split "
-        "(models.teacher_scores); our written sets get none",
+        "is also trained toward (with_teacher_scores), or files of scores for this split "
+        "(models.teacher_scores), each source in one of them; our written sets get none",
     )
     ap.add_argument(
         "--teacher-weight",

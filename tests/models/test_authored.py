@@ -6,7 +6,7 @@ from models.authored import FAMILIES, GROUPS, TRAIN_NAMES, examples, half_of
 from models.bias import NAME_GROUPS, NAME_TEMPLATES
 from models.bias import TEMPLATES as IDENTITY_TEMPLATES
 from models.labels import CATEGORIES
-from tests.models.near_copies import near_copies
+from models.near_copies import near_copies
 
 
 def test_halves_share_no_template_and_no_sentence() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.authored_multilingual import FAMILIES, GROUPS, LANGUAGES, NAMES, examples
 from models.labels import CATEGORIES
-from tests.models.near_copies import near_copies
+from models.near_copies import near_copies
 
 
 def test_halves_share_no_template_no_sentence_and_no_name() -> None:

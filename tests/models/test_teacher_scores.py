@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,25 @@ def test_scores_come_back_for_the_same_rows_and_are_refused_for_any_others(tmp_p
         save(path, [unscored])
 
 
+def test_several_files_share_the_sources_out_each_source_in_exactly_one(tmp_path) -> None:
+    from models.teacher_scores import attach, save
+
+    site, olid = _scored(["a fine comment", "you clown"]), _scored(["see you", "go away"], "olid")
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    save(a, [site])
+    save(b, [olid])
+    unscored = [replace(site, teacher=None), replace(olid, teacher=None)]
+    back = attach([a, b], unscored)
+    assert [s.name for s in back] == ["site", "olid"]
+    assert np.allclose(back[0].teacher, site.teacher, atol=1e-3)
+    assert np.allclose(back[1].teacher, olid.teacher, atol=1e-3)
+    with pytest.raises(SystemExit, match="has no scores for source olid"):
+        attach([a], unscored)
+    save(b, [olid, site])
+    with pytest.raises(SystemExit, match="both have scores for source site"):
+        attach([a, b], unscored)
+
+
 def test_a_file_scored_on_another_split_is_refused_by_training(
     make_checkpoint, tiny_path, tmp_path
 ) -> None:
@@ -86,3 +107,40 @@ def test_a_file_scored_on_another_split_is_refused_by_training(
         _train(
             [*common, "--seed", "6", "--output", str(tmp_path / "x"), "--teacher", str(scores_file)]
         )
+    both = ["--teacher", str(teacher), str(scores_file)]
+    with pytest.raises(SystemExit, match="one checkpoint, or one or more scores files"):
+        _train([*common, "--seed", "5", "--output", str(tmp_path / "y"), *both])
+
+
+def test_an_unlabelled_transfer_set_teaches_through_the_teachers_scores_alone(
+    tiny_path, tmp_path
+) -> None:
+    from models.teacher_scores import save
+
+    a, transfer = tmp_path / "site_a.csv", tmp_path / "transfer.csv"
+    _labelled_csv(a, 4)
+    rng = np.random.default_rng(0)
+    nouns = ["ferry", "orchard", "lantern", "harbour", "bicycle", "violin", "glacier", "quarry"]
+    lines = [" ".join(rng.choice(nouns, 5)) + f" {i}" for i in range(48)]
+    transfer.write_text("text\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    (unlabelled,) = load_sources([transfer])
+    assert unlabelled.texts == lines and np.isnan(unlabelled.labels).all()
+
+    # A teacher that reads the transfer sentences as threats, and the site's rows as labelled.
+    site, unscored = split(load_sources([a, transfer]), 0.1, 5)[0]
+    threat = np.full((len(unscored.texts), len(CATEGORIES)), 0.02, dtype=np.float32)
+    threat[:, CATEGORIES.index("threat")] = 0.98
+    # Two teachers' files, as the public sets' and a transfer set's scores are written.
+    site_file, transfer_file = tmp_path / "site.npz", tmp_path / "transfer.npz"
+    save(site_file, [replace(site, teacher=np.nan_to_num(site.labels))])
+    save(transfer_file, [replace(unscored, teacher=threat)])
+    scores = _scorer_of(tiny_path, lines)
+    common = _distillation_args(a, tiny_path)[1:]
+    with_it, without = tmp_path / "with", tmp_path / "without"
+    teach = ["--teacher-weight", "20", "--teacher", str(site_file)]
+    _train([str(a), str(transfer), *common, "--output", str(with_it), *teach, str(transfer_file)])
+    _train([str(a), *common, "--output", str(without), *teach])
+    # Rows with no label at all move the student toward the teacher on their kind of text.
+    t = CATEGORIES.index("threat")
+    taught, untaught = (scores(d / "epoch2")[:, t] for d in (with_it, without))
+    assert taught.min() > untaught.max() and taught.mean() - untaught.mean() > 0.3

@@ -1,0 +1,135 @@
+"""Unlabelled sentences about groups, made from the written training half, for a teacher to score.
+
+    python -m models.transfer --output runs/transfer.csv [--rows 12000] [--seed 13]
+    python -m models.teacher_scores ../shared/data runs/transfer.csv --teacher runs/mpnet ...
+    python -m models.train ../shared/data runs/transfer.csv --teacher runs/mpnet.npz ...
+
+A student distilled from a teacher learns the teacher's judgement only where it sees
+inputs: scored public tweets carried little of a larger teacher's reading of the
+probe's unseen hateful shapes (model card, "Capacity measured at equal data"). These
+are inputs shaped like the written sets but not in them: the training-half templates
+of every family with a group slot, recombined four ways and filled with a group:
+
+- **splice**: the first sentence of one template, the rest of another's;
+- **pair**: two one-sentence templates, one after the other;
+- **dropout**: one template with one of its words left out;
+- **extra group**: one template as written, filled with a group the written sets never
+  name (`EXTRA_GROUPS`), so the teacher's reading of a group reaches names it was
+  not taught.
+
+Many are odd or contradictory; nothing labels them: the teacher's scores are all they
+teach (`models.data.load_unlabelled_csv`: every label unknown). Only training-half
+templates are used, and a recombined shape that is a near copy of a probe template
+(`models.near_copies`) is dropped, so the probe still measures unseen shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import re
+from pathlib import Path
+
+from models.authored import FAMILIES, GROUPS, Group, fill, templates_of
+from models.near_copies import near_copies
+
+# Groups the written sets do not name, filled only into the transfer sentences.
+EXTRA_GROUPS: tuple[Group, ...] = (
+    Group("roma", "Roma", "Roma people"),
+    Group("irish", "Irish", "Irish people", "an"),
+    Group("catholic", "Catholic", "Catholics"),
+    Group("nigerian", "Nigerian", "Nigerians"),
+    Group("pakistani", "Pakistani", "Pakistanis"),
+    Group("somali", "Somali", "Somalis"),
+    Group("mormon", "Mormon", "Mormons"),
+    Group("buddhist", "Buddhist", "Buddhists"),
+    Group("indigenous", "Indigenous", "Indigenous people", "an"),
+    Group("polish", "Polish", "Polish people"),
+    Group("syrian", "Syrian", "Syrians"),
+    Group("autistic", "autistic", "autistic people", "an"),
+)
+
+KINDS = ("splice", "pair", "dropout", "extra group")
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
+def shapes() -> tuple[list[str], list[str]]:
+    """The training-half templates with a group slot, and every probe-half template."""
+    train = [t for f in FAMILIES if f.slot == "group" for t in templates_of(f, "train")]
+    probe = [t for f in FAMILIES for t in templates_of(f, "probe")]
+    return train, probe
+
+
+def sentences(
+    rows: int, seed: int, train: list[str] | None = None, probe: list[str] | None = None
+) -> list[str]:
+    """`rows` distinct transfer sentences, the same ones for the same seed.
+
+    `train` and `probe` are the templates to recombine and to keep clear of (`shapes()`
+    by default). Exits when the templates cannot make that many distinct sentences.
+    """
+    if train is None or probe is None:
+        train, probe = shapes()
+    rng = random.Random(seed)
+    known = set(train)
+    parts = [_SENTENCE_END.split(t) for t in train]
+    material = {
+        "heads": [p[0] for p in parts if len(p) > 1],
+        "tails": [" ".join(p[1:]) for p in parts if len(p) > 1],
+        "singles": [t for t, p in zip(train, parts, strict=True) if len(p) == 1],
+        "dropout": [t for t in train if sum("{" not in w for w in t.split(" ")) >= 4],
+        "extra group": train,
+    }
+    needs = {
+        "splice": ("heads", "tails"),
+        "pair": ("singles",),
+        "dropout": ("dropout",),
+        "extra group": ("extra group",),
+    }
+    kinds = [k for k in KINDS if all(material[m] for m in needs[k])]
+    groups = GROUPS + EXTRA_GROUPS
+    out: dict[str, None] = {}
+    for _ in range(20 * rows + 1000):
+        if len(out) == rows or not kinds:
+            break
+        kind = rng.choice(kinds)
+        group = rng.choice(EXTRA_GROUPS if kind == "extra group" else groups)
+        if kind == "splice":
+            shape = f"{rng.choice(material['heads'])} {rng.choice(material['tails'])}"
+        elif kind == "pair":
+            shape = f"{rng.choice(material['singles'])} {rng.choice(material['singles'])}"
+        elif kind == "dropout":
+            words = rng.choice(material["dropout"]).split(" ")
+            del words[rng.choice([i for i, w in enumerate(words) if "{" not in w])]
+            shape = " ".join(words)
+        else:
+            shape = rng.choice(train)
+        if (kind != "extra group" and shape in known) or near_copies([shape], probe):
+            continue
+        out[fill(shape, group)] = None
+    if len(out) < rows:
+        raise SystemExit(f"the templates made only {len(out)} distinct sentences of {rows}")
+    return list(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--output", type=Path, required=True, help="the CSV to write (`text`)")
+    parser.add_argument("--rows", type=int, default=12000, help="how many sentences")
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args(argv)
+    if args.rows < 1:
+        parser.error("--rows must be at least 1")
+    texts = sentences(args.rows, args.seed)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with args.output.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
+    print(f"{len(texts)} sentences to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Transfer sentences: new shapes recombined from the written training half, never the probe's."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from models.authored import GROUPS, examples
+from models.near_copies import words
+from models.transfer import EXTRA_GROUPS, main, sentences, shapes
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip("'") for w in words(text)}
+
+
+def test_transfer_sentences_are_new_and_made_of_the_training_half_only() -> None:
+    texts = sentences(600, seed=3)
+    assert len(set(texts)) == 600
+    assert texts == sentences(600, seed=3)
+    assert texts != sentences(600, seed=4)
+    written = {e.text for half in ("train", "probe") for e in examples(half)}  # type: ignore[arg-type]
+    assert not set(texts) & written
+    train, _ = shapes()
+    names = [f"{g.article} {g.adj} {g.people}" for g in GROUPS + EXTRA_GROUPS]
+    vocabulary = {w for t in train + names for w in _words(t)}
+    assert all(_words(t) <= vocabulary for t in texts)
+    # Groups the written sets never name are filled in too.
+    assert any(g.people in t or g.adj in t for t in texts for g in EXTRA_GROUPS)
+    assert not {g.key for g in EXTRA_GROUPS} & {g.key for g in GROUPS}
+
+
+def test_a_recombination_that_near_copies_a_probe_template_is_never_made() -> None:
+    train = [
+        "{People} run the bakery on the corner. They open at six every day.",
+        "{People} sing in the choir. I like {people} a lot.",
+        "Our club has many {adj} members who help at the fair on Sundays.",
+    ]
+    probe = ["{People} run the bakery on the corner. I like {people} a lot."]
+    made = sentences(60, seed=1, train=train, probe=probe)
+    spliced = {
+        f"{g.people[0].upper()}{g.people[1:]} run the bakery on the corner. I like "
+        f"{g.people} a lot."
+        for g in GROUPS + EXTRA_GROUPS
+    }
+    assert not set(made) & spliced
+    assert any("They open at six every day" in t and "sing in the choir" in t for t in made)
+    with pytest.raises(SystemExit, match="only"):
+        sentences(2_000, seed=1, train=train, probe=probe)
+
+
+def test_the_cli_writes_a_text_only_csv(tmp_path) -> None:
+    out = tmp_path / "t" / "transfer.csv"
+    main(["--output", str(out), "--rows", "50", "--seed", "2"])
+    with out.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["text"]
+    assert [r[0] for r in rows[1:]] == sentences(50, seed=2)
+    with pytest.raises(SystemExit):
+        main(["--output", str(out), "--rows", "0"])
