@@ -142,8 +142,12 @@ def test_names_from_a_list_reports_every_listed_name(tiny_path, tmp_path, capsys
         for n in shown
     }
     highest = {n: max(scores) for n, scores in remarks.items()}
-    # Hold exactly the remarks at or above the second-highest name's highest remark.
-    cut = sorted(highest.values())[-2]
+    every = [x for scores in remarks.values() for x in scores]
+    # Hold exactly the remarks at or above the second-highest name's highest remark: the
+    # threshold sits halfway to the next score below, so that a batch scored another way
+    # (float rounding in the last digits) cannot move a remark across it.
+    second = sorted(highest.values())[-2]
+    cut = (second + max(x for x in every if x < second - 1e-6)) / 2
     thresholds = dict.fromkeys(scorer.categories, 1.01)
     thresholds["toxicity"] = cut
     (model / "thresholds.json").write_text(json.dumps({"thresholds": thresholds}))
@@ -153,7 +157,6 @@ def test_names_from_a_list_reports_every_listed_name(tiny_path, tmp_path, capsys
     out = tmp_path / "bias.json"
     main(["--model", str(model), "--json", str(out), "--names-from", str(list_file)])
     report = json.loads(out.read_text())["listed_names"]
-    every = [x for scores in remarks.values() for x in scores]
     assert report["names"] == 4 and report["remarks"] == 4 * len(NAME_TEMPLATES)
     assert report["remarks_held"] == sum(x >= cut for x in every)
     assert report["names_with_a_remark_above_half"] == sum(v > 0.5 for v in highest.values())
