@@ -345,9 +345,7 @@ def _header(path: Path) -> list[str]:
 
 
 def _is_labelled_csv(path: Path) -> bool:
-    if path.suffix != ".csv":
-        return False
-    header = pd.read_csv(path, nrows=0).columns
+    header = _header(path)
     return "text" in header and "label" in header
 
 
