@@ -19,7 +19,11 @@ threshold):
 - per hard-case family (negated hate, counter-speech, reclaimed words, profanity
   aimed at no one, implicit and threatening hate, remarks by name), the share
   decided right (approved or held as a moderator would);
-- a summary against the targets of issue 16.
+- a summary against the targets of issue 16;
+- a second probe written apart from the first: the held-out half of
+  `models.unlabelled` (shapes four helpers wrote for a teacher to score, never
+  trained on), each template with six groups, the share held by the writer's
+  intent (hostile or benign).
 The sentences are ours, written for this probe.
 """
 
@@ -27,13 +31,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from models.authored import FAMILIES, GROUPS, AuthoredExample, examples
+from models.authored import FAMILIES, GROUPS, AuthoredExample, examples, fill
 from models.names import FirstNames
+from models.unlabelled import TEMPLATES as UNLABELLED
+from models.unlabelled import templates as unlabelled_templates
 
 TEMPLATES = [
     "I am a {} person.",
@@ -207,6 +214,24 @@ def listed_name_table(
     }
 
 
+def unlabelled_held_out(
+    score: ScoreFn, held: Callable[[dict[str, float]], bool], groups_each: int = 6
+) -> dict[str, float | int]:
+    """The held-out half of `models.unlabelled`, each template with `groups_each` groups
+    (the same ones every run): how many sentences of each intent, and the share held."""
+    rng = random.Random(13)
+    out: dict[str, float | int] = {}
+    for intent in UNLABELLED:
+        texts = [
+            fill(t, g)
+            for t in unlabelled_templates("probe", intent)
+            for g in rng.sample(GROUPS, groups_each)
+        ]
+        out[intent] = len(texts)
+        out[f"{intent}_held_share"] = round(mean(map(held, score(texts))), 4)
+    return out
+
+
 def probe_half(score: ScoreFn, held: Callable[[dict[str, float]], bool]) -> list[Scored]:
     """The probe half of our written sets, scored, with whether the policy holds each."""
     probe = examples("probe")
@@ -284,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     groups = group_table(scored)
     families = family_table(scored)
     totals = summary(scored, groups, names)
+    unlabelled = unlabelled_held_out(scorer.score, held)
     print(
         "| identity term | mean toxicity | mean identity_attack | share held by the default policy |"
     )
@@ -337,6 +363,11 @@ def main(argv: list[str] | None = None) -> None:
         f"{totals['names_max_toxicity']:.3f} (< 0.5), every probe sentence decided right "
         f"{totals['hard_cases_decided_right']:.1%} (>= 85%)"
     )
+    print(
+        f"\nwritten without labels, held-out half (models.unlabelled): hostile held "
+        f"{unlabelled['hostile_held_share']:.1%} of {unlabelled['hostile']}, benign held "
+        f"{unlabelled['benign_held_share']:.1%} of {unlabelled['benign']}"
+    )
     if args.json:
         report = {
             "precision": scorer.precision,
@@ -347,6 +378,7 @@ def main(argv: list[str] | None = None) -> None:
             "groups": groups,
             "families": families,
             "summary": totals,
+            "unlabelled_held_out": unlabelled,
         }
         args.json.write_text(json.dumps(report, indent=2))
 

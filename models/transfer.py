@@ -1,6 +1,7 @@
 """Unlabelled sentences about groups, made from the written training half, for a teacher to score.
 
     python -m models.transfer --output runs/transfer.csv [--rows 12000] [--seed 13]
+    python -m models.transfer --output runs/written.csv --kinds written --rows 7000
     python -m models.teacher_scores ../shared/data runs/transfer.csv --teacher runs/mpnet ...
     python -m models.train ../shared/data runs/transfer.csv --teacher runs/mpnet.npz ...
 
@@ -15,7 +16,10 @@ of every family with a group slot, recombined four ways and filled with a group:
 - **dropout**: one template with one of its words left out;
 - **extra group**: one template as written, filled with a group the written sets never
   name (`EXTRA_GROUPS`), so the teacher's reading of a group reaches names it was
-  not taught.
+  not taught;
+- **written**: a training-half template of `models.unlabelled` (shapes written for the
+  teacher to score, in forms the labelled sets lack), filled with any group. Not among the
+  default kinds, so `--kinds` names it.
 
 Many are odd or contradictory; nothing labels them: the teacher's scores are all they
 teach (`models.data.load_unlabelled_csv`: every label unknown). Only training-half
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from models.authored import FAMILIES, GROUPS, Group, fill, templates_of
 from models.near_copies import near_copies
+from models.unlabelled import templates as unlabelled
 
 # Groups the written sets do not name, filled only into the transfer sentences.
 EXTRA_GROUPS: tuple[Group, ...] = (
@@ -50,7 +55,8 @@ EXTRA_GROUPS: tuple[Group, ...] = (
     Group("autistic", "autistic", "autistic people", "an"),
 )
 
-KINDS = ("splice", "pair", "dropout", "extra group")
+KINDS = ("splice", "pair", "dropout", "extra group", "written")
+RECOMBINED = KINDS[:4]  # the default: shapes made from the labelled training half
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
@@ -63,15 +69,24 @@ def shapes() -> tuple[list[str], list[str]]:
 
 
 def sentences(
-    rows: int, seed: int, train: list[str] | None = None, probe: list[str] | None = None
+    rows: int,
+    seed: int,
+    train: list[str] | None = None,
+    probe: list[str] | None = None,
+    kinds: tuple[str, ...] = RECOMBINED,
+    written: list[str] | None = None,
 ) -> list[str]:
-    """`rows` distinct transfer sentences, the same ones for the same seed.
+    """`rows` distinct transfer sentences of the given kinds, the same ones for the same seed.
 
     `train` and `probe` are the templates to recombine and to keep clear of (`shapes()`
-    by default). Exits when the templates cannot make that many distinct sentences.
+    by default), `written` the templates of the written kind (`models.unlabelled`'s
+    training half).
+    Exits when the templates cannot make that many distinct sentences.
     """
     if train is None or probe is None:
         train, probe = shapes()
+    if written is None:
+        written = unlabelled("train")
     rng = random.Random(seed)
     known = set(train)
     parts = [_SENTENCE_END.split(t) for t in train]
@@ -81,20 +96,23 @@ def sentences(
         "singles": [t for t, p in zip(train, parts, strict=True) if len(p) == 1],
         "dropout": [t for t in train if sum("{" not in w for w in t.split(" ")) >= 4],
         "extra group": train,
+        "written": written,
     }
     needs = {
         "splice": ("heads", "tails"),
         "pair": ("singles",),
         "dropout": ("dropout",),
         "extra group": ("extra group",),
+        "written": ("written",),
     }
-    kinds = [k for k in KINDS if all(material[m] for m in needs[k])]
+    usable = [k for k in kinds if all(material[m] for m in needs[k])]
     groups = GROUPS + EXTRA_GROUPS
+    clear: dict[str, bool] = {}  # shape -> not a near copy of a probe template
     out: dict[str, None] = {}
     for _ in range(20 * rows + 1000):
-        if len(out) == rows or not kinds:
+        if len(out) == rows or not usable:
             break
-        kind = rng.choice(kinds)
+        kind = rng.choice(usable)
         group = rng.choice(EXTRA_GROUPS if kind == "extra group" else groups)
         if kind == "splice":
             shape = f"{rng.choice(material['heads'])} {rng.choice(material['tails'])}"
@@ -104,9 +122,15 @@ def sentences(
             words = rng.choice(material["dropout"]).split(" ")
             del words[rng.choice([i for i, w in enumerate(words) if "{" not in w])]
             shape = " ".join(words)
+        elif kind == "written":
+            shape = rng.choice(material["written"])
         else:
             shape = rng.choice(train)
-        if (kind != "extra group" and shape in known) or near_copies([shape], probe):
+        if kind in ("splice", "pair", "dropout") and shape in known:
+            continue
+        if shape not in clear:
+            clear[shape] = not near_copies([shape], probe)
+        if not clear[shape]:
             continue
         out[fill(shape, group)] = None
     if len(out) < rows:
@@ -119,10 +143,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, required=True, help="the CSV to write (`text`)")
     parser.add_argument("--rows", type=int, default=12000, help="how many sentences")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=KINDS,
+        default=list(RECOMBINED),
+        help="which kinds of sentence to make (default: the four recombinations)",
+    )
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
-    texts = sentences(args.rows, args.seed)
+    texts = sentences(args.rows, args.seed, kinds=tuple(args.kinds))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

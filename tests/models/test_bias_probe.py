@@ -107,6 +107,10 @@ def test_probe_reports_groups_families_and_summary_from_the_probe_half(
         mean(everything), abs=1e-4
     )
     assert 0 < report["summary"]["hateful_held_share"] < 1  # the threshold reached the file
+    from models.bias import unlabelled_held_out
+
+    expected = unlabelled_held_out(scorer.score, lambda s: s["toxicity"] >= cut)
+    assert report["unlabelled_held_out"] == pytest.approx(expected, abs=2e-3)
     printed = capsys.readouterr().out
     assert "| hard-case family (probe half) |" in printed and "summary:" in printed
 
@@ -169,3 +173,27 @@ def test_names_from_a_list_reports_every_listed_name(tiny_path, tmp_path, capsys
     main(["--model", str(model), "--json", str(out), "--names-from", str(list_file)])
     alike = json.loads(out.read_text())["listed_names"]["highest"]
     assert len({h["toxicity"] for h in alike}) == 1
+
+
+def test_the_held_out_unlabelled_shapes_are_reported_by_the_writers_intent() -> None:
+    from models.authored import GROUPS, fill
+    from models.bias import unlabelled_held_out
+    from models.unlabelled import templates
+
+    hostile = {fill(t, g) for t in templates("probe", "hostile") for g in GROUPS}
+    training = {fill(t, g) for t in templates("train") for g in GROUPS}
+    seen: list[str] = []
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        seen.extend(texts)
+        return [{"toxicity": 1.0 if t in hostile else 0.0} for t in texts]
+
+    def held(scores: dict[str, float]) -> bool:
+        return scores["toxicity"] >= 0.5
+
+    report = unlabelled_held_out(score, held)
+    assert report["hostile"] == 6 * len(templates("probe", "hostile"))
+    assert report["benign"] == 6 * len(templates("probe", "benign"))
+    assert report["hostile_held_share"] == 1.0 and report["benign_held_share"] == 0.0
+    assert not set(seen) & training  # only shapes no model was trained on
+    assert unlabelled_held_out(score, held) == report  # the same groups every run

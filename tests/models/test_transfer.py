@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from models.authored import GROUPS, examples
+from models.authored import GROUPS, examples, fill
 from models.near_copies import words
 from models.transfer import EXTRA_GROUPS, main, sentences, shapes
 
@@ -59,3 +59,23 @@ def test_the_cli_writes_a_text_only_csv(tmp_path) -> None:
     assert [r[0] for r in rows[1:]] == sentences(50, seed=2)
     with pytest.raises(SystemExit):
         main(["--output", str(out), "--rows", "0"])
+
+
+def test_the_written_kind_fills_the_unlabelled_templates_and_only_when_asked() -> None:
+    written = ["{People} ran the fete this year.", "I trust {people} with my keys."]
+    probe = ["{People} sing in the choir."]
+    made = sentences(40, seed=5, train=[], probe=probe, kinds=("written",), written=written)
+    fills = {fill(w, g): w for w in written for g in GROUPS + EXTRA_GROUPS}
+    assert len(set(made)) == 40
+    assert {fills[t] for t in made} == set(written)
+    assert any(g.people in t for t in made for g in EXTRA_GROUPS)
+    # The default kinds recombine the training half and never use the written templates.
+    default = sentences(200, seed=5, written=written)
+    assert not any("ran the fete" in t or "with my keys" in t for t in default)
+
+
+def test_a_written_template_that_near_copies_a_probe_template_is_never_filled() -> None:
+    written = ["Honestly, {people} sing in the choir.", "{People} ran the fete this year."]
+    probe = ["{People} sing in the choir."]
+    made = sentences(30, seed=5, train=[], probe=probe, kinds=("written",), written=written)
+    assert made and all("ran the fete" in t for t in made)
