@@ -21,7 +21,7 @@ threshold):
   decided right (approved or held as a moderator would);
 - a summary against the targets of issue 16;
 - a second probe written apart from the first: the held-out half of
-  `models.unlabelled` (shapes four helpers wrote for a teacher to score, never
+  `models.unlabelled` (shapes eight helpers wrote for a teacher to score, never
   trained on), each template with six groups, the share held by the writer's
   intent (hostile or benign).
 The sentences are ours, written for this probe.

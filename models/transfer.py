@@ -1,7 +1,7 @@
 """Unlabelled sentences about groups, made from the written training half, for a teacher to score.
 
     python -m models.transfer --output runs/transfer.csv [--rows 12000] [--seed 13]
-    python -m models.transfer --output runs/written.csv --kinds written --rows 7000
+    python -m models.transfer --output runs/written.csv --kinds written --rows 10000
     python -m models.teacher_scores ../shared/data runs/transfer.csv --teacher runs/mpnet ...
     python -m models.train ../shared/data runs/transfer.csv --teacher runs/mpnet.npz ...
 
