@@ -21,15 +21,25 @@ def runs(template_words: list[str], n: int = RUN) -> set[tuple[str, ...]]:
     return {tuple(template_words[i : i + n]) for i in range(len(template_words) - n + 1)}
 
 
-def near_copies(templates: Iterable[str], probe: Iterable[str]) -> list[tuple[str, str]]:
-    """Every (template, probe template) pair that shares a five-word run or 45 % of words."""
-    probe_words = [(p, set(w), runs(w)) for p in set(probe) for w in [words(p)]]
-    found = []
-    for template in templates:
+class Probe:
+    """Probe templates read once, so each template checked against them costs only its own reading."""
+
+    def __init__(self, probe: Iterable[str]) -> None:
+        self._read = [(p, set(w), runs(w)) for p in set(probe) for w in [words(p)]]
+
+    def copied_by(self, template: str) -> list[str]:
+        """The probe templates this template shares a five-word run or 45 % of words with."""
         w = words(template)
         vocabulary, template_runs = set(w), runs(w)
-        for other, other_vocabulary, other_runs in probe_words:
-            shared = len(vocabulary & other_vocabulary) / len(vocabulary | other_vocabulary)
-            if template_runs & other_runs or shared >= MAX_SHARED:
-                found.append((template, other))
-    return found
+        return [
+            other
+            for other, other_vocabulary, other_runs in self._read
+            if template_runs & other_runs
+            or len(vocabulary & other_vocabulary) / len(vocabulary | other_vocabulary) >= MAX_SHARED
+        ]
+
+
+def near_copies(templates: Iterable[str], probe: Iterable[str]) -> list[tuple[str, str]]:
+    """Every (template, probe template) pair that shares a five-word run or 45 % of words."""
+    read = Probe(probe)
+    return [(template, other) for template in templates for other in read.copied_by(template)]

@@ -36,7 +36,7 @@ import re
 from pathlib import Path
 
 from models.authored import FAMILIES, GROUPS, Group, fill, templates_of
-from models.near_copies import near_copies
+from models.near_copies import Probe
 from models.unlabelled import templates as unlabelled
 
 # Groups the written sets do not name, filled only into the transfer sentences.
@@ -107,7 +107,7 @@ def sentences(
     }
     usable = [k for k in kinds if all(material[m] for m in needs[k])]
     groups = GROUPS + EXTRA_GROUPS
-    clear: dict[str, bool] = {}  # shape -> not a near copy of a probe template
+    read_probe = Probe(probe)
     out: dict[str, None] = {}
     for _ in range(20 * rows + 1000):
         if len(out) == rows or not usable:
@@ -128,9 +128,7 @@ def sentences(
             shape = rng.choice(train)
         if kind in ("splice", "pair", "dropout") and shape in known:
             continue
-        if shape not in clear:
-            clear[shape] = not near_copies([shape], probe)
-        if not clear[shape]:
+        if read_probe.copied_by(shape):
             continue
         out[fill(shape, group)] = None
     if len(out) < rows:
