@@ -1,7 +1,7 @@
 """Probe identity-term, name and dialect bias, and the hard cases, with sentences we wrote.
 
     python -m models.bias --model models/minilm-toxicity [--json bias.json] [--fast]
-        [--names-from models/minilm-toxicity/first_names.json]
+        [--names-from models/minilm-toxicity/first_names.json] [--trade-off]
 
 Toxicity models are known to score benign mentions of some identities (and some
 dialects) higher. This prints, with the checkpoint's default thresholds
@@ -23,7 +23,10 @@ threshold):
 - a second probe written apart from the first: the held-out half of
   `models.unlabelled` (shapes eight helpers wrote for a teacher to score, never
   trained on), each template with six groups, the share held by the writer's
-  intent (hostile or benign).
+  intent (hostile or benign);
+- with `--trade-off`, both probes' held shares with every threshold lowered by the
+  same factor (1.0 to 0.1): whether other thresholds could meet the targets, or
+  the model's ranking of the sentences stands in the way.
 The sentences are ours, written for this probe.
 """
 
@@ -214,22 +217,69 @@ def listed_name_table(
     }
 
 
-def unlabelled_held_out(
-    score: ScoreFn, held: Callable[[dict[str, float]], bool], groups_each: int = 6
-) -> dict[str, float | int]:
-    """The held-out half of `models.unlabelled`, each template with `groups_each` groups
-    (the same ones every run): how many sentences of each intent, and the share held."""
+def unlabelled_texts(groups_each: int = 6) -> dict[str, list[str]]:
+    """The held-out half of `models.unlabelled` by the writer's intent, each template
+    with `groups_each` groups (the same ones every run)."""
     rng = random.Random(13)
-    out: dict[str, float | int] = {}
-    for intent in UNLABELLED:
-        texts = [
+    return {
+        intent: [
             fill(t, g)
             for t in unlabelled_templates("probe", intent)
             for g in rng.sample(GROUPS, groups_each)
         ]
+        for intent in UNLABELLED
+    }
+
+
+def unlabelled_held_out(
+    score: ScoreFn, held: Callable[[dict[str, float]], bool], groups_each: int = 6
+) -> dict[str, float | int]:
+    """The second probe (`unlabelled_texts`): how many sentences of each intent, and the
+    share held."""
+    out: dict[str, float | int] = {}
+    for intent, texts in unlabelled_texts(groups_each).items():
         out[intent] = len(texts)
         out[f"{intent}_held_share"] = round(mean(map(held, score(texts))), 4)
     return out
+
+
+# Factors every threshold is multiplied by in `trade_off`.
+TRADE_OFF_FACTORS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
+
+
+def trade_off(
+    score: ScoreFn, thresholds: dict[str, float], factors: Iterable[float] = TRADE_OFF_FACTORS
+) -> list[dict[str, float]]:
+    """Whether lower thresholds would meet the targets, or the ranking stands in the way.
+
+    With every threshold multiplied by each factor: the share held of the probe half's
+    benign and hateful statements about groups, and of the second probe's benign and
+    hostile sentences. Each sentence is scored once.
+    """
+    probe = [e for e in examples("probe") if e.family in BENIGN_FAMILIES + HATEFUL_FAMILIES]
+    probe_scores = score([e.text for e in probe])
+    hateful = [e.family in HATEFUL_FAMILIES for e in probe]
+    second = {intent: score(texts) for intent, texts in unlabelled_texts().items()}
+    rows: list[dict[str, float]] = []
+    for factor in factors:
+        held = holds({c: t * factor for c, t in thresholds.items()}, default=0.8 * factor)
+        decided = [held(s) for s in probe_scores]
+        rows.append(
+            {
+                "factor": factor,
+                "benign_held_share": round(
+                    mean(h for h, x in zip(decided, hateful, strict=True) if not x), 4
+                ),
+                "hateful_held_share": round(
+                    mean(h for h, x in zip(decided, hateful, strict=True) if x), 4
+                ),
+                **{
+                    f"second_{intent}_held_share": round(mean(map(held, scores)), 4)
+                    for intent, scores in second.items()
+                },
+            }
+        )
+    return rows
 
 
 def probe_half(score: ScoreFn, held: Callable[[dict[str, float]], bool]) -> list[Scored]:
@@ -267,6 +317,12 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="a list of first names (models.names' first_names.json): the kind remarks by "
         "name with every one of them",
+    )
+    ap.add_argument(
+        "--trade-off",
+        action="store_true",
+        help="also the held shares of both probes with every threshold multiplied by 1.0, "
+        "0.9, ... 0.1",
     )
     args = ap.parse_args(argv)
     from models import load_scorer
@@ -368,6 +424,19 @@ def main(argv: list[str] | None = None) -> None:
         f"{unlabelled['hostile_held_share']:.1%} of {unlabelled['hostile']}, benign held "
         f"{unlabelled['benign_held_share']:.1%} of {unlabelled['benign']}"
     )
+    lowered = trade_off(scorer.score, thresholds) if args.trade_off else None
+    if lowered is not None:
+        print(
+            "\n| thresholds x | benign held | hateful held "
+            "| second probe: benign held | hostile held |"
+        )
+        print("|---|---|---|---|---|")
+        for step in lowered:
+            print(
+                f"| {step['factor']:.1f} | {step['benign_held_share']:.1%} | "
+                f"{step['hateful_held_share']:.1%} | {step['second_benign_held_share']:.1%} | "
+                f"{step['second_hostile_held_share']:.1%} |"
+            )
     if args.json:
         report = {
             "precision": scorer.precision,
@@ -379,6 +448,7 @@ def main(argv: list[str] | None = None) -> None:
             "families": families,
             "summary": totals,
             "unlabelled_held_out": unlabelled,
+            **({"trade_off": lowered} if lowered is not None else {}),
         }
         args.json.write_text(json.dumps(report, indent=2))
 

@@ -197,3 +197,77 @@ def test_the_held_out_unlabelled_shapes_are_reported_by_the_writers_intent() -> 
     assert report["hostile_held_share"] == 1.0 and report["benign_held_share"] == 0.0
     assert not set(seen) & training  # only shapes no model was trained on
     assert unlabelled_held_out(score, held) == report  # the same groups every run
+
+
+def test_trade_off_lowers_every_threshold_and_scores_each_sentence_once() -> None:
+    from models.authored import examples
+    from models.bias import BENIGN_FAMILIES, HATEFUL_FAMILIES, trade_off, unlabelled_texts
+
+    hateful = {e.text for e in examples("probe") if e.family in HATEFUL_FAMILIES}
+    benign = {e.text for e in examples("probe") if e.family in BENIGN_FAMILIES}
+    hostile = set(unlabelled_texts()["hostile"])
+    # Hateful 0.6, benign 0.3, the second probe's hostile 0.5 and benign 0.1, all on
+    # identity_attack; toxicity scores 0.5 everywhere under a threshold nothing reaches.
+    level = {
+        **dict.fromkeys(benign, 0.3),
+        **dict.fromkeys(hostile, 0.5),
+        **dict.fromkeys(hateful, 0.6),
+    }
+    seen: list[str] = []
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        seen.extend(texts)
+        return [{"toxicity": 0.5, "identity_attack": level.get(t, 0.1)} for t in texts]
+
+    rows = trade_off(score, {"toxicity": 5.0, "identity_attack": 0.8}, (1.0, 0.7, 0.6, 0.3))
+    assert [r["factor"] for r in rows] == [1.0, 0.7, 0.6, 0.3]
+    held = [
+        (
+            r["benign_held_share"],
+            r["hateful_held_share"],
+            r["second_benign_held_share"],
+            r["second_hostile_held_share"],
+        )
+        for r in rows
+    ]
+    # 0.8 holds nothing; 0.56 the hateful; 0.48 the hostile too; 0.24 the benign as well.
+    assert held == [(0, 0, 0, 0), (0, 1, 0, 0), (0, 1, 0, 1), (1, 1, 0, 1)]
+    assert (
+        len(seen)
+        == len(set(seen))
+        == len(hateful | benign) + sum(map(len, unlabelled_texts().values()))
+    )
+
+
+def test_trade_off_at_factor_one_is_the_reports_own_figures(tiny_path, tmp_path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_path, model)
+    scorer = load_scorer(model, fast=False)
+    # A threshold at the median toxicity of the second probe, so the shares are not 0 or 1.
+    from models.bias import unlabelled_texts
+
+    texts = [t for ts in unlabelled_texts().values() for t in ts]
+    cut = sorted(s["toxicity"] for s in scorer.score(texts))[len(texts) // 2]
+    thresholds = dict.fromkeys(scorer.categories, 1.01)
+    thresholds["toxicity"] = cut
+    (model / "thresholds.json").write_text(json.dumps({"thresholds": thresholds}))
+
+    out = tmp_path / "bias.json"
+    main(["--model", str(model), "--json", str(out), "--trade-off"])
+    report = json.loads(out.read_text())
+
+    rows = report["trade_off"]
+    assert [r["factor"] for r in rows] == [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]
+    first = rows[0]
+    assert first["benign_held_share"] == report["summary"]["benign_held_share"]
+    assert first["hateful_held_share"] == report["summary"]["hateful_held_share"]
+    second = report["unlabelled_held_out"]
+    assert first["second_hostile_held_share"] == second["hostile_held_share"]
+    assert first["second_benign_held_share"] == second["benign_held_share"]
+    assert 0 < second["hostile_held_share"] + second["benign_held_share"] < 2
+    # Lower thresholds hold at least as much of everything, and at a tenth strictly more.
+    keys = ("benign_held_share", "second_benign_held_share", "second_hostile_held_share")
+    for key in keys:
+        shares = [r[key] for r in rows]
+        assert shares == sorted(shares)
+    assert sum(rows[-1][k] for k in keys[1:]) > sum(first[k] for k in keys[1:])
