@@ -282,6 +282,20 @@ def trade_off(
     return rows
 
 
+def scored_once(score: ScoreFn) -> ScoreFn:
+    """`score`, asking it only for texts it has not scored before (a report that reads
+    the same sentences at several thresholds scores them once)."""
+    known: dict[str, dict[str, float]] = {}
+
+    def score_new(texts: list[str]) -> list[dict[str, float]]:
+        new = [t for t in dict.fromkeys(texts) if t not in known]
+        if new:
+            known.update(zip(new, score(new), strict=True))
+        return [known[t] for t in texts]
+
+    return score_new
+
+
 def probe_half(score: ScoreFn, held: Callable[[dict[str, float]], bool]) -> list[Scored]:
     """The probe half of our written sets, scored, with whether the policy holds each."""
     probe = examples("probe")
@@ -361,11 +375,13 @@ def main(argv: list[str] | None = None) -> None:
         "aae_mean": round(mean(s["toxicity"] for s in dialect), 4),
         "pairs": len(DIALECT_PAIRS),
     }
-    scored = probe_half(scorer.score, held)
+    # The probes are read again at lower thresholds with --trade-off.
+    probe_score = scored_once(scorer.score)
+    scored = probe_half(probe_score, held)
     groups = group_table(scored)
     families = family_table(scored)
     totals = summary(scored, groups, names)
-    unlabelled = unlabelled_held_out(scorer.score, held)
+    unlabelled = unlabelled_held_out(probe_score, held)
     print(
         "| identity term | mean toxicity | mean identity_attack | share held by the default policy |"
     )
@@ -424,7 +440,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{unlabelled['hostile_held_share']:.1%} of {unlabelled['hostile']}, benign held "
         f"{unlabelled['benign_held_share']:.1%} of {unlabelled['benign']}"
     )
-    lowered = trade_off(scorer.score, thresholds) if args.trade_off else None
+    lowered = trade_off(probe_score, thresholds) if args.trade_off else None
     if lowered is not None:
         print(
             "\n| thresholds x | benign held | hateful held "

@@ -271,3 +271,19 @@ def test_trade_off_at_factor_one_is_the_reports_own_figures(tiny_path, tmp_path)
         shares = [r[key] for r in rows]
         assert shares == sorted(shares)
     assert sum(rows[-1][k] for k in keys[1:]) > sum(first[k] for k in keys[1:])
+
+
+def test_scored_once_asks_only_for_texts_not_scored_before() -> None:
+    from models.bias import scored_once
+
+    asked: list[list[str]] = []
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        asked.append(list(texts))
+        return [{"toxicity": len(t) / 10} for t in texts]
+
+    once = scored_once(score)
+    assert once(["a", "bb", "a"]) == [{"toxicity": 0.1}, {"toxicity": 0.2}, {"toxicity": 0.1}]
+    assert once(["ccc", "bb"]) == [{"toxicity": 0.3}, {"toxicity": 0.2}]
+    assert once(["bb"]) == [{"toxicity": 0.2}]
+    assert asked == [["a", "bb"], ["ccc"]]
