@@ -24,6 +24,9 @@ threshold):
   `models.unlabelled` (shapes eight helpers wrote for a teacher to score, never
   trained on), each template with six groups, the share held by the writer's
   intent (hostile or benign);
+- how well the scores rank both probes whatever the thresholds: ROC-AUC of the
+  hateful or hostile sentences against the benign ones, per category and for the
+  policy's decision;
 - with `--trade-off`, both probes' held shares with every threshold lowered by the
   same factor (1.0 to 0.1): whether other thresholds could meet the targets, or
   the model's ranking of the sentences stands in the way.
@@ -40,7 +43,10 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+import numpy as np
+
 from models.authored import FAMILIES, GROUPS, AuthoredExample, examples, fill
+from models.compare import roc_auc
 from models.names import FirstNames
 from models.unlabelled import TEMPLATES as UNLABELLED
 from models.unlabelled import templates as unlabelled_templates
@@ -282,6 +288,38 @@ def trade_off(
     return rows
 
 
+def ranking(score: ScoreFn, thresholds: dict[str, float]) -> dict[str, dict[str, float]]:
+    """How well the scores rank each probe, whatever the thresholds: ROC-AUC of the
+    hateful (first probe) or hostile (second probe) sentences against the benign ones.
+
+    Per category, and for the policy's `decision`: the highest score as a share of its
+    threshold, which is at or above a factor exactly where `trade_off` holds a sentence
+    at that factor, so its ROC-AUC sums up the whole trade-off curve. 1.0 is every
+    hateful sentence above every benign one; 0.5 is chance.
+    """
+    probe = [e for e in examples("probe") if e.family in BENIGN_FAMILIES + HATEFUL_FAMILIES]
+    second = unlabelled_texts()
+    probes = {
+        "first_probe": (
+            score([e.text for e in probe]),
+            np.array([e.family in HATEFUL_FAMILIES for e in probe]),
+        ),
+        "second_probe": (
+            score(second["hostile"] + second["benign"]),
+            np.array([True] * len(second["hostile"]) + [False] * len(second["benign"])),
+        ),
+    }
+    out: dict[str, dict[str, float]] = {}
+    for name, (scores, hostile) in probes.items():
+        categories = list(scores[0])
+        columns = {c: np.array([s[c] for s in scores]) for c in categories}
+        columns["decision"] = np.max(
+            [columns[c] / thresholds.get(c, 0.8) for c in categories], axis=0
+        )
+        out[name] = {c: round(roc_auc(hostile, v), 4) for c, v in columns.items()}
+    return out
+
+
 def scored_once(score: ScoreFn) -> ScoreFn:
     """`score`, asking it only for texts it has not scored before (a report that reads
     the same sentences at several thresholds scores them once)."""
@@ -440,6 +478,14 @@ def main(argv: list[str] | None = None) -> None:
         f"{unlabelled['hostile_held_share']:.1%} of {unlabelled['hostile']}, benign held "
         f"{unlabelled['benign_held_share']:.1%} of {unlabelled['benign']}"
     )
+    ranked = ranking(probe_score, thresholds)
+    print("\n| ranking (ROC-AUC, hostile above benign) | toxicity | identity_attack | decision |")
+    print("|---|---|---|---|")
+    for probe_name, aucs in ranked.items():
+        print(
+            f"| {probe_name.replace('_', ' ')} | {aucs.get('toxicity', float('nan')):.3f} | "
+            f"{aucs.get('identity_attack', float('nan')):.3f} | {aucs['decision']:.3f} |"
+        )
     lowered = trade_off(probe_score, thresholds) if args.trade_off else None
     if lowered is not None:
         print(
@@ -464,6 +510,7 @@ def main(argv: list[str] | None = None) -> None:
             "families": families,
             "summary": totals,
             "unlabelled_held_out": unlabelled,
+            "ranking": ranked,
             **({"trade_off": lowered} if lowered is not None else {}),
         }
         args.json.write_text(json.dumps(report, indent=2))

@@ -111,6 +111,10 @@ def test_probe_reports_groups_families_and_summary_from_the_probe_half(
 
     expected = unlabelled_held_out(scorer.score, lambda s: s["toxicity"] >= cut)
     assert report["unlabelled_held_out"] == pytest.approx(expected, abs=2e-3)
+    from models.bias import ranking
+
+    for probe_name, aucs in ranking(scorer.score, thresholds).items():
+        assert report["ranking"][probe_name] == pytest.approx(aucs, abs=2e-3)
     printed = capsys.readouterr().out
     assert "| hard-case family (probe half) |" in printed and "summary:" in printed
 
@@ -237,6 +241,40 @@ def test_trade_off_lowers_every_threshold_and_scores_each_sentence_once() -> Non
         == len(set(seen))
         == len(hateful | benign) + sum(map(len, unlabelled_texts().values()))
     )
+
+
+def test_ranking_is_the_roc_auc_of_hostile_above_benign_on_both_probes() -> None:
+    from models.authored import examples
+    from models.bias import BENIGN_FAMILIES, HATEFUL_FAMILIES, ranking, unlabelled_texts
+
+    hateful = {e.text for e in examples("probe") if e.family in HATEFUL_FAMILIES}
+    benign = {e.text for e in examples("probe") if e.family in BENIGN_FAMILIES}
+    second = unlabelled_texts()
+    hostile = set(second["hostile"])
+    # identity_attack puts every hateful and hostile sentence above every benign one;
+    # toxicity is the same for all; insult ranks the benign ones higher on both probes.
+    # The decision (score over threshold) follows identity_attack: 0.9 / 0.5 beats 0.9 / 2.
+    seen: list[str] = []
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        seen.extend(texts)
+        return [
+            {
+                "toxicity": 0.4,
+                "identity_attack": 0.8 if t in hateful | hostile else 0.2,
+                "insult": 0.9 if t in benign or t in second["benign"] else 0.1,
+            }
+            for t in texts
+        ]
+
+    aucs = ranking(score, {"toxicity": 0.8, "identity_attack": 0.5, "insult": 2.0})
+    assert set(aucs) == {"first_probe", "second_probe"}
+    for probe in aucs.values():
+        assert probe == {"toxicity": 0.5, "identity_attack": 1.0, "insult": 0.0, "decision": 1.0}
+    assert set(seen) == hateful | benign | hostile | set(second["benign"])
+    # With insult's threshold low, the benign sentences' insult dominates the decision.
+    low = ranking(score, {"toxicity": 0.8, "identity_attack": 0.5, "insult": 0.5})
+    assert low["first_probe"]["decision"] == 0.0 and low["second_probe"]["decision"] == 0.0
 
 
 def test_trade_off_at_factor_one_is_the_reports_own_figures(tiny_path, tmp_path) -> None:
