@@ -315,14 +315,23 @@ def test_the_chart_labels_stay_apart_and_inside_the_plot(browser: Any, web: WebS
     op.goto(f"{web.url}/signin")
     sign_in_with_keyboard(op, "omar")
     expect(op).to_have_url(f"{web.url}/sites/demo")
+    # Measured once the stylesheet applies: a layout before it is not the page users see.
+    op.wait_for_load_state("load")
     chart = op.locator("#chart")
-    grid = chart.locator("line.grid").first  # spans the plot from left to right
 
     def check(state: str) -> None:
-        now = chart.locator(".current text").bounding_box()
-        proposed = chart.locator(".proposed text").bounding_box()
-        plot = grid.bounding_box()
-        assert now and proposed and plot
+        # The three boxes in one frame, so a layout between two reads cannot mix them;
+        # the first grid line spans the plot from left to right.
+        boxes = chart.evaluate(
+            """(c) => Object.fromEntries(
+                [["now", ".current text"], ["proposed", ".proposed text"], ["plot", "line.grid"]]
+                  .map(([key, sel]) => {
+                    const r = c.querySelector(sel).getBoundingClientRect();
+                    return [key, { x: r.x, y: r.y, width: r.width, height: r.height }];
+                  }))"""
+        )
+        now, proposed, plot = boxes["now"], boxes["proposed"], boxes["plot"]
+        assert now["width"] and proposed["width"] and plot["width"]
         assert not boxes_overlap(now, proposed), (state, now, proposed)
         for label in (now, proposed):
             assert plot["x"] - 0.5 <= label["x"], (state, label, plot)
