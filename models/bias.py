@@ -249,6 +249,21 @@ def unlabelled_held_out(
     return out
 
 
+def labelled_probes() -> dict[str, tuple[list[str], list[bool]]]:
+    """Both probes' sentences about groups, each with whether it is hostile: the probe
+    half's benign and hateful statements (`first_probe`), and the second probe's
+    sentences by the writer's intent (`second_probe`, `unlabelled_texts`)."""
+    first = [e for e in examples("probe") if e.family in BENIGN_FAMILIES + HATEFUL_FAMILIES]
+    second = unlabelled_texts()
+    return {
+        "first_probe": ([e.text for e in first], [e.family in HATEFUL_FAMILIES for e in first]),
+        "second_probe": (
+            second["hostile"] + second["benign"],
+            [True] * len(second["hostile"]) + [False] * len(second["benign"]),
+        ),
+    }
+
+
 # Factors every threshold is multiplied by in `trade_off`.
 TRADE_OFF_FACTORS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
 
@@ -262,9 +277,8 @@ def trade_off(
     benign and hateful statements about groups, and of the second probe's benign and
     hostile sentences. Each sentence is scored once.
     """
-    probe = [e for e in examples("probe") if e.family in BENIGN_FAMILIES + HATEFUL_FAMILIES]
-    probe_scores = score([e.text for e in probe])
-    hateful = [e.family in HATEFUL_FAMILIES for e in probe]
+    first_texts, hateful = labelled_probes()["first_probe"]
+    probe_scores = score(first_texts)
     second = {intent: score(texts) for intent, texts in unlabelled_texts().items()}
     rows: list[dict[str, float]] = []
     for factor in factors:
@@ -297,26 +311,15 @@ def ranking(score: ScoreFn, thresholds: dict[str, float]) -> dict[str, dict[str,
     at that factor, so its ROC-AUC sums up the whole trade-off curve. 1.0 is every
     hateful sentence above every benign one; 0.5 is chance.
     """
-    probe = [e for e in examples("probe") if e.family in BENIGN_FAMILIES + HATEFUL_FAMILIES]
-    second = unlabelled_texts()
-    probes = {
-        "first_probe": (
-            score([e.text for e in probe]),
-            np.array([e.family in HATEFUL_FAMILIES for e in probe]),
-        ),
-        "second_probe": (
-            score(second["hostile"] + second["benign"]),
-            np.array([True] * len(second["hostile"]) + [False] * len(second["benign"])),
-        ),
-    }
     out: dict[str, dict[str, float]] = {}
-    for name, (scores, hostile) in probes.items():
+    for name, (texts, hostile) in labelled_probes().items():
+        scores = score(texts)
         categories = list(scores[0])
         columns = {c: np.array([s[c] for s in scores]) for c in categories}
         columns["decision"] = np.max(
             [columns[c] / thresholds.get(c, 0.8) for c in categories], axis=0
         )
-        out[name] = {c: round(roc_auc(hostile, v), 4) for c, v in columns.items()}
+        out[name] = {c: round(roc_auc(np.array(hostile), v), 4) for c, v in columns.items()}
     return out
 
 
