@@ -100,6 +100,26 @@ def attach(paths: Path | list[Path], sources: list[Source]) -> list[Source]:
     return out
 
 
+def sharpened(scores: np.ndarray, around: np.ndarray, factor: float) -> np.ndarray:
+    """Scores pushed away from `around` (one threshold per category) by `factor` in logit space.
+
+    A score at its category's threshold stays there, one above it moves further above
+    and one below further below: the teacher's decision at those thresholds is kept and
+    made more decisive (`factor` > 1), so a student that learns these scores from a
+    handful of sentence shapes carries a margin, not a near miss, to shapes it has not
+    seen. `factor` 1 returns the scores unchanged.
+    """
+    eps = 1e-4
+    z = _logit(np.clip(scores, eps, 1 - eps))
+    pivot = _logit(np.clip(around, eps, 1 - eps))
+    out = 1 / (1 + np.exp(-(pivot + factor * (z - pivot))))
+    return out.astype(scores.dtype)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
 from models.teacher_scores import attach as attach_teacher_scores
+from models.teacher_scores import sharpened
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -262,6 +263,39 @@ def identity_negative_weights(
     return out
 
 
+def with_sharpened_teacher(
+    train: list[Source], sharpen: list[str], init: Path | None
+) -> list[Source]:
+    """The sources with the teacher's scores of those named in `sharpen` (NAME=F) sharpened.
+
+    Each score moves away from the threshold the `init` checkpoint serves for its
+    category, by F in logit space (`teacher_scores.sharpened`): what the teacher holds
+    stays held and what it approves stays approved at those thresholds, with more room
+    either side. A student fitted to a teacher's scores of a few sentence shapes tends to
+    score new shapes of the same kind nearer the line; sharpened targets leave it a margin.
+    """
+    factors = {k: float(v) for k, v in (w.split("=") for w in sharpen)}
+    scored = {s.name for s in train if s.teacher is not None}
+    if unknown := set(factors) - scored:
+        raise SystemExit(
+            f"--teacher-sharpen names no source with teacher scores: {sorted(unknown)}"
+        )
+    thresholds_file = init / "thresholds.json" if init else None
+    if thresholds_file is None or not thresholds_file.is_file():
+        raise SystemExit(
+            "--teacher-sharpen needs --init with a thresholds.json: "
+            "the scores are sharpened around its thresholds"
+        )
+    thresholds = json.loads(thresholds_file.read_text())["thresholds"]
+    around = np.array([thresholds[c] for c in CATEGORIES], dtype=np.float32)
+    return [
+        replace(s, teacher=sharpened(s.teacher, around, factors[s.name]))
+        if s.name in factors and s.teacher is not None
+        else s
+        for s in train
+    ]
+
+
 def masked_bce(
     logits: torch.Tensor,
     labels: torch.Tensor,
@@ -476,6 +510,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(models.teacher_scores), each source in one of them; our written sets get none",
     )
     ap.add_argument(
+        "--teacher-sharpen",
+        action="append",
+        default=[],
+        help="NAME=F push the teacher's scores of a source away from the --init checkpoint's "
+        "thresholds by F in logit space (with_sharpened_teacher), e.g. written=2",
+    )
+    ap.add_argument(
         "--teacher-weight",
         type=float,
         default=1.0,
@@ -535,6 +576,8 @@ def load_data(args: argparse.Namespace) -> tuple[list[Source], list[Source]]:
     train, val = split(sources, args.val_fraction, split_seed)
     if args.teacher:
         train = with_teacher_scores(train, args.teacher, args.max_length, device_of(args))
+    if args.teacher_sharpen:
+        train = with_sharpened_teacher(train, args.teacher_sharpen, args.init)
     if args.counterfactual or args.authored or args.authored_multilingual:
         train = with_fairness_data(
             train, args.counterfactual, args.authored, args.seed, args.authored_multilingual

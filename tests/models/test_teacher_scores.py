@@ -144,3 +144,46 @@ def test_an_unlabelled_transfer_set_teaches_through_the_teachers_scores_alone(
     t = CATEGORIES.index("threat")
     taught, untaught = (scores(d / "epoch2")[:, t] for d in (with_it, without))
     assert taught.min() > untaught.max() and taught.mean() - untaught.mean() > 0.3
+
+
+def test_sharpened_scores_keep_every_decision_and_move_away_from_the_threshold() -> None:
+    from models.teacher_scores import sharpened
+
+    around = np.array([0.9, 0.7, 0.8, 0.8, 0.2, 0.8], dtype=np.float32)
+    scores = np.array(
+        [[0.85, 0.75, 0.1, 0.8, 0.3, 0.5], [0.95, 0.05, 0.79, 0.81, 0.19, 0.99]], dtype=np.float32
+    )
+    twice = sharpened(scores, around, 2.0)
+    assert twice.dtype == np.float32
+    assert np.array_equal(twice >= around, scores >= around)  # the same decisions
+    above, below = scores > around, scores < around
+    assert (twice[above] > scores[above]).all() and (twice[below] < scores[below]).all()
+    assert np.allclose(twice[0, 3], 0.8)  # a score on the line stays there
+    assert np.allclose(sharpened(scores, around, 1.0), scores)
+    # Twice as far from the line in logit space: 0.85 against 0.9 is log(0.85/0.15 / 9).
+    logit = np.log(twice / (1 - twice)) - np.log(around / (1 - around))
+    assert np.isclose(logit[0, 0], 2 * np.log(0.85 / 0.15 / 9.0), atol=1e-4)
+
+
+def test_training_sharpens_only_the_named_sources_around_the_init_checkpoints_thresholds(
+    tmp_path,
+) -> None:
+    import json
+
+    from models.teacher_scores import sharpened
+    from models.train import with_sharpened_teacher
+
+    site, written = _scored(["a fine comment", "you clown"]), _scored(["they", "them"], "written")
+    init = tmp_path / "init"
+    init.mkdir()
+    thresholds = dict(zip(CATEGORIES, [0.9, 0.7, 0.8, 0.8, 0.2, 0.8], strict=True))
+    (init / "thresholds.json").write_text(json.dumps({"thresholds": thresholds}))
+    back = with_sharpened_teacher([site, written], ["written=3"], init)
+    assert back[0] is site
+    around = np.array(list(thresholds.values()), dtype=np.float32)
+    assert np.allclose(back[1].teacher, sharpened(written.teacher, around, 3.0))
+    assert not np.allclose(back[1].teacher, written.teacher)
+    with pytest.raises(SystemExit, match=r"no source with teacher scores: \[.olid.\]"):
+        with_sharpened_teacher([site, written], ["olid=2"], init)
+    with pytest.raises(SystemExit, match=r"needs --init with a thresholds\.json"):
+        with_sharpened_teacher([site, written], ["written=2"], None)
