@@ -7,6 +7,7 @@ torch in the serving process at all) and in torch otherwise.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,13 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "minilm-toxicity"
 # (The service's settings, MODERATION_FAST_PATH and MODERATION_FAST_ENGINE, are read in
 # api/config.py and passed in: this package reads no setting of its own.)
 ENGINES = ("auto", "onnxruntime", "torch")
+
+
+def calibrated_thresholds(path: str | Path) -> dict[str, float]:
+    """A checkpoint's default hold threshold per category (its `thresholds.json`, written
+    by `models.calibrate`), or {} where it ships none."""
+    file = Path(path) / "thresholds.json"
+    return dict(json.loads(file.read_text())["thresholds"]) if file.exists() else {}
 
 
 def fast_engine(engine: str = "auto") -> str:

@@ -489,15 +489,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--no-probe", action="store_true")
     args = ap.parse_args(argv)
-    from models import DEFAULT_MODEL_PATH
+    from models import DEFAULT_MODEL_PATH, calibrated_thresholds
 
     base = args.base or DEFAULT_MODEL_PATH
     texts, labels = read_labels(args.labels)
     cut = len(texts) - max(1, round(0.2 * len(texts)))
-    thresholds_file = Path(base) / "thresholds.json"
-    thresholds = (
-        json.loads(thresholds_file.read_text())["thresholds"] if thresholds_file.exists() else {}
-    )
+    thresholds = calibrated_thresholds(base)
     metrics = adapt(
         Path(base),
         texts[:cut],

@@ -380,13 +380,10 @@ def main(argv: list[str] | None = None) -> None:
         "0.9, ... 0.1",
     )
     args = ap.parse_args(argv)
-    from models import load_scorer
+    from models import calibrated_thresholds, load_scorer
 
     scorer = load_scorer(args.model, fast=args.fast)
-    thresholds_file = args.model / "thresholds.json"
-    thresholds: dict[str, float] = (
-        json.loads(thresholds_file.read_text())["thresholds"] if thresholds_file.exists() else {}
-    )
+    thresholds = calibrated_thresholds(args.model)
 
     held = holds(thresholds)
 

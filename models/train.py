@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from models import calibrated_thresholds
 from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
 from models.teacher_scores import attach as attach_teacher_scores
@@ -263,6 +264,11 @@ def identity_negative_weights(
     return out
 
 
+def per_source(pairs: list[str]) -> dict[str, float]:
+    """NAME=VALUE options (--source-weight, --source-sample, --teacher-sharpen) by source name."""
+    return {name: float(value) for name, value in (pair.split("=") for pair in pairs)}
+
+
 def with_sharpened_teacher(
     train: list[Source], sharpen: list[str], init: Path | None
 ) -> list[Source]:
@@ -274,19 +280,18 @@ def with_sharpened_teacher(
     either side. A student fitted to a teacher's scores of a few sentence shapes tends to
     score new shapes of the same kind nearer the line; sharpened targets leave it a margin.
     """
-    factors = {k: float(v) for k, v in (w.split("=") for w in sharpen)}
+    factors = per_source(sharpen)
     scored = {s.name for s in train if s.teacher is not None}
     if unknown := set(factors) - scored:
         raise SystemExit(
             f"--teacher-sharpen names no source with teacher scores: {sorted(unknown)}"
         )
-    thresholds_file = init / "thresholds.json" if init else None
-    if thresholds_file is None or not thresholds_file.is_file():
+    thresholds = calibrated_thresholds(init) if init else {}
+    if not thresholds:
         raise SystemExit(
             "--teacher-sharpen needs --init with a thresholds.json: "
             "the scores are sharpened around its thresholds"
         )
-    thresholds = json.loads(thresholds_file.read_text())["thresholds"]
     around = np.array([thresholds[c] for c in CATEGORIES], dtype=np.float32)
     return [
         replace(s, teacher=sharpened(s.teacher, around, factors[s.name]))
@@ -595,9 +600,9 @@ def build_datasets(
 ) -> TrainingData:
     """Rows, labels, per-row loss weights and token lengths; per-category positive weights."""
     weights_by_source = {"davidson": 0.5}
-    weights_by_source.update({k: float(v) for k, v in (w.split("=") for w in args.source_weight)})
+    weights_by_source.update(per_source(args.source_weight))
     names = [s.name for s in train]
-    sample_by_source = {k: float(v) for k, v in (w.split("=") for w in args.source_sample)}
+    sample_by_source = per_source(args.source_sample)
     if unknown := set(sample_by_source) - set(names):
         raise SystemExit(f"--source-sample names no loaded source: {sorted(unknown)}")
     fractions = {names.index(k): v for k, v in sample_by_source.items()}
