@@ -277,29 +277,32 @@ def trade_off(
     benign and hateful statements about groups, and of the second probe's benign and
     hostile sentences. Each sentence is scored once.
     """
-    first_texts, hateful = labelled_probes()["first_probe"]
-    probe_scores = score(first_texts)
-    second = {intent: score(texts) for intent, texts in unlabelled_texts().items()}
+    probes = {name: (score(texts), hostile) for name, (texts, hostile) in labelled_probes().items()}
     rows: list[dict[str, float]] = []
     for factor in factors:
         held = holds({c: t * factor for c, t in thresholds.items()}, default=0.8 * factor)
-        decided = [held(s) for s in probe_scores]
+        first, second = probes["first_probe"], probes["second_probe"]
         rows.append(
             {
                 "factor": factor,
-                "benign_held_share": round(
-                    mean(h for h, x in zip(decided, hateful, strict=True) if not x), 4
-                ),
-                "hateful_held_share": round(
-                    mean(h for h, x in zip(decided, hateful, strict=True) if x), 4
-                ),
-                **{
-                    f"second_{intent}_held_share": round(mean(map(held, scores)), 4)
-                    for intent, scores in second.items()
-                },
+                "benign_held_share": _held_share(held, *first, hostile=False),
+                "hateful_held_share": _held_share(held, *first, hostile=True),
+                "second_hostile_held_share": _held_share(held, *second, hostile=True),
+                "second_benign_held_share": _held_share(held, *second, hostile=False),
             }
         )
     return rows
+
+
+def _held_share(
+    held: Callable[[dict[str, float]], bool],
+    scores: list[dict[str, float]],
+    marks: list[bool],
+    *,
+    hostile: bool,
+) -> float:
+    """The share held of a probe's hostile (or benign) sentences."""
+    return round(mean(held(s) for s, x in zip(scores, marks, strict=True) if x == hostile), 4)
 
 
 def ranking(score: ScoreFn, thresholds: dict[str, float]) -> dict[str, dict[str, float]]:
