@@ -278,10 +278,10 @@ def trade_off(
     hostile sentences. Each sentence is scored once.
     """
     probes = {name: (score(texts), hostile) for name, (texts, hostile) in labelled_probes().items()}
+    first, second = probes["first_probe"], probes["second_probe"]
     rows: list[dict[str, float]] = []
     for factor in factors:
         held = holds({c: t * factor for c, t in thresholds.items()}, default=0.8 * factor)
-        first, second = probes["first_probe"], probes["second_probe"]
         rows.append(
             {
                 "factor": factor,
