@@ -2,6 +2,7 @@
 
     python -m models.transfer --output runs/transfer.csv [--rows 12000] [--seed 13]
     python -m models.transfer --output runs/written.csv --kinds written --rows 10000
+    python -m models.transfer --output runs/transfer.csv --origins runs/transfer-origins.csv
     python -m models.teacher_scores ../shared/data runs/transfer.csv --teacher runs/mpnet ...
     python -m models.train ../shared/data runs/transfer.csv --teacher runs/mpnet.npz ...
 
@@ -22,7 +23,10 @@ of every family with a group slot, recombined four ways and filled with a group:
   default kinds, so `--kinds` names it.
 
 Many are odd or contradictory; nothing labels them: the teacher's scores are all they
-teach (`models.data.load_unlabelled_csv`: every label unknown). Only training-half
+teach (`models.data.load_unlabelled_csv`: every label unknown). `--origins` writes,
+beside them, each sentence's kind, the families of the templates it was made from and
+the decision those share, to see where a teacher's reading parts from the templates'
+(a dropped word can flip a sentence's meaning, so theirs is not its label). Only training-half
 templates are used, and a recombined shape that is a near copy of a probe template
 (`models.near_copies`) is dropped, so the probe still measures unseen shapes.
 """
@@ -33,6 +37,7 @@ import argparse
 import csv
 import random
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from models.authored import FAMILIES, GROUPS, Group, fill, templates_of
@@ -68,6 +73,15 @@ def shapes() -> tuple[list[str], list[str]]:
     return train, probe
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """One transfer sentence, the kind that made it and the templates it was made from."""
+
+    text: str
+    kind: str
+    templates: tuple[str, ...]
+
+
 def sentences(
     rows: int,
     seed: int,
@@ -75,7 +89,7 @@ def sentences(
     probe: list[str] | None = None,
     kinds: tuple[str, ...] = RECOMBINED,
     written: list[str] | None = None,
-) -> list[str]:
+) -> list[Sentence]:
     """`rows` distinct transfer sentences of the given kinds, the same ones for the same seed.
 
     `train` and `probe` are the templates to recombine and to keep clear of (`shapes()`
@@ -108,32 +122,46 @@ def sentences(
     usable = [k for k in kinds if all(material[m] for m in needs[k])]
     groups = GROUPS + EXTRA_GROUPS
     read_probe = Probe(probe)
-    out: dict[str, None] = {}
+    # Each head and tail by the (first) template it was cut from.
+    head_of: dict[str, str] = {}
+    tail_of: dict[str, str] = {}
+    for t, p in zip(train, parts, strict=True):
+        if len(p) > 1:
+            head_of.setdefault(p[0], t)
+            tail_of.setdefault(" ".join(p[1:]), t)
+    out: dict[str, Sentence] = {}
     for _ in range(20 * rows + 1000):
         if len(out) == rows or not usable:
             break
         kind = rng.choice(usable)
         group = rng.choice(EXTRA_GROUPS if kind == "extra group" else groups)
+        origins: tuple[str, ...]
         if kind == "splice":
-            shape = f"{rng.choice(material['heads'])} {rng.choice(material['tails'])}"
+            head, tail = rng.choice(material["heads"]), rng.choice(material["tails"])
+            shape, origins = f"{head} {tail}", (head_of[head], tail_of[tail])
         elif kind == "pair":
-            shape = f"{rng.choice(material['singles'])} {rng.choice(material['singles'])}"
+            first, second = rng.choice(material["singles"]), rng.choice(material["singles"])
+            shape, origins = f"{first} {second}", (first, second)
         elif kind == "dropout":
-            words = rng.choice(material["dropout"]).split(" ")
+            source = rng.choice(material["dropout"])
+            words = source.split(" ")
             del words[rng.choice([i for i, w in enumerate(words) if "{" not in w])]
-            shape = " ".join(words)
+            shape, origins = " ".join(words), (source,)
         elif kind == "written":
             shape = rng.choice(material["written"])
+            origins = (shape,)
         else:
             shape = rng.choice(train)
+            origins = (shape,)
         if kind in ("splice", "pair", "dropout") and shape in known:
             continue
         if read_probe.copied_by(shape):
             continue
-        out[fill(shape, group)] = None
+        text = fill(shape, group)
+        out.setdefault(text, Sentence(text, kind, origins))
     if len(out) < rows:
         raise SystemExit(f"the templates made only {len(out)} distinct sentences of {rows}")
-    return list(out)
+    return list(out.values())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,16 +176,46 @@ def main(argv: list[str] | None = None) -> None:
         default=list(RECOMBINED),
         help="which kinds of sentence to make (default: the four recombinations)",
     )
+    parser.add_argument(
+        "--origins",
+        type=Path,
+        help="also write here, per sentence, its kind, the families of the templates it "
+        "was made from and the decision they share (hold, approve or mixed)",
+    )
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
-    texts = sentences(args.rows, args.seed, kinds=tuple(args.kinds))
+    made = sentences(args.rows, args.seed, kinds=tuple(args.kinds))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["text"])
-        writer.writerows([t] for t in texts)
-    print(f"{len(texts)} sentences to {args.output}")
+        writer.writerows([m.text] for m in made)
+    print(f"{len(made)} sentences to {args.output}")
+    if args.origins:
+        write_origins(args.origins, made)
+        print(f"their origins to {args.origins}")
+
+
+def write_origins(path: Path, made: list[Sentence]) -> None:
+    """A CSV of each sentence's kind, its templates' families and the decision they share.
+
+    The written kind's templates have no family and no decision (`models.unlabelled`).
+    """
+    family_of = {t: f for f in FAMILIES if f.slot == "group" for t in templates_of(f, "train")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "kind", "families", "decision"])
+        for m in made:
+            families = [family_of.get(t) for t in m.templates]
+            if None in families:
+                writer.writerow([m.text, m.kind, "unlabelled", ""])
+                continue
+            holds = {f.hold for f in families if f is not None}
+            decision = "mixed" if len(holds) > 1 else ("hold" if holds.pop() else "approve")
+            names = "+".join(f.name for f in families if f is not None)
+            writer.writerow([m.text, m.kind, names, decision])
 
 
 if __name__ == "__main__":
