@@ -34,9 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from models import calibrated_thresholds
+from models.adapt import held
 from models.data import Source, load_sources, split
 from models.labels import CATEGORIES
 from models.teacher_scores import attach, save
+from models.transfer import write_texts
 
 
 def template_decisions(origins: Path) -> dict[str, bool | None]:
@@ -64,11 +66,11 @@ def agreeing(
             f"{len(missing)} sentences of {source.name} have no origins, e.g. {missing[0]!r}: "
             "write --origins with the same models.transfer command"
         )
-    limits = np.array([thresholds[c] for c in CATEGORIES], dtype=source.teacher.dtype)
-    held: np.ndarray = np.any(source.teacher >= limits, axis=1)
     keep = [
         i
-        for i, (text, h) in enumerate(zip(source.texts, held, strict=True))
+        for i, (text, h) in enumerate(
+            zip(source.texts, held(source.teacher, thresholds), strict=True)
+        )
         if decisions[text] is None or decisions[text] == bool(h)
     ]
     return source.subset(keep)
@@ -102,10 +104,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args.output.mkdir(parents=True, exist_ok=True)
     out = args.output / args.transfer.name
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text"])
-        writer.writerows([t] for t in kept.texts)
+    write_texts(out, kept.texts)
     # models.train splits the new set again: the scores are of that split's training rows.
     (again,) = load_sources([out])
     (train_again,), _ = split([again], args.val_fraction, args.seed)

@@ -186,15 +186,20 @@ def main(argv: list[str] | None = None) -> None:
     if args.rows < 1:
         parser.error("--rows must be at least 1")
     made = sentences(args.rows, args.seed, kinds=tuple(args.kinds))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with args.output.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text"])
-        writer.writerows([m.text] for m in made)
+    write_texts(args.output, [m.text for m in made])
     print(f"{len(made)} sentences to {args.output}")
     if args.origins:
         write_origins(args.origins, made)
         print(f"their origins to {args.origins}")
+
+
+def write_texts(path: Path, texts: list[str]) -> None:
+    """A transfer set as `models.data` reads one: a CSV with a `text` column only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
 
 
 def write_origins(path: Path, made: list[Sentence]) -> None:

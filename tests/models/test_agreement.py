@@ -16,7 +16,7 @@ from models.labels import CATEGORIES
 from models.teacher_scores import attach, save
 from models.transfer import main as write_transfer
 
-THRESHOLDS = dict.fromkeys(CATEGORIES, 0.8) | {"identity_attack": 0.7}
+THRESHOLDS = dict.fromkeys(CATEGORIES, 0.8) | {"identity_attack": 0.75}
 
 
 def _source(texts: list[str], attack: list[float]) -> Source:
@@ -28,7 +28,7 @@ def _source(texts: list[str], attack: list[float]) -> Source:
 
 
 def test_a_sentence_is_kept_only_where_the_teacher_decides_as_its_templates() -> None:
-    source = _source(["a", "b", "c", "d", "e"], [0.9, 0.2, 0.9, 0.2, 0.69])
+    source = _source(["a", "b", "c", "d", "e"], [0.9, 0.2, 0.9, 0.2, 0.74])
     decisions = {"a": True, "b": True, "c": False, "d": False, "e": None}
     kept = agreeing(source, decisions, THRESHOLDS)
     # a held as its templates say; b approved against them; c held against them; d
@@ -36,10 +36,10 @@ def test_a_sentence_is_kept_only_where_the_teacher_decides_as_its_templates() ->
     assert kept.texts == ["a", "d", "e"]
     assert kept.teacher is not None
     assert kept.teacher[:, CATEGORIES.index("identity_attack")].tolist() == pytest.approx(
-        [0.9, 0.2, 0.69]
+        [0.9, 0.2, 0.74]
     )
     # At a threshold on the score itself the teacher holds.
-    at = agreeing(_source(["f"], [0.7]), {"f": True}, THRESHOLDS)
+    at = agreeing(_source(["f"], [0.75]), {"f": True}, THRESHOLDS)
     assert at.texts == ["f"]
 
 
@@ -86,7 +86,7 @@ def test_the_cli_writes_a_set_and_scores_that_models_train_reads_for_its_split(
     teacher_of = dict(zip(train.texts, attack, strict=True))
     with (out / "transfer.csv").open(newline="") as fh:
         kept = [row["text"] for row in csv.DictReader(fh)]
-    expected = [t for t in train.texts if decisions[t] == (teacher_of[t] >= 0.7)]
+    expected = [t for t in train.texts if decisions[t] == (teacher_of[t] >= 0.75)]
     assert kept == expected
     assert 0 < len(kept) < len(train.texts)
     # The scores file is refused for any other split and read for the one models.train makes.
